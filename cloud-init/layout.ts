@@ -1,0 +1,163 @@
+/**
+ * The plain, typed description of the three-node layout that every renderer reads.
+ *
+ * The Pulumi program builds one `Layout` for the cloud (`root: "/"`, private VCN addresses) and the
+ * lab builds one for a single machine (`root: <lab dir>/<node>`, loopback addresses). Both feed the
+ * same renderers, so the files on the VMs, in the lab and in the tests have one source of truth.
+ * Nothing here depends on `activeColor`: the switch is a command run on the gate.
+ */
+import * as path from "node:path";
+
+export const COLORS = ["blue", "green"] as const;
+export type Color = (typeof COLORS)[number];
+
+export const NODE_NAMES = ["gate", "blue", "green"] as const;
+export type NodeName = (typeof NODE_NAMES)[number];
+
+/** The color that is not `color`. */
+export function otherColor(color: Color): Color {
+  return color === "blue" ? "green" : "blue";
+}
+
+export function isColor(value: unknown): value is Color {
+  return typeof value === "string" && (COLORS as readonly string[]).includes(value);
+}
+
+/** Host names as the user's document names them. */
+export const HOSTNAMES: Readonly<Record<NodeName, string>> = {
+  gate: "yq-gate",
+  blue: "yq-blue",
+  green: "yq-green",
+};
+
+/** The engine whose message Valkey starts as master. Fixed: it never follows `activeColor`. */
+export const BOOTSTRAP_MESSAGE_MASTER: Color = "blue";
+
+/** The color HAProxy sends live traffic to at first boot, before the first switch command runs. */
+export const BOOTSTRAP_ACTIVE_COLOR: Color = "blue";
+
+export interface Ports {
+  /** Live HTTP on the gate. Default 80. */
+  readonly http: number;
+  /** Live HTTPS on the gate. Default 443. */
+  readonly https: number;
+  /** Staging route on the gate to the current standby, admin CIDRs only. Default 8080. */
+  readonly staging: number;
+  /** HAProxy stats page (`/stats`) and Prometheus metrics (`/metrics`), admin CIDRs only. Default 8404. */
+  readonly stats: number;
+  /** The app on each engine (`/health`). Default 5000. */
+  readonly app: number;
+  /** Valkey on every node: token store on the gate, message store on the engines. Default 6379. */
+  readonly valkey: number;
+  /** Sentinel on every node. Default 26379. */
+  readonly sentinel: number;
+}
+
+export const DEFAULT_PORTS: Ports = {
+  http: 80,
+  https: 443,
+  staging: 8080,
+  stats: 8404,
+  app: 5000,
+  valkey: 6379,
+  sentinel: 26379,
+};
+
+export interface SentinelSettings {
+  /** Default `mymaster`, as the user's document sets it. */
+  readonly masterName: string;
+  /** Default 2 (of 3 Sentinels). */
+  readonly quorum: number;
+  /** Default 5000. */
+  readonly downAfterMilliseconds: number;
+  /** Default 60000. */
+  readonly failoverTimeoutMilliseconds: number;
+}
+
+export const DEFAULT_SENTINEL: SentinelSettings = {
+  masterName: "mymaster",
+  quorum: 2,
+  downAfterMilliseconds: 5000,
+  failoverTimeoutMilliseconds: 60000,
+};
+
+/** One long-running service of the app, installed as the systemd unit `yquant-<name>.service`. */
+export interface AppService {
+  /** Unit suffix, e.g. `frontend`. */
+  readonly name: string;
+  /** Command run from the current release's directory. Empty means the built-in placeholder. */
+  readonly command: string;
+}
+
+export interface AppSettings {
+  /** Git URL of the app; empty means the built-in placeholder app. Default "". */
+  readonly repository: string;
+  /** Build command run inside a fetched release. Default "". */
+  readonly buildCommand: string;
+  /** The services of the document: Frontend, Backend, Sync. Frontend serves the app port. */
+  readonly services: readonly AppService[];
+}
+
+export const DEFAULT_APP: AppSettings = {
+  repository: "",
+  buildCommand: "",
+  services: [
+    { name: "frontend", command: "" },
+    { name: "backend", command: "" },
+    { name: "sync", command: "" },
+  ],
+};
+
+export interface LayoutSecrets {
+  /** `requirepass`/`masterauth` of every Valkey, and Sentinel's `auth-pass`. */
+  readonly valkeyPassword: string;
+  /** Sentinel's own `requirepass` and `sentinel-pass`. */
+  readonly sentinelPassword: string;
+  /** PEM with certificate and key for HAProxy's 443; empty means a self-signed one made at first boot. */
+  readonly tlsPem: string;
+}
+
+export interface NodeAddress {
+  /** The pinned private address (cloud) or the node's own loopback address (lab). */
+  readonly privateIp: string;
+  /** Where the node's own tools reach its local services: 127.0.0.1 on a VM, `privateIp` in the lab. */
+  readonly loopback: string;
+}
+
+export interface Layout {
+  /** Filesystem root every rendered path hangs from: "/" on a VM, `<lab dir>/<node>` in the lab. */
+  readonly roots: Readonly<Record<NodeName, string>>;
+  readonly nodes: Readonly<Record<NodeName, NodeAddress>>;
+  /** Address HAProxy's live and staging frontends bind: "*" on the gate VM, the gate's address in the lab. */
+  readonly publicBind: string;
+  readonly ports: Ports;
+  /** CIDRs allowed to SSH, to reach staging and the stats/metrics port. */
+  readonly adminCidrs: readonly string[];
+  readonly sentinel: SentinelSettings;
+  readonly app: AppSettings;
+  readonly secrets: LayoutSecrets;
+  /** Token Valkey `maxmemory` in MB, sized for the 1 GB gate. Default 256. */
+  readonly tokenMaxmemoryMb: number;
+  /** Message Valkey `maxmemory` in MB on the 12 GB engines. Default 2048. */
+  readonly messageMaxmemoryMb: number;
+  /** Default drain window of `switch-active.sh`, in seconds. Default 30. */
+  readonly drainSeconds: number;
+  /**
+   * How the operations scripts control services: "systemctl" on a VM; in the lab, the path of the
+   * lab's service-control shim, which takes the same verbs.
+   */
+  readonly serviceControl: string;
+  /** Production hardening that needs root and real service users (chroot, `user haproxy`, host firewall). */
+  readonly production: boolean;
+}
+
+/** An absolute path on `node`, rooted at the node's root. */
+export function nodePath(layout: Layout, node: NodeName, absolutePath: string): string {
+  return path.posix.join(layout.roots[node], absolutePath);
+}
+
+/** Addresses a service on `node` binds: its private address and its loopback, without repeats. */
+export function bindAddresses(layout: Layout, node: NodeName): string[] {
+  const { privateIp, loopback } = layout.nodes[node];
+  return privateIp === loopback ? [privateIp] : [privateIp, loopback];
+}
