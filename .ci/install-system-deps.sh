@@ -21,7 +21,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  haproxy cloud-init shellcheck openssl curl iproute2 procps ca-certificates >/dev/null
+  haproxy cloud-init shellcheck openssl curl socat python3 git iproute2 procps ca-certificates >/dev/null
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
   valkey-server valkey-sentinel valkey-tools >/dev/null
 # The packages start their own services on install; the lab runs its own processes instead.
@@ -29,4 +29,4 @@ for service in haproxy valkey-server valkey-sentinel; do
   systemctl disable --now "${service}" >/dev/null 2>&1 || true
   service "${service}" stop >/dev/null 2>&1 || true
 done
-echo "install-system-deps: haproxy $(haproxy -v | head -1 | awk '{print $3}'), $(valkey-server --version | awk '{print $3}'), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')"
+echo "install-system-deps: haproxy $(haproxy -v | head -1 | awk '{print $3}'), valkey $(valkey-server --version | sed -E "s/.*v=([0-9.]+).*/\1/"), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')"
