@@ -1,0 +1,62 @@
+/**
+ * Builds the cloud `Layout` (cloud-init/layout.ts) from the validated StackConfig and the resolved
+ * secret values. Pure: called inside `pulumi.all([...secrets]).apply(...)`, right before
+ * `renderUserData(layout, node)`. Nothing here reads `activeColor`: the switch is a command run on the
+ * gate, so user data never depends on it.
+ */
+import {
+  DEFAULT_APP,
+  DEFAULT_PORTS,
+  DEFAULT_SENTINEL,
+  Layout,
+  LayoutSecrets,
+  NodeName,
+} from "./cloud-init/layout";
+import { StackConfig } from "./config";
+
+/** The parts of StackConfig the layout reads. `activeColor` is deliberately not among them. */
+export type LayoutConfig = Pick<
+  StackConfig,
+  "privateIps" | "adminCidrs" | "appRepository" | "appBuildCommand" | "drainSeconds" | "engineMemoryGbs"
+>;
+
+/** Token Valkey `maxmemory` on the gate (1 GB on E2.1.Micro). */
+export const TOKEN_MAXMEMORY_MB = 256;
+/** Message Valkey `maxmemory` on an engine: 2048 MB, or a quarter of the engine's memory if less. */
+export function messageMaxmemoryMb(engineMemoryGbs: number): number {
+  return Math.min(2048, Math.floor((engineMemoryGbs * 1024) / 4));
+}
+
+export function buildCloudLayout(config: LayoutConfig, secrets: LayoutSecrets): Layout {
+  const node = (name: NodeName) => ({ privateIp: config.privateIps[name], loopback: "127.0.0.1" });
+  return {
+    roots: { gate: "/", blue: "/", green: "/" },
+    nodes: { gate: node("gate"), blue: node("blue"), green: node("green") },
+    publicBind: "*",
+    ports: DEFAULT_PORTS,
+    adminCidrs: [...config.adminCidrs],
+    sentinel: DEFAULT_SENTINEL,
+    app: {
+      repository: config.appRepository,
+      buildCommand: config.appBuildCommand,
+      services: DEFAULT_APP.services,
+    },
+    secrets: {
+      valkeyPassword: secrets.valkeyPassword,
+      sentinelPassword: secrets.sentinelPassword,
+      tlsPem: secrets.tlsPem,
+    },
+    tokenMaxmemoryMb: TOKEN_MAXMEMORY_MB,
+    messageMaxmemoryMb: messageMaxmemoryMb(config.engineMemoryGbs),
+    drainSeconds: config.drainSeconds,
+    serviceControl: "systemctl",
+    production: true,
+  };
+}
+
+/** `host:port` of every Sentinel, gate first, for apps. */
+export function sentinelAddresses(config: Pick<StackConfig, "privateIps">): string[] {
+  return (["gate", "blue", "green"] as const).map(
+    (name) => `${config.privateIps[name]}:${DEFAULT_PORTS.sentinel}`,
+  );
+}
