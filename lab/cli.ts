@@ -1,0 +1,280 @@
+/**
+ * `npm run lab -- <command>`: the local lab. Plain `npm run lab` is `up`. See docs/lab.md.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
+import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
+import { labDir } from "./layout";
+import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
+import { ensurePrograms, installInstructions } from "./prereqs";
+import { BENCH_FILE, formatBench, runBench } from "./bench";
+
+const COMMANDS = [
+  "up",
+  "status",
+  "switch",
+  "deploy",
+  "kill",
+  "freeze",
+  "thaw",
+  "start",
+  "down",
+  "bench",
+  "help",
+];
+
+const USAGE = `usage: npm run lab -- <command>
+  up                                  render, materialise, start everything, wait for health (default)
+  status [--json]                     nodes, services (port, pid, health), active color, message master
+  switch <blue|green> [--drain S] [--force]
+                                      run the gate's switch-active.sh
+  deploy <blue|green> <release>       run that engine's deploy.sh
+  kill <node> [service]               SIGKILL a service, or every service of the node
+  freeze <node> | thaw <node>         SIGSTOP / SIGCONT every process of the node
+  start <node> [service]              start a service (or every service of the node) again
+  down                                stop everything the lab started, by pid
+  bench [--json]                      run the measured scenarios; writes <lab dir>/bench.json
+nodes: ${NODE_NAMES.join(", ")}; services: gate: haproxy, valkey, sentinel; engines: valkey, sentinel,
+frontend, backend, sync (app = frontend). Lab directory: $YQ_LAB_DIR or <repo>/.lab`;
+
+/** A bad command line: exit 2, nothing changed. */
+class UsageError extends Error {}
+
+function log(line: string): void {
+  console.log(`lab: ${line}`);
+}
+
+function parseNode(value: string | undefined, what = "<node>"): NodeName {
+  if (value === undefined) throw new UsageError(`missing ${what}: expected one of ${NODE_NAMES.join(", ")}`);
+  if (!(NODE_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`invalid ${what} "${value}": expected one of ${NODE_NAMES.join(", ")}`);
+  }
+  return value as NodeName;
+}
+
+function parseColor(value: string | undefined): "blue" | "green" {
+  if (value === undefined) throw new UsageError(`missing <color>: expected one of ${COLORS.join(", ")}`);
+  if (!isColor(value))
+    throw new UsageError(`invalid <color> "${value}": expected one of ${COLORS.join(", ")}`);
+  return value;
+}
+
+function noMore(args: readonly string[], command: string): void {
+  if (args.length > 0) throw new UsageError(`${command}: unexpected argument "${args[0]}"`);
+}
+
+function flags(args: readonly string[], allowed: readonly string[], command: string): Set<string> {
+  const set = new Set<string>();
+  for (const a of args) {
+    if (!allowed.includes(a)) {
+      throw new UsageError(
+        `${command}: unexpected argument "${a}"${allowed.length ? `: allowed ${allowed.join(", ")}` : ""}`,
+      );
+    }
+    set.add(a);
+  }
+  return set;
+}
+
+function requireLab(lab: Lab): void {
+  if (!fs.existsSync(path.join(lab.dir, "state"))) {
+    throw new Error(`no lab at ${lab.dir}: run \`npm run lab\` (up) first`);
+  }
+}
+
+function requirePrograms(): void {
+  const missing = ensurePrograms(process.getuid?.() === 0, log);
+  if (missing.length > 0) {
+    console.error(installInstructions(missing));
+    process.exit(1);
+  }
+}
+
+/** Runs a node script with inherited output; resolves with its exit status. */
+function runInherited(lab: Lab, node: NodeName, script: "switch-active" | "deploy", args: string[]): number {
+  const r = spawnSync(lab.script(node, script), args, { stdio: "inherit", timeout: 3_700_000 });
+  return r.status ?? 1;
+}
+
+/** Services named on the command line, validated against the node. */
+function pickServices(lab: Lab, node: NodeName, name: string | undefined) {
+  if (name === undefined) return nodeServices(lab.layout, node);
+  const s = findService(lab.layout, node, name);
+  if (!s) {
+    throw new UsageError(
+      `invalid [service] "${name}" for ${node}: expected one of ${serviceNames(lab.layout, node).join(", ")}`,
+    );
+  }
+  return [s];
+}
+
+let cleanupOnInterrupt: (() => void) | undefined;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = "up", ...rest] = argv;
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}": expected one of ${COMMANDS.join(", ")}`);
+  }
+  if (command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  // Validate everything about the arguments before touching anything.
+  if (command === "up") noMore(rest, "up");
+  // No secrets are generated except by `up`: a bad command line changes nothing.
+  const lab = new Lab(labDir(), { createSecrets: command === "up" });
+  switch (command) {
+    case "up": {
+      noMore(rest, "up");
+      requirePrograms();
+      const wasRunning = NODE_NAMES.flatMap((n) =>
+        nodeServices(lab.layout, n).map((s) => `${n}/${s.unit}`),
+      ).filter((id) => {
+        const [n, u] = id.split("/") as [NodeName, string];
+        return lab.pid(n, u) !== null;
+      });
+      const cleanup = (): void => {
+        for (const node of NODE_NAMES) {
+          for (const s of nodeServices(lab.layout, node)) {
+            if (!wasRunning.includes(`${node}/${s.unit}`) && lab.pid(node, s.unit) !== null)
+              lab.stop(node, s.unit);
+          }
+        }
+      };
+      cleanupOnInterrupt = cleanup;
+      try {
+        await up(lab, log);
+      } catch (err) {
+        console.error(`lab: up failed: ${(err as Error).message}`);
+        log("stopping what this up started");
+        cleanup();
+        return 1;
+      }
+      cleanupOnInterrupt = undefined;
+      console.log("\nlab is up:\n" + formatEndpoints(lab));
+      return 0;
+    }
+    case "status": {
+      const f = flags(rest, ["--json"], "status");
+      requireLab(lab);
+      const s = await status(lab);
+      console.log(f.has("--json") ? JSON.stringify(s, null, 2) : formatStatus(s));
+      return 0;
+    }
+    case "switch": {
+      const color = parseColor(rest[0]);
+      const args: string[] = [color];
+      for (let i = 1; i < rest.length; i += 1) {
+        const a = rest[i] as string;
+        if (a === "--force") args.push(a);
+        else if (a === "--drain") {
+          const v = rest[i + 1];
+          if (v === undefined || !/^\d{1,4}$/.test(v) || Number(v) > 3600) {
+            throw new UsageError(`invalid --drain "${v ?? ""}": a whole number of seconds from 0 to 3600`);
+          }
+          args.push("--drain", v);
+          i += 1;
+        } else throw new UsageError(`switch: unexpected argument "${a}": allowed --drain S, --force`);
+      }
+      requireLab(lab);
+      return runInherited(lab, "gate", "switch-active", args);
+    }
+    case "deploy": {
+      const color = parseColor(rest[0]);
+      const release = rest[1];
+      if (release === undefined)
+        throw new UsageError("missing <release>: e.g. placeholder, or a git ref of appRepository");
+      if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(release) || release.includes("..")) {
+        throw new UsageError(
+          `invalid <release> "${release}": letters, digits, '.', '_', '-' or '/' (no '..')`,
+        );
+      }
+      noMore(rest.slice(2), "deploy");
+      requireLab(lab);
+      return runInherited(lab, color, "deploy", [release]);
+    }
+    case "kill":
+    case "start": {
+      const node = parseNode(rest[0]);
+      const services = pickServices(lab, node, rest[1]);
+      noMore(rest.slice(2), command);
+      requireLab(lab);
+      for (const s of services) {
+        if (command === "kill") {
+          const pid = lab.pid(node, s.unit);
+          if (pid === null) log(`${node}/${s.name}: not running`);
+          else {
+            lab.signal(node, s.unit, "KILL");
+            log(`${node}/${s.name}: SIGKILL (pid ${pid})`);
+          }
+        } else {
+          lab.start(node, s.unit);
+          log(`${node}/${s.name}: running (pid ${lab.pid(node, s.unit)})`);
+        }
+      }
+      return 0;
+    }
+    case "freeze":
+    case "thaw": {
+      const node = parseNode(rest[0]);
+      noMore(rest.slice(1), command);
+      requireLab(lab);
+      const pids = lab.nodePids(node);
+      signalPids(pids, command === "freeze" ? "SIGSTOP" : "SIGCONT");
+      log(
+        `${node}: ${command === "freeze" ? "SIGSTOP" : "SIGCONT"} to ${pids.length} processes (${pids.join(" ")})`,
+      );
+      return 0;
+    }
+    case "down": {
+      noMore(rest, "down");
+      const n = fs.existsSync(lab.dir) ? down(lab, log) : 0;
+      log(`down: ${n} processes stopped`);
+      return 0;
+    }
+    case "bench": {
+      const f = flags(rest, ["--json"], "bench");
+      requireLab(lab);
+      cleanupOnInterrupt = () => {
+        down(lab, log);
+      };
+      const results = await runBench(lab, f.has("--json") ? () => undefined : log);
+      cleanupOnInterrupt = undefined;
+      const file = path.join(lab.dir, BENCH_FILE);
+      fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+      console.log(
+        f.has("--json") ? JSON.stringify(results, null, 2) : `${formatBench(results)}\n\nwritten to ${file}`,
+      );
+      return results.scenarios.every((s) => s.error === null) ? 0 : 1;
+    }
+  }
+  return 0;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  console.error(`\nlab: ${signal}: cleaning up`);
+  try {
+    cleanupOnInterrupt?.();
+  } finally {
+    process.exit(130);
+  }
+}
+
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`lab: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`lab: ${(err as Error).message}`);
+    const lab = new Lab(labDir(), { createSecrets: false });
+    if (process.env.YQ_LAB_VERBOSE === "1") for (const n of NODE_NAMES) console.error(logTails(lab, n));
+    process.exit(1);
+  },
+);

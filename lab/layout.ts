@@ -1,0 +1,135 @@
+/**
+ * The lab's `Layout`: the three nodes of the cloud layout on one Linux machine.
+ *
+ * Each node gets its own loopback address (gate 127.0.10.1, blue 127.0.10.2, green 127.0.10.3) so
+ * every node keeps the port map of the cloud, and its own root `<lab dir>/<node>` under which every
+ * rendered path hangs. The renderers are the cloud's own; only this plain value differs.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  DEFAULT_APP,
+  DEFAULT_PORTS,
+  DEFAULT_SENTINEL,
+  Layout,
+  LayoutSecrets,
+  NODE_NAMES,
+  NodeName,
+  Ports,
+} from "../cloud-init/layout";
+
+/** The repository root (this file lives in `<repo>/lab/`). */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The lab's service-control shim: the lab's `systemctl`. */
+export const SERVICE_CONTROL = path.join(REPO_ROOT, "lab", "service-control.sh");
+
+export const LAB_ADDRESSES: Readonly<Record<NodeName, string>> = {
+  gate: "127.0.10.1",
+  blue: "127.0.10.2",
+  green: "127.0.10.3",
+};
+
+/** Added to 80/443 when this process may not bind privileged ports. */
+export const UNPRIVILEGED_PORT_OFFSET = 10000;
+
+/** The lab's drain window: short, so the scenarios and a person trying it need not wait 30 s. */
+export const LAB_DRAIN_SECONDS = 2;
+
+/** `<repo>/.lab`, or `$YQ_LAB_DIR` when set. */
+export function labDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.YQ_LAB_DIR;
+  return override && override.length > 0 ? path.resolve(override) : path.join(REPO_ROOT, ".lab");
+}
+
+/** True when this process can bind ports below 1024 (root, or a lowered unprivileged port start). */
+export function canBindPrivilegedPorts(): boolean {
+  if (typeof process.getuid === "function" && process.getuid() === 0) return true;
+  try {
+    const start = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+    return Number.isFinite(start) && start <= 80;
+  } catch {
+    return false;
+  }
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
+}
+
+/** The cloud's port map; HTTP/HTTPS move to 10080/10443 when privileged ports are out of reach. */
+export function labPorts(privileged: boolean = canBindPrivilegedPorts()): Ports {
+  if (privileged) return DEFAULT_PORTS;
+  return {
+    ...DEFAULT_PORTS,
+    http: DEFAULT_PORTS.http + UNPRIVILEGED_PORT_OFFSET,
+    https: DEFAULT_PORTS.https + UNPRIVILEGED_PORT_OFFSET,
+  };
+}
+
+const SECRET_FILE = "secrets.json";
+
+/**
+ * The lab's passwords: generated once per lab directory (hex, so they are safe in env files) and kept
+ * in `<lab dir>/secrets.json` with mode 0600. The TLS PEM stays empty, so `setup.sh` makes a
+ * self-signed certificate as it does on a VM without the `tlsPem` secret.
+ */
+export function labSecrets(dir: string, create = true): LayoutSecrets {
+  const file = path.join(dir, SECRET_FILE);
+  if (fs.existsSync(file)) {
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LayoutSecrets>;
+    if (typeof parsed.valkeyPassword === "string" && typeof parsed.sentinelPassword === "string") {
+      return {
+        valkeyPassword: parsed.valkeyPassword,
+        sentinelPassword: parsed.sentinelPassword,
+        tlsPem: typeof parsed.tlsPem === "string" ? parsed.tlsPem : "",
+      };
+    }
+  }
+  if (!create) return { valkeyPassword: "", sentinelPassword: "", tlsPem: "" };
+  const secrets: LayoutSecrets = {
+    valkeyPassword: crypto.randomBytes(24).toString("hex"),
+    sentinelPassword: crypto.randomBytes(24).toString("hex"),
+    tlsPem: "",
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return secrets;
+}
+
+export interface LabLayoutOptions {
+  /** Default: `labDir()`. */
+  readonly dir?: string;
+  /** Default: whether this process can bind 80/443. */
+  readonly privilegedPorts?: boolean;
+  /** Default: read or generate `<dir>/secrets.json`. */
+  readonly secrets?: LayoutSecrets;
+  /** Default true: generate `<dir>/secrets.json` when it is missing (false: empty secrets instead). */
+  readonly createSecrets?: boolean;
+}
+
+/** The lab's `Layout`. Creates `<dir>/secrets.json` the first time unless `secrets` is given. */
+export function labLayout(options: LabLayoutOptions = {}): Layout {
+  const dir = options.dir ?? labDir();
+  const roots = Object.fromEntries(NODE_NAMES.map((n) => [n, path.join(dir, n)])) as Record<NodeName, string>;
+  const nodes = Object.fromEntries(
+    NODE_NAMES.map((n) => [n, { privateIp: LAB_ADDRESSES[n], loopback: LAB_ADDRESSES[n] }]),
+  ) as Layout["nodes"];
+  return {
+    roots,
+    nodes,
+    publicBind: LAB_ADDRESSES.gate,
+    ports: labPorts(options.privilegedPorts),
+    adminCidrs: ["127.0.0.0/8"],
+    sentinel: DEFAULT_SENTINEL,
+    app: DEFAULT_APP,
+    secrets: options.secrets ?? labSecrets(dir, options.createSecrets ?? true),
+    tokenMaxmemoryMb: 256,
+    messageMaxmemoryMb: 256,
+    drainSeconds: LAB_DRAIN_SECONDS,
+    serviceControl: SERVICE_CONTROL,
+    production: false,
+  };
+}
