@@ -1,0 +1,536 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  DEFAULTS,
+  SCALAR_KEYS,
+  SecretString,
+  cidrContains,
+  cidrsOverlap,
+  loadConfig,
+  parseCidr,
+  parseConfig,
+} from "../../config";
+import {
+  ADMIN_CIDR,
+  COMPARTMENT,
+  SSH_PRIVATE_KEY,
+  SSH_PUBLIC_KEY,
+  VALKEY_PASSWORD,
+  validRaw,
+} from "./fixtures";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+function refusal(overrides: Record<string, unknown>, remove: string[] = []): string {
+  const raw = Object.fromEntries(
+    Object.entries(validRaw(overrides)).filter(([key]) => !remove.includes(key)),
+  );
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`accepted ${JSON.stringify(overrides)}`);
+}
+
+const PASSWORD_RULE =
+  "Allowed: at least 16 characters from A-Z a-z 0-9 . _ ~ + = @ % : , - (or unset to generate one).";
+const CIDR_RULE = "Allowed: an IPv4 network in CIDR form, e.g. 10.0.0.0/16.";
+const ADMIN_RULE = 'Allowed: a non-empty list of IPv4 CIDRs, e.g. ["203.0.113.7/32"].';
+const WORLD_RULE = "Allowed: CIDRs of /8 or longer, or set yquant:allowWorldAdminAccess to true.";
+
+/** [case, overrides, keys removed, exact message] */
+const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
+  [
+    "unknown color",
+    { activeColor: "red" },
+    [],
+    'yquant:activeColor: "red" is not a color. Allowed: "blue" or "green".',
+  ],
+  [
+    "color in the wrong case",
+    { activeColor: "Blue" },
+    [],
+    'yquant:activeColor: "Blue" is not a color. Allowed: "blue" or "green".',
+  ],
+  [
+    "CIDR prefix over 32",
+    { vcnCidr: "10.0.0.0/33" },
+    [],
+    `yquant:vcnCidr: "10.0.0.0/33" is not an IPv4 CIDR. ${CIDR_RULE}`,
+  ],
+  [
+    "CIDR octet over 255",
+    { vcnCidr: "10.0.0.256/16" },
+    [],
+    `yquant:vcnCidr: "10.0.0.256/16" is not an IPv4 CIDR. ${CIDR_RULE}`,
+  ],
+  [
+    "CIDR without prefix",
+    { engineSubnetCidr: "10.0.2.0" },
+    [],
+    `yquant:engineSubnetCidr: "10.0.2.0" is not an IPv4 CIDR. ${CIDR_RULE}`,
+  ],
+  [
+    "CIDR with host bits",
+    { gateSubnetCidr: "10.0.1.5/24" },
+    [],
+    `yquant:gateSubnetCidr: 10.0.1.5/24 has host bits set (the network is 10.0.1.0/24). ${CIDR_RULE}`,
+  ],
+  [
+    "VCN prefix too short",
+    { vcnCidr: "10.0.0.0/8" },
+    [],
+    "yquant:vcnCidr: 10.0.0.0/8 has prefix /8. Allowed: a prefix from /16 to /28.",
+  ],
+  [
+    "subnet outside the VCN",
+    { gateSubnetCidr: "10.1.1.0/24" },
+    [],
+    "yquant:gateSubnetCidr: 10.1.1.0/24 is not inside yquant:vcnCidr 10.0.0.0/16. Allowed: a subnet of 10.0.0.0/16 with a prefix from /16 to /28.",
+  ],
+  [
+    "subnet too small for the pinned hosts",
+    { engineSubnetCidr: "10.0.2.0/29" },
+    [],
+    "yquant:engineSubnetCidr: 10.0.2.0/29 is too small for the pinned hosts .10 and .11. Allowed: a subnet of 10.0.0.0/16 with a prefix from /16 to /28.",
+  ],
+  [
+    "overlapping subnets",
+    { engineSubnetCidr: "10.0.1.128/25" },
+    [],
+    "yquant:engineSubnetCidr: 10.0.1.128/25 overlaps yquant:gateSubnetCidr 10.0.1.0/24. Allowed: a subnet of 10.0.0.0/16 that does not overlap 10.0.1.0/24.",
+  ],
+  [
+    "identical subnets",
+    { engineSubnetCidr: "10.0.1.0/24" },
+    [],
+    "yquant:engineSubnetCidr: 10.0.1.0/24 overlaps yquant:gateSubnetCidr 10.0.1.0/24. Allowed: a subnet of 10.0.0.0/16 that does not overlap 10.0.1.0/24.",
+  ],
+  [
+    "adminCidrs 0.0.0.0/0 without opt-in",
+    { adminCidrs: [ADMIN_CIDR, "0.0.0.0/0"] },
+    [],
+    `yquant:adminCidrs: 0.0.0.0/0 opens SSH, staging and stats to the whole internet. ${WORLD_RULE}`,
+  ],
+  [
+    "adminCidrs ::/0 without opt-in",
+    { adminCidrs: ["::/0"] },
+    [],
+    `yquant:adminCidrs: ::/0 opens SSH, staging and stats to the whole internet. ${WORLD_RULE}`,
+  ],
+  [
+    "adminCidrs half the internet",
+    { adminCidrs: ["0.0.0.0/1"] },
+    [],
+    `yquant:adminCidrs: 0.0.0.0/1 opens SSH, staging and stats to the whole internet. ${WORLD_RULE}`,
+  ],
+  [
+    "adminCidrs empty",
+    { adminCidrs: [] },
+    [],
+    `yquant:adminCidrs: [] is not a non-empty list. ${ADMIN_RULE}`,
+  ],
+  [
+    "adminCidrs missing",
+    {},
+    ["adminCidrs"],
+    `yquant:adminCidrs: a value is required but none is set. ${ADMIN_RULE}`,
+  ],
+  [
+    "adminCidrs bad CIDR",
+    { adminCidrs: ["203.0.113.0/33"] },
+    [],
+    `yquant:adminCidrs: "203.0.113.0/33" is not an IPv4 CIDR. ${ADMIN_RULE}`,
+  ],
+  [
+    "adminCidrs listed twice",
+    { adminCidrs: [ADMIN_CIDR, ADMIN_CIDR] },
+    [],
+    `yquant:adminCidrs: ${ADMIN_CIDR} is listed twice. ${ADMIN_RULE}`,
+  ],
+  [
+    "OCPUs above the range",
+    { engineOcpus: 5 },
+    [],
+    "yquant:engineOcpus: 5 is out of range for VM.Standard.A1.Flex. Allowed: an integer from 1 to 4.",
+  ],
+  [
+    "OCPUs below the range",
+    { engineOcpus: 0 },
+    [],
+    "yquant:engineOcpus: 0 is out of range for VM.Standard.A1.Flex. Allowed: an integer from 1 to 4.",
+  ],
+  [
+    "fractional OCPUs",
+    { engineOcpus: 2.5 },
+    [],
+    "yquant:engineOcpus: 2.5 is not an integer. Allowed: an integer from 1 to 4.",
+  ],
+  [
+    "memory above the range",
+    { engineMemoryGbs: 25 },
+    [],
+    "yquant:engineMemoryGbs: 25 is out of range for VM.Standard.A1.Flex with 2 OCPUs. Allowed: an integer from 2 to 24.",
+  ],
+  [
+    "memory below 1 GB per OCPU",
+    { engineOcpus: 4, engineMemoryGbs: 3 },
+    [],
+    "yquant:engineMemoryGbs: 3 is out of range for VM.Standard.A1.Flex with 4 OCPUs. Allowed: an integer from 4 to 24.",
+  ],
+  [
+    "unsupported engine shape",
+    { engineShape: "VM.Standard.E4.Flex" },
+    [],
+    'yquant:engineShape: "VM.Standard.E4.Flex" is not a supported engine shape. Allowed: "VM.Standard.A1.Flex".',
+  ],
+  [
+    "flexible gate shape",
+    { gateShape: "VM.Standard.A1.Flex" },
+    [],
+    'yquant:gateShape: "VM.Standard.A1.Flex" is not a known fixed shape. Allowed: "VM.Standard.E2.1.Micro", "VM.Standard.E2.1", "VM.Standard.E2.2", "VM.Standard.E2.4" or "VM.Standard.E2.8".',
+  ],
+  [
+    "missing compartment",
+    {},
+    ["compartmentId"],
+    "yquant:compartmentId: a value is required but none is set. Allowed: a compartment or tenancy OCID (ocid1.compartment.… or ocid1.tenancy.…).",
+  ],
+  [
+    "empty compartment",
+    { compartmentId: "" },
+    [],
+    "yquant:compartmentId: a value is required but none is set. Allowed: a compartment or tenancy OCID (ocid1.compartment.… or ocid1.tenancy.…).",
+  ],
+  [
+    "compartment that is not a compartment OCID",
+    { compartmentId: "ocid1.instance.oc1..abc" },
+    [],
+    'yquant:compartmentId: "ocid1.instance.oc1..abc" is not valid. Allowed: a compartment or tenancy OCID (ocid1.compartment.… or ocid1.tenancy.…).',
+  ],
+  [
+    "short Valkey password",
+    { valkeyPassword: "short-pass" },
+    [],
+    `yquant:valkeyPassword: the value has 10 characters. ${PASSWORD_RULE}`,
+  ],
+  [
+    "Sentinel password with a space",
+    { sentinelPassword: "long enough but has spaces" },
+    [],
+    `yquant:sentinelPassword: the value has characters outside the allowed set. ${PASSWORD_RULE}`,
+  ],
+  [
+    "release ref starting with a dash",
+    { releases: { blue: "-rf" } },
+    [],
+    'yquant:releases.blue: "-rf" is not a release ref. Allowed: a git ref matching ^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$.',
+  ],
+  [
+    "release ref with a shell character",
+    { releases: { green: "v1;reboot" } },
+    [],
+    'yquant:releases.green: "v1;reboot" is not a release ref. Allowed: a git ref matching ^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$.',
+  ],
+  [
+    "release ref of 101 characters",
+    { releases: { green: "a".repeat(101) } },
+    [],
+    `yquant:releases.green: "${"a".repeat(101)}" is not a release ref. Allowed: a git ref matching ^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$.`,
+  ],
+  [
+    "release for an unknown color",
+    { releases: { purple: "v1" } },
+    [],
+    "yquant:releases.purple: is not a color. Allowed: the keys blue and green.",
+  ],
+  [
+    "negative rebuild counter",
+    { rebuild: { green: -1 } },
+    [],
+    "yquant:rebuild.green: -1 is not a rebuild counter. Allowed: a non-negative integer.",
+  ],
+  [
+    "fractional rebuild counter",
+    { rebuild: { blue: 1.5 } },
+    [],
+    "yquant:rebuild.blue: 1.5 is not a rebuild counter. Allowed: a non-negative integer.",
+  ],
+  [
+    "drainSeconds above the range",
+    { drainSeconds: 3601 },
+    [],
+    "yquant:drainSeconds: 3601 is out of range. Allowed: an integer from 0 to 3600.",
+  ],
+  [
+    "drainSeconds below the range",
+    { drainSeconds: -1 },
+    [],
+    "yquant:drainSeconds: -1 is out of range. Allowed: an integer from 0 to 3600.",
+  ],
+  [
+    "boot volume below 50 GB",
+    { bootVolumeSizeGbs: 40 },
+    [],
+    "yquant:bootVolumeSizeGbs: 40 is out of range. Allowed: an integer from 50 to 200.",
+  ],
+  [
+    "boot volume above 200 GB",
+    { bootVolumeSizeGbs: 201 },
+    [],
+    "yquant:bootVolumeSizeGbs: 201 is out of range. Allowed: an integer from 50 to 200.",
+  ],
+  [
+    "availability domain index out of range",
+    { availabilityDomainIndex: 3 },
+    [],
+    "yquant:availabilityDomainIndex: 3 is out of range. Allowed: an integer from 0 to 2.",
+  ],
+  [
+    "boolean that is not one",
+    { natGateway: "yes" },
+    [],
+    'yquant:natGateway: "yes" is not a boolean. Allowed: true or false.',
+  ],
+  [
+    "missing SSH private key",
+    {},
+    ["sshPrivateKey"],
+    "yquant:sshPrivateKey: a value is required but none is set. Allowed: a PEM or OpenSSH private key, set with `pulumi config set --secret sshPrivateKey < key`.",
+  ],
+  [
+    "SSH public key that is not one",
+    { sshPublicKey: "not a key" },
+    [],
+    'yquant:sshPublicKey: "not a key" is not valid. Allowed: an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-…).',
+  ],
+  [
+    "image that is not an image OCID",
+    { gateImageId: "ami-0123" },
+    [],
+    'yquant:gateImageId: "ami-0123" is not valid. Allowed: empty (look up Canonical Ubuntu 24.04) or an image OCID (ocid1.image.…).',
+  ],
+  [
+    "misspelt key",
+    { activecolor: "green" },
+    [],
+    `yquant:activecolor: is not a known setting. Allowed: one of ${CONFIG_KEYS.join(", ")}.`,
+  ],
+];
+
+describe("parseConfig refuses bad input with a message naming the field and the allowed values", () => {
+  it.each(BAD_INPUT)("%s", (_name, overrides, remove, message) => {
+    expect(refusal(overrides, remove)).toBe(message);
+  });
+
+  it("has at least 20 cases, and every message names its field as yquant:<key> and says what is allowed", () => {
+    expect(BAD_INPUT.length).toBeGreaterThanOrEqual(20);
+    for (const [, , , message] of BAD_INPUT)
+      expect(message).toMatch(/^yquant:[A-Za-z.]+: .*\. Allowed: .+\.$/);
+  });
+
+  it("never prints a refused password", () => {
+    expect(refusal({ valkeyPassword: "hunter2-secret" })).not.toContain("hunter2");
+  });
+});
+
+describe("parseConfig accepts good input", () => {
+  it("fills every default and derives the pinned addresses", () => {
+    const config = parseConfig(validRaw());
+    const { sshPrivateKey, tlsPem, costEstimate, ...plain } = config;
+    expect(sshPrivateKey.reveal()).toBe(SSH_PRIVATE_KEY);
+    expect(tlsPem.reveal()).toBe("");
+    expect(costEstimate).toBeDefined();
+    expect(plain).toEqual({
+      compartmentId: COMPARTMENT,
+      sshPublicKey: SSH_PUBLIC_KEY,
+      adminCidrs: [ADMIN_CIDR],
+      allowWorldAdminAccess: false,
+      activeColor: "blue",
+      standbyColor: "green",
+      availabilityDomainIndex: 0,
+      vcnCidr: "10.0.0.0/16",
+      gateSubnetCidr: "10.0.1.0/24",
+      engineSubnetCidr: "10.0.2.0/24",
+      privateIps: { gate: "10.0.1.10", blue: "10.0.2.10", green: "10.0.2.11" },
+      natGateway: true,
+      gateShape: "VM.Standard.E2.1.Micro",
+      gateOcpus: 1,
+      gateMemoryGbs: 1,
+      engineShape: "VM.Standard.A1.Flex",
+      engineOcpus: 2,
+      engineMemoryGbs: 12,
+      bootVolumeSizeGbs: 50,
+      gateImageId: "",
+      engineImageId: "",
+      acknowledgeCharges: true,
+      valkeyPassword: undefined,
+      sentinelPassword: undefined,
+      drainSeconds: 30,
+      messageMasterFollowsActive: true,
+      appRepository: "",
+      appBuildCommand: "",
+      releases: { blue: "placeholder", green: "placeholder" },
+      allowDeployToActive: false,
+      rebuild: { blue: 0, green: 0 },
+    });
+  });
+
+  it("returns a deeply frozen object whose secrets print as [secret]", () => {
+    const config = parseConfig(validRaw({ valkeyPassword: VALKEY_PASSWORD }));
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.privateIps)).toBe(true);
+    expect(Object.isFrozen(config.adminCidrs)).toBe(true);
+    expect(config.valkeyPassword).toBeInstanceOf(SecretString);
+    const printed = JSON.stringify(config) + String(config.valkeyPassword);
+    expect(printed).not.toContain(VALKEY_PASSWORD);
+    expect(printed).not.toContain(SSH_PRIVATE_KEY.split("\n")[1]);
+    expect(printed).toContain('"valkeyPassword":"[secret]"');
+  });
+
+  it("takes values as Pulumi passes them (strings) and derives addresses from custom subnets", () => {
+    const config = parseConfig(
+      validRaw({
+        activeColor: "green",
+        vcnCidr: "172.16.0.0/20",
+        gateSubnetCidr: "172.16.0.0/28",
+        engineSubnetCidr: "172.16.1.0/24",
+        natGateway: "false",
+        engineOcpus: "4",
+        engineMemoryGbs: "24",
+        drainSeconds: "0",
+        bootVolumeSizeGbs: "200",
+        releases: { green: "release/2026.11.26" },
+        rebuild: { blue: "3" },
+      }),
+    );
+    expect(config.activeColor).toBe("green");
+    expect(config.standbyColor).toBe("blue");
+    expect(config.privateIps).toEqual({ gate: "172.16.0.10", blue: "172.16.1.10", green: "172.16.1.11" });
+    expect(config.natGateway).toBe(false);
+    expect([
+      config.engineOcpus,
+      config.engineMemoryGbs,
+      config.drainSeconds,
+      config.bootVolumeSizeGbs,
+    ]).toEqual([4, 24, 0, 200]);
+    expect(config.releases).toEqual({ blue: "placeholder", green: "release/2026.11.26" });
+    expect(config.rebuild).toEqual({ blue: 3, green: 0 });
+  });
+
+  it("accepts 0.0.0.0/0 for adminCidrs with the explicit opt-in", () => {
+    expect(
+      parseConfig(validRaw({ adminCidrs: ["0.0.0.0/0"], allowWorldAdminAccess: true })).adminCidrs,
+    ).toEqual(["0.0.0.0/0"]);
+  });
+});
+
+describe("CIDR arithmetic", () => {
+  const cidr = (text: string) => {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") throw new Error(parsed);
+    return parsed;
+  };
+  it("contains and overlaps", () => {
+    expect(cidrContains(cidr("10.0.0.0/16"), cidr("10.0.255.240/28"))).toBe(true);
+    expect(cidrContains(cidr("10.0.0.0/16"), cidr("10.1.0.0/28"))).toBe(false);
+    expect(cidrContains(cidr("10.0.1.0/24"), cidr("10.0.0.0/16"))).toBe(false);
+    expect(cidrsOverlap(cidr("10.0.1.0/24"), cidr("10.0.1.128/25"))).toBe(true);
+    expect(cidrsOverlap(cidr("10.0.1.0/24"), cidr("10.0.2.0/24"))).toBe(false);
+    expect(cidrsOverlap(cidr("255.255.255.0/24"), cidr("0.0.0.0/0"))).toBe(true);
+  });
+  it("rejects leading zeros and partial addresses", () => {
+    expect(parseCidr("10.0.01.0/24")).toBe('"10.0.01.0/24" is not an IPv4 CIDR');
+    expect(parseCidr("10.0.0/24")).toBe('"10.0.0/24" is not an IPv4 CIDR');
+  });
+});
+
+function prodStackConfig(): Record<string, unknown> {
+  const file = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return file.config;
+}
+
+describe("Pulumi.prod.yaml", () => {
+  it("is a complete example stack that passes validation (with the secret private key supplied separately)", () => {
+    const stack = prodStackConfig();
+    expect(Object.keys(stack).every((key) => key.startsWith("yquant:"))).toBe(true);
+    expect(JSON.stringify(stack)).not.toContain("secure");
+    expect(stack["yquant:activeColor"]).toBe("blue");
+    const raw = Object.fromEntries(
+      Object.entries(stack).map(([key, value]) => [key.slice("yquant:".length), value]),
+    );
+    const config = parseConfig({ ...raw, sshPrivateKey: SSH_PRIVATE_KEY });
+    expect(config.activeColor).toBe("blue");
+    expect(config.compartmentId).toBe("ocid1.compartment.oc1..example");
+    expect([config.engineShape, config.engineOcpus, config.engineMemoryGbs]).toEqual([
+      "VM.Standard.A1.Flex",
+      2,
+      12,
+    ]);
+  });
+
+  it("passes loadConfig as the Pulumi CLI would hand it to the program", () => {
+    const values: Record<string, string> = { "yquant:sshPrivateKey": SSH_PRIVATE_KEY };
+    for (const [key, value] of Object.entries(prodStackConfig())) {
+      values[key] = typeof value === "object" ? JSON.stringify(value) : String(value);
+    }
+    pulumi.runtime.setAllConfig(values, ["yquant:sshPrivateKey"]);
+    const config = loadConfig();
+    expect(config.adminCidrs).toEqual(["203.0.113.7/32"]);
+    expect(config.releases).toEqual({ blue: "placeholder", green: "placeholder" });
+  });
+
+  it("loadConfig refuses an unknown yquant key", () => {
+    pulumi.runtime.setAllConfig({
+      "yquant:compartmentId": COMPARTMENT,
+      "yquant:activColor": "green",
+    });
+    expect(() => loadConfig()).toThrow(
+      /^yquant:activColor: is not a known setting\. Allowed: one of compartmentId, /,
+    );
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    runtime: unknown;
+    config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
+  };
+
+  it("names the project yquant with the TypeScript nodejs runtime", () => {
+    expect(project.name).toBe("yquant");
+    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true } });
+  });
+
+  it("declares every scalar of config.ts (plus adminCidrs) with a type and a description", () => {
+    expect(Object.keys(project.config).sort()).toEqual([...Object.keys(SCALAR_KEYS), "adminCidrs"].sort());
+    for (const [key, kind] of Object.entries(SCALAR_KEYS)) {
+      const declared = project.config[key];
+      expect(declared?.type, key).toBe(kind === "secret" ? "string" : kind);
+      expect(declared?.description, key).toMatch(/\S/);
+    }
+    expect(project.config["adminCidrs"]).toMatchObject({ type: "array", items: { type: "string" } });
+  });
+
+  it("uses config.ts's defaults, and leaves the required keys without one", () => {
+    for (const [key, value] of Object.entries(DEFAULTS)) {
+      expect(project.config[key]?.default, key).toEqual(value);
+    }
+    for (const key of ["compartmentId", "sshPublicKey", "sshPrivateKey", "adminCidrs"]) {
+      expect(project.config[key], key).not.toHaveProperty("default");
+    }
+    expect(project.config["sshPrivateKey"]?.secret).toBe(true);
+    expect(project.config["valkeyPassword"]?.default).toBe("");
+    expect(project.config["sentinelPassword"]?.default).toBe("");
+  });
+});
