@@ -34,6 +34,8 @@ export interface ProgramRun {
   readonly outputs: Record<string, unknown>;
   /** The exported values as the module holds them (Outputs intact), for isSecret checks. */
   readonly exports: Record<string, unknown>;
+  /** What the program threw while it was imported, if anything. */
+  readonly error: unknown;
 }
 
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -176,6 +178,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     ["sshPrivateKey", "valkeyPassword", "sentinelPassword", "tlsPem"].map((key) => `yquant:${key}`),
   );
   let exported: Record<string, unknown> = {};
+  let error: unknown = undefined;
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       options.push({
@@ -187,8 +190,12 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
       });
       return undefined;
     });
-    const program = (await import("../../index")) as Record<string, unknown>;
-    exported = { ...program };
+    try {
+      const program = (await import("../../index")) as Record<string, unknown>;
+      exported = { ...program };
+    } catch (thrown) {
+      error = thrown;
+    }
     return exported;
   });
   await settle(() => resources.length + invokes.length);
@@ -198,6 +205,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     options,
     outputs: (outputs ?? {}) as Record<string, unknown>,
     exports: exported,
+    error,
   };
 }
 
