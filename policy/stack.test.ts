@@ -75,7 +75,13 @@ async function applyPack(run: ProgramRun): Promise<Violation[]> {
         : [];
     for (const r of policyResources) {
       const args: ResourceValidationArgs = {
-        ...r,
+        type: r.type,
+        name: r.name,
+        props: r.props,
+        urn: r.urn,
+        opts: r.opts,
+        isType: () => false,
+        asType: () => undefined,
         stackTags: new Map(),
         getConfig: <T extends object>() => ({}) as T,
         notApplicable: (): never => {
