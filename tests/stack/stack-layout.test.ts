@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL } from "../../cloud-init/layout";
+import { parseConfig } from "../../config";
+import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
+import { ADMIN_CIDR, validRaw } from "./fixtures";
+
+const SECRETS = { valkeyPassword: "v".repeat(20), sentinelPassword: "s".repeat(20), tlsPem: "" };
+
+describe("buildCloudLayout", () => {
+  it("builds the cloud Layout from the config and the resolved secrets", () => {
+    const config = parseConfig(
+      validRaw({
+        appRepository: "https://example.com/yquant.git",
+        appBuildCommand: "make",
+        drainSeconds: 45,
+      }),
+    );
+    expect(buildCloudLayout(config, SECRETS)).toEqual({
+      roots: { gate: "/", blue: "/", green: "/" },
+      nodes: {
+        gate: { privateIp: "10.0.1.10", loopback: "127.0.0.1" },
+        blue: { privateIp: "10.0.2.10", loopback: "127.0.0.1" },
+        green: { privateIp: "10.0.2.11", loopback: "127.0.0.1" },
+      },
+      publicBind: "*",
+      ports: DEFAULT_PORTS,
+      adminCidrs: [ADMIN_CIDR],
+      sentinel: DEFAULT_SENTINEL,
+      app: {
+        repository: "https://example.com/yquant.git",
+        buildCommand: "make",
+        services: DEFAULT_APP.services,
+      },
+      secrets: SECRETS,
+      tokenMaxmemoryMb: 256,
+      messageMaxmemoryMb: 2048,
+      drainSeconds: 45,
+      serviceControl: "systemctl",
+      production: true,
+    });
+  });
+
+  it("does not read activeColor: blue and green configs give the same Layout", () => {
+    const blue = buildCloudLayout(parseConfig(validRaw({ activeColor: "blue" })), SECRETS);
+    const green = buildCloudLayout(parseConfig(validRaw({ activeColor: "green" })), SECRETS);
+    expect(green).toEqual(blue);
+  });
+
+  it("sizes the message Valkey to a quarter of small engines", () => {
+    expect([messageMaxmemoryMb(12), messageMaxmemoryMb(6), messageMaxmemoryMb(1)]).toEqual([2048, 1536, 256]);
+  });
+
+  it("lists the Sentinels gate first", () => {
+    expect(sentinelAddresses(parseConfig(validRaw()))).toEqual([
+      "10.0.1.10:26379",
+      "10.0.2.10:26379",
+      "10.0.2.11:26379",
+    ]);
+  });
+});
