@@ -1,10 +1,237 @@
 /**
- * Interface placeholder: the rendered-configuration work replaces the body with the real renderer.
- * The signature is the contract the Pulumi program and the lab build on.
+ * Cloud-init user data of each node, built from the per-node file list.
+ *
+ * Order on first boot (cloud-init's own module order on Ubuntu 24.04):
+ * 1. init stage: `write_files` entries without `defer` (only `/usr/sbin/policy-rc.d`, which stops
+ *    the packages below from starting their services with their package defaults), then
+ *    `users` (the `yquant` system user);
+ * 2. final stage: `package_update` + `packages`, then `write_files` entries with `defer: true`
+ *    (every config file, script and unit: they land after the packages, so no package default wins),
+ *    then `runcmd` (`setup.sh`: removes the policy-rc.d, firewall, units, restarts the services).
+ *
+ * Size: OCI caps an instance's metadata (`user_data` base64-encoded, plus `ssh_authorized_keys`) at
+ * 32,000 bytes in total (LaunchInstanceDetails.metadata: "The combined size of the metadata and
+ * extendedMetadata objects can be a maximum of 32,000 bytes"). Files over 1 KiB are therefore
+ * written `gz+b64`; tests/render asserts every node's base64 user data stays under the limit with
+ * room for the SSH key. `parseWriteFiles` decodes them again for the lab and the render command.
  */
-import { Layout, NodeName, HOSTNAMES } from "./layout";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import * as yaml from "js-yaml";
+import { COLORS, HOSTNAMES, Layout, NodeName, nodePath } from "./layout";
+import { haproxyPaths, renderHaproxyVariant } from "./haproxy";
+import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
+import {
+  renderAppUnit,
+  renderFirewallRules,
+  renderNodeEnv,
+  renderValkeyEnv,
+  validateLayout,
+} from "./node-config";
+
+export { renderHaproxyVariant } from "./haproxy";
+export { RenderError, validateLayout } from "./node-config";
+
+/** OCI's documented limit on an instance's metadata (user_data base64 + ssh_authorized_keys). */
+export const OCI_METADATA_LIMIT_BYTES = 32_000;
+
+/** Files larger than this are written `gz+b64` to stay under OCI's metadata limit. */
+export const COMPRESS_OVER_BYTES = 1024;
+
+/** The operations scripts, kept as real files in `cloud-init/scripts/`. */
+export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active"] as const;
+
+/** Directory of the scripts and the placeholder app in this repository. */
+export const SOURCE_DIR = __dirname;
+
+export const GATE_PACKAGES = [
+  "haproxy",
+  "valkey-server",
+  "valkey-sentinel",
+  "socat",
+  "openssl",
+  "curl",
+  "iptables-persistent",
+] as const;
+
+export const ENGINE_PACKAGES = [
+  "valkey-server",
+  "valkey-sentinel",
+  "python3",
+  "git",
+  "socat",
+  "curl",
+  "iptables-persistent",
+] as const;
+
+/** One file a node needs, as `renderNodeFiles` returns it and `write_files` carries it. */
+export interface NodeFile {
+  /** Absolute path, already rooted at the node's root. */
+  readonly path: string;
+  /** Plain text content (decoded). */
+  readonly content: string;
+  /** Octal mode as cloud-init takes it, e.g. "0640". */
+  readonly permissions: string;
+  /** `user:group`. */
+  readonly owner: string;
+  /** Written after packages are installed (cloud-init's final stage). */
+  readonly defer: boolean;
+}
+
+/** Marker line of the policy-rc.d that holds package services back until setup.sh runs. */
+export const POLICY_RC_MARKER = "# yquant: hold package services until setup.sh";
+
+function readSource(relative: string): string {
+  return fs.readFileSync(path.join(SOURCE_DIR, relative), "utf8");
+}
+
+/** Every file `node` needs, in a fixed order. Pure apart from reading the repo's script files. */
+export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
+  validateLayout(layout);
+  const p = (abs: string): string => nodePath(layout, node, abs);
+  const files: NodeFile[] = [];
+  const add = (absPath: string, content: string, permissions: string, owner: string, defer = true): void => {
+    files.push({ path: p(absPath), content, permissions, owner, defer });
+  };
+
+  add(
+    "/usr/sbin/policy-rc.d",
+    `#!/bin/sh\n${POLICY_RC_MARKER} (it removes this file)\nexit 101\n`,
+    "0755",
+    "root:root",
+    false,
+  );
+  add("/etc/yquant/node.env", renderNodeEnv(layout, node), "0644", "root:root");
+  add("/etc/yquant/valkey.env", renderValkeyEnv(layout, node), "0640", "root:yquant");
+  add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
+  for (const script of SCRIPT_NAMES) {
+    add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
+  }
+  const valkey = valkeyPaths(layout, node);
+  const valkeyConf = node === "gate" ? renderTokenValkey(layout) : renderMessageValkey(layout, node);
+  files.push({
+    path: valkey.config,
+    content: valkeyConf,
+    permissions: "0640",
+    owner: "valkey:valkey",
+    defer: true,
+  });
+  files.push({
+    path: valkey.sentinelConfig,
+    content: renderSentinel(layout, node),
+    permissions: "0640",
+    owner: "valkey:valkey",
+    defer: true,
+  });
+
+  if (node === "gate") {
+    const hp = haproxyPaths(layout);
+    files.push({
+      path: hp.config,
+      content: renderHaproxyVariant(layout, "blue"),
+      permissions: "0644",
+      owner: "root:root",
+      defer: true,
+    });
+    for (const color of COLORS) {
+      files.push({
+        path: hp.variant(color),
+        content: renderHaproxyVariant(layout, color),
+        permissions: "0644",
+        owner: "root:root",
+        defer: true,
+      });
+    }
+    files.push({ path: hp.draining, content: "", permissions: "0644", owner: "root:root", defer: true });
+    if (layout.secrets.tlsPem !== "") {
+      const pem = layout.secrets.tlsPem.endsWith("\n") ? layout.secrets.tlsPem : `${layout.secrets.tlsPem}\n`;
+      files.push({ path: hp.pem, content: pem, permissions: "0600", owner: "root:root", defer: true });
+    }
+  } else {
+    add("/opt/yquant/placeholder/app.py", readSource("placeholder/app.py"), "0755", "root:root");
+    for (const service of layout.app.services) {
+      add(
+        `/etc/systemd/system/yquant-${service.name}.service`,
+        renderAppUnit(layout, node, service.name),
+        "0644",
+        "root:root",
+      );
+    }
+  }
+  return files;
+}
+
+interface WriteFileEntry {
+  path: string;
+  content: string;
+  encoding?: string;
+  permissions: string;
+  owner: string;
+  defer: boolean;
+}
+
+function toWriteFile(file: NodeFile): WriteFileEntry {
+  const entry: WriteFileEntry = {
+    path: file.path,
+    content: file.content,
+    permissions: file.permissions,
+    owner: file.owner,
+    defer: file.defer,
+  };
+  if (Buffer.byteLength(file.content, "utf8") > COMPRESS_OVER_BYTES) {
+    entry.content = zlib.gzipSync(Buffer.from(file.content, "utf8"), { level: 9 }).toString("base64");
+    entry.encoding = "gz+b64";
+  }
+  return entry;
+}
 
 /** The exact `#cloud-config` text for one node. Pure: same input, byte-identical output. */
 export function renderUserData(layout: Layout, node: NodeName): string {
-  return `#cloud-config\nhostname: ${HOSTNAMES[node]}\n# root: ${layout.roots[node]}\n`;
+  const config = {
+    hostname: HOSTNAMES[node],
+    package_update: true,
+    package_upgrade: false,
+    packages: [...(node === "gate" ? GATE_PACKAGES : ENGINE_PACKAGES)],
+    users: [
+      "default",
+      {
+        name: "yquant",
+        system: true,
+        shell: "/usr/sbin/nologin",
+        homedir: "/var/lib/yquant",
+        no_create_home: true,
+        lock_passwd: true,
+      },
+    ],
+    write_files: renderNodeFiles(layout, node).map(toWriteFile),
+    runcmd: [[p(layout, node, "/opt/yquant/bin/setup.sh")]],
+  };
+  return `#cloud-config\n${yaml.dump(config, { sortKeys: true, lineWidth: -1, noRefs: true })}`;
+}
+
+function p(layout: Layout, node: NodeName, abs: string): string {
+  return nodePath(layout, node, abs);
+}
+
+/** Reads the `write_files` of a rendered user data back into plain records (decoding `gz+b64`). */
+export function parseWriteFiles(userData: string): NodeFile[] {
+  const parsed = yaml.load(userData) as { write_files?: WriteFileEntry[] } | null;
+  return (parsed?.write_files ?? []).map((entry) => {
+    let content = entry.content ?? "";
+    if (entry.encoding === "gz+b64") {
+      content = zlib.gunzipSync(Buffer.from(content, "base64")).toString("utf8");
+    } else if (entry.encoding === "b64") {
+      content = Buffer.from(content, "base64").toString("utf8");
+    } else if (entry.encoding !== undefined) {
+      throw new Error(`parseWriteFiles: unsupported encoding "${entry.encoding}" for ${entry.path}`);
+    }
+    return {
+      path: entry.path,
+      content,
+      permissions: entry.permissions,
+      owner: entry.owner,
+      defer: entry.defer === true,
+    };
+  });
 }

@@ -1,0 +1,196 @@
+/**
+ * Small per-node files: the env files the scripts and apps read, the host firewall rules, and the
+ * systemd units of the app's services. Pure functions over the Layout.
+ */
+import { Layout, NODE_NAMES, NodeName, nodePath } from "./layout";
+
+/** A render refused because the Layout holds a value that cannot be written safely. */
+export class RenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RenderError";
+  }
+}
+
+const SAFE_VALUE = /^[^'\n\r\\]*$/;
+const SAFE_SECRET = /^[\x21-\x7e]+$/;
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+/**
+ * Refuses a Layout that would render broken or unsafe files, naming the field. Env values are
+ * written single-quoted (read the same way by bash and by systemd's `EnvironmentFile=`), so they may
+ * not hold a single quote, a backslash or a newline; Valkey reads secrets as bare words.
+ */
+export function validateLayout(layout: Layout): void {
+  for (const [field, value] of Object.entries(layout.secrets)) {
+    if (field === "tlsPem") continue;
+    if (!SAFE_SECRET.test(value) || /["'\\]/.test(value)) {
+      throw new RenderError(
+        `layout.secrets.${field}: must be printable ASCII without spaces, quotes or backslashes`,
+      );
+    }
+  }
+  if (layout.app.services.length === 0) {
+    throw new RenderError("layout.app.services: at least one service (the first serves the app port)");
+  }
+  const seen = new Set<string>();
+  for (const service of layout.app.services) {
+    if (!SERVICE_NAME.test(service.name) || seen.has(service.name)) {
+      throw new RenderError(
+        `layout.app.services: "${service.name}" must be a unique name of lowercase letters, digits and "-"`,
+      );
+    }
+    seen.add(service.name);
+    if (/[\n\r]/.test(service.command)) {
+      throw new RenderError(`layout.app.services.${service.name}.command: must be one line`);
+    }
+  }
+  const plain: Record<string, string> = {
+    "app.repository": layout.app.repository,
+    "app.buildCommand": layout.app.buildCommand,
+    serviceControl: layout.serviceControl,
+    publicBind: layout.publicBind,
+  };
+  for (const [field, value] of Object.entries(plain)) {
+    if (!SAFE_VALUE.test(value)) {
+      throw new RenderError(`layout.${field}: must not contain quotes, backslashes or newlines`);
+    }
+  }
+  for (const node of NODE_NAMES) {
+    if (!layout.roots[node].startsWith("/")) {
+      throw new RenderError(`layout.roots.${node}: must be an absolute path, got "${layout.roots[node]}"`);
+    }
+  }
+}
+
+function envFile(header: string, entries: readonly (readonly [string, string | number])[]): string {
+  return [header, ...entries.map(([key, value]) => `${key}='${String(value)}'`)].join("\n") + "\n";
+}
+
+/** `/etc/yquant/node.env`: the non-secret settings every script sources (keys in docs/architecture.md). */
+export function renderNodeEnv(layout: Layout, node: NodeName): string {
+  const { ports } = layout;
+  return envFile(`# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. Non-secret.`, [
+    ["NODE_NAME", node],
+    ["NODE_ROLE", node === "gate" ? "gate" : "engine"],
+    ["NODE_IP", layout.nodes[node].privateIp],
+    ["NODE_LOOPBACK", layout.nodes[node].loopback],
+    ["GATE_IP", layout.nodes.gate.privateIp],
+    ["BLUE_IP", layout.nodes.blue.privateIp],
+    ["GREEN_IP", layout.nodes.green.privateIp],
+    ["HTTP_PORT", ports.http],
+    ["HTTPS_PORT", ports.https],
+    ["STAGING_PORT", ports.staging],
+    ["STATS_PORT", ports.stats],
+    ["APP_PORT", ports.app],
+    ["VALKEY_PORT", ports.valkey],
+    ["SENTINEL_PORT", ports.sentinel],
+    ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
+    ["SENTINEL_QUORUM", layout.sentinel.quorum],
+    ["DRAIN_SECONDS", layout.drainSeconds],
+    ["SERVICE_CONTROL", layout.serviceControl],
+    ["HOST_FIREWALL", layout.production ? "on" : "off"],
+    ["PRODUCTION", layout.production ? "true" : "false"],
+    ["APP_REPOSITORY", layout.app.repository],
+    ["APP_BUILD_COMMAND", layout.app.buildCommand],
+    ["APP_SERVICES", layout.app.services.map((s) => s.name).join(" ")],
+    ["APP_HTTP_SERVICE", layout.app.services[0]?.name ?? ""],
+  ]);
+}
+
+/** `/etc/yquant/valkey.env` (root:yquant 0640): what the apps need to reach Valkey and Sentinel. */
+export function renderValkeyEnv(layout: Layout, node: NodeName): string {
+  const sentinels = NODE_NAMES.map((n) => `${layout.nodes[n].privateIp}:${layout.ports.sentinel}`).join(",");
+  return envFile(
+    `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. SECRET: root:yquant 0640.`,
+    [
+      ["VALKEY_PASSWORD", layout.secrets.valkeyPassword],
+      ["SENTINEL_PASSWORD", layout.secrets.sentinelPassword],
+      ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
+      ["SENTINELS", sentinels],
+      ["TOKEN_VALKEY", `${layout.nodes.gate.privateIp}:${layout.ports.valkey}`],
+    ],
+  );
+}
+
+/** One host firewall rule: `tcp <port> <source CIDR> <name>`. */
+export interface FirewallRule {
+  readonly port: number;
+  readonly source: string;
+  readonly name: string;
+}
+
+/** The exact port map of a node: what `setup.sh` opens above the image's REJECT rule. */
+export function firewallRules(layout: Layout, node: NodeName): FirewallRule[] {
+  const { ports } = layout;
+  const cluster = NODE_NAMES.map((n) => `${layout.nodes[n].privateIp}/32`);
+  const rules: FirewallRule[] = [];
+  const add = (port: number, sources: readonly string[], name: string): void => {
+    for (const source of sources) rules.push({ port, source, name });
+  };
+  if (node === "gate") {
+    add(ports.http, ["0.0.0.0/0"], "http");
+    add(ports.https, ["0.0.0.0/0"], "https");
+    add(ports.staging, layout.adminCidrs, "staging");
+    add(ports.stats, layout.adminCidrs, "stats");
+  } else {
+    add(ports.app, [`${layout.nodes.gate.privateIp}/32`], "app");
+  }
+  add(ports.valkey, cluster, "valkey");
+  add(ports.sentinel, cluster, "sentinel");
+  return rules;
+}
+
+export function renderFirewallRules(layout: Layout, node: NodeName): string {
+  return (
+    [
+      `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}: proto port source name.`,
+      "# setup.sh inserts one ACCEPT per line above the image's REJECT in INPUT (iptables -C first).",
+      ...firewallRules(layout, node).map((r) => `tcp ${r.port} ${r.source} ${r.name}`),
+    ].join("\n") + "\n"
+  );
+}
+
+function systemdQuote(command: string): string {
+  return `"${command.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$/g, "$$$$").replace(/%/g, "%%")}"`;
+}
+
+/** `yquant-<service>.service` on an engine. The placeholder app runs when no command is configured. */
+export function renderAppUnit(layout: Layout, node: "blue" | "green", serviceName: string): string {
+  const service = layout.app.services.find((s) => s.name === serviceName);
+  if (service === undefined) {
+    throw new RenderError(`renderAppUnit: no service "${serviceName}" in layout.app.services`);
+  }
+  const p = (abs: string): string => nodePath(layout, node, abs);
+  const root = layout.roots[node] === "/" ? "" : layout.roots[node].replace(/\/+$/, "");
+  const current = p("/opt/yquant/current");
+  const execStart =
+    service.command === ""
+      ? `/usr/bin/python3 ${current}/app.py --service ${service.name}`
+      : `/bin/sh -c ${systemdQuote(service.command)}`;
+  return (
+    [
+      "# Rendered by yquant-infra (cloud-init/node-config.ts).",
+      "[Unit]",
+      `Description=yQuant ${service.name} (${node})`,
+      "After=network-online.target valkey-server.service",
+      "Wants=network-online.target",
+      "",
+      "[Service]",
+      "Type=simple",
+      "User=yquant",
+      "Group=yquant",
+      `EnvironmentFile=${p("/etc/yquant/node.env")}`,
+      `EnvironmentFile=${p("/etc/yquant/valkey.env")}`,
+      `Environment=YQ_ROOT=${root}`,
+      `Environment=YQ_SERVICE=${service.name}`,
+      `WorkingDirectory=${current}`,
+      `ExecStart=${execStart}`,
+      "Restart=always",
+      "RestartSec=1",
+      "",
+      "[Install]",
+      "WantedBy=multi-user.target",
+    ].join("\n") + "\n"
+  );
+}

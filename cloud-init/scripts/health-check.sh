@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# health-check.sh: checks this node's services. Exit status 0 only when every check passes.
+#
+#   usage: health-check.sh [--json]
+#
+# Engines: the app (/health, and every app unit active). Gate: HAProxy (running, stats answering)
+# and the active color. Every node: Valkey (PING with the password, and its role) and Sentinel (its
+# view of the master and how many Sentinels it knows, at least the quorum). --json prints one
+# object with a fixed key order: {"node":..,"ok":..,"checks":[{"name":..,"ok":..,"detail":..},..]}.
+set -euo pipefail
+
+usage() { echo "usage: health-check.sh [--json]" >&2; }
+json=false
+for arg in "$@"; do
+  case ${arg} in
+    --json) json=true ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "health-check.sh: unknown argument '${arg}'" >&2
+      usage
+      exit 2
+      ;;
+  esac
+done
+
+script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
+[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+export YQ_ROOT
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/node.env"
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/valkey.env"
+
+names=()
+oks=()
+details=()
+record() {
+  names+=("$1")
+  oks+=("$2")
+  # Details stay printable and JSON-safe.
+  details+=("$(printf '%s' "$3" | tr -d "\"\\\\" | tr '\n\t' '  ' | cut -c1-200)")
+}
+
+vcli() {
+  local port=$1 password=$2
+  shift 2
+  REDISCLI_AUTH=${password} timeout 5 valkey-cli --no-auth-warning -h "${NODE_LOOPBACK}" -p "${port}" "$@" 2>&1
+}
+
+if [[ ${NODE_ROLE} == "engine" ]]; then
+  if body=$(curl -fsS --max-time 3 "http://${NODE_LOOPBACK}:${APP_PORT}/health" 2>&1) &&
+    [[ ${body} == *'"status": "ok"'* ]]; then
+    record app true "${body}"
+  else
+    record app false "GET /health on ${NODE_LOOPBACK}:${APP_PORT}: ${body:-no answer}"
+  fi
+  for service in ${APP_SERVICES}; do
+    if "${SERVICE_CONTROL}" is-active "yquant-${service}" >/dev/null 2>&1; then
+      record "unit:yquant-${service}" true "active"
+    else
+      record "unit:yquant-${service}" false "not active"
+    fi
+  done
+else
+  if "${SERVICE_CONTROL}" is-active haproxy >/dev/null 2>&1 &&
+    curl -fsS --max-time 3 -o /dev/null "http://${NODE_LOOPBACK}:${STATS_PORT}/stats;csv" 2>/dev/null; then
+    record haproxy true "running, stats answering on ${NODE_LOOPBACK}:${STATS_PORT}"
+  else
+    record haproxy false "not running, or stats not answering on ${NODE_LOOPBACK}:${STATS_PORT}"
+  fi
+  active=$(cat "${YQ_ROOT}/var/lib/yquant/active-color" 2>/dev/null || echo unknown)
+  if [[ ${active} == "blue" || ${active} == "green" ]]; then
+    record active-color true "${active}"
+  else
+    record active-color false "state file holds '${active}'"
+  fi
+fi
+
+if pong=$(vcli "${VALKEY_PORT}" "${VALKEY_PASSWORD}" ping) && [[ ${pong} == "PONG" ]]; then
+  role=$(vcli "${VALKEY_PORT}" "${VALKEY_PASSWORD}" info replication | tr -d '\r' | awk -F: '$1 == "role" { print $2 }')
+  record valkey true "PONG, role ${role:-unknown}"
+else
+  record valkey false "PING on ${NODE_LOOPBACK}:${VALKEY_PORT}: ${pong:-no answer}"
+fi
+
+if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}") &&
+  [[ $(printf '%s\n' "${master}" | wc -l) -eq 2 ]]; then
+  master_addr=$(printf '%s\n' "${master}" | paste -sd: -)
+  others=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel master "${SENTINEL_MASTER_NAME}" |
+    tr -d '\r' | awk 'found { print; exit } $0 == "num-other-sentinels" { found = 1 }')
+  known=$((${others:-0} + 1))
+  if ((known >= SENTINEL_QUORUM)); then
+    record sentinel true "master ${master_addr}, ${known} sentinels known"
+  else
+    record sentinel false "master ${master_addr}, only ${known} sentinels known (quorum ${SENTINEL_QUORUM})"
+  fi
+else
+  record sentinel false "no master '${SENTINEL_MASTER_NAME}' on ${NODE_LOOPBACK}:${SENTINEL_PORT}: ${master:-no answer}"
+fi
+
+all_ok=true
+for ok in "${oks[@]}"; do
+  [[ ${ok} == "true" ]] || all_ok=false
+done
+
+if [[ ${json} == "true" ]]; then
+  out="{\"node\":\"${NODE_NAME}\",\"ok\":${all_ok},\"checks\":["
+  for i in "${!names[@]}"; do
+    ((i > 0)) && out+=","
+    out+="{\"name\":\"${names[i]}\",\"ok\":${oks[i]},\"detail\":\"${details[i]}\"}"
+  done
+  printf '%s]}\n' "${out}"
+else
+  for i in "${!names[@]}"; do
+    if [[ ${oks[i]} == "true" ]]; then state=ok; else state=FAIL; fi
+    printf '%-4s %-22s %s\n' "${state}" "${names[i]}" "${details[i]}"
+  done
+  if [[ ${all_ok} == "true" ]]; then echo "${NODE_NAME}: healthy"; else echo "${NODE_NAME}: UNHEALTHY"; fi
+fi
+[[ ${all_ok} == "true" ]]

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# setup.sh: puts a node's rendered files in force. Run by cloud-init at first boot (runcmd), after
+# the packages are installed and the deferred write_files are written. Safe to run again.
+#
+#   usage: setup.sh
+#
+# - removes the policy-rc.d that held the package services back during the install;
+# - host firewall (HOST_FIREWALL=on): one ACCEPT per line of firewall.rules, inserted above the
+#   image's REJECT in INPUT (checked first with `iptables -C`, so never twice; the InstanceServices
+#   chain is never touched), then persisted with `netfilter-persistent save`;
+# - gate: a self-signed certificate when no PEM was given, the active color's HAProxy variant;
+# - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
+# - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
+#   force; later runs only start what is not running.
+set -euo pipefail
+
+usage() { echo "usage: setup.sh    (no arguments; idempotent)" >&2; }
+if [[ $# -gt 0 ]]; then
+  if [[ $1 == "-h" || $1 == "--help" ]]; then
+    usage
+    exit 0
+  fi
+  echo "setup.sh: unexpected argument '$1'" >&2
+  usage
+  exit 2
+fi
+
+script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
+[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+export YQ_ROOT
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/node.env"
+
+log() { printf 'setup.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
+svc() { "${SERVICE_CONTROL}" "$@"; }
+
+state_dir="${YQ_ROOT}/var/lib/yquant"
+marker="${state_dir}/setup-done"
+first_run=true
+[[ -f ${marker} ]] && first_run=false
+
+mkdir -p "${state_dir}" "${YQ_ROOT}/var/lib/valkey" "${YQ_ROOT}/var/log/valkey"
+if [[ ${PRODUCTION} == "true" ]]; then
+  chown yquant:yquant "${state_dir}"
+else
+  # The lab has no systemd to create runtime directories.
+  mkdir -p "${YQ_ROOT}/run/valkey" "${YQ_ROOT}/run/sentinel" "${YQ_ROOT}/run/haproxy" "${YQ_ROOT}/var/lib/haproxy"
+fi
+
+policy_rc="${YQ_ROOT}/usr/sbin/policy-rc.d"
+if [[ -f ${policy_rc} ]] && grep -q '^# yquant: hold package services' "${policy_rc}"; then
+  rm -f "${policy_rc}"
+  log "removed ${policy_rc}: package services may start again"
+fi
+
+apply_firewall() {
+  local rules="${YQ_ROOT}/etc/yquant/firewall.rules" proto port source name position added=0
+  while read -r proto port source name; do
+    [[ -z ${proto} || ${proto} == \#* ]] && continue
+    local spec=(-p "${proto}" -s "${source}" -m state --state NEW -m "${proto}" --dport "${port}"
+      -m comment --comment "yquant-${name}" -j ACCEPT)
+    if iptables -C INPUT "${spec[@]}" 2>/dev/null; then
+      continue
+    fi
+    position=$(iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { print $1; exit }')
+    if [[ -n ${position} ]]; then
+      iptables -I INPUT "${position}" "${spec[@]}"
+    else
+      iptables -A INPUT "${spec[@]}"
+    fi
+    added=$((added + 1))
+  done <"${rules}"
+  netfilter-persistent save >/dev/null
+  log "firewall: ${added} rule(s) added above REJECT, rules saved"
+}
+
+if [[ ${HOST_FIREWALL} == "on" ]]; then
+  apply_firewall
+else
+  log "firewall: HOST_FIREWALL=${HOST_FIREWALL}, skipped"
+fi
+
+ensure_service() {
+  local unit=$1
+  if [[ ${first_run} == "true" ]]; then
+    svc restart "${unit}"
+  elif ! svc is-active "${unit}" >/dev/null 2>&1; then
+    svc start "${unit}"
+  fi
+}
+
+if [[ ${PRODUCTION} == "true" ]]; then
+  svc enable valkey-server >/dev/null 2>&1 || true
+  svc enable valkey-sentinel >/dev/null 2>&1 || true
+fi
+ensure_service valkey-server
+ensure_service valkey-sentinel
+
+if [[ ${NODE_ROLE} == "gate" ]]; then
+  haproxy_dir="${YQ_ROOT}/etc/haproxy"
+  pem="${haproxy_dir}/certs/yquant.pem"
+  mkdir -p "${haproxy_dir}/certs" "${haproxy_dir}/yquant"
+  if [[ ! -s ${pem} ]]; then
+    work=$(mktemp -d)
+    (
+      umask 077
+      openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 825 -subj "/CN=yq-gate" \
+        -addext "subjectAltName=IP:${NODE_IP}" -keyout "${work}/key.pem" -out "${work}/cert.pem" 2>/dev/null
+      cat "${work}/cert.pem" "${work}/key.pem" >"${pem}.tmp"
+      mv -f "${pem}.tmp" "${pem}"
+    )
+    rm -rf "${work}"
+    log "no TLS PEM given: made a self-signed certificate at ${pem}"
+  fi
+  [[ -f ${haproxy_dir}/yquant/draining.lst ]] || : >"${haproxy_dir}/yquant/draining.lst"
+  # An empty server-state file (format version 1 only) keeps HAProxy's first start free of warnings.
+  server_state="${YQ_ROOT}/var/lib/haproxy/server-state"
+  [[ -s ${server_state} ]] || echo 1 >"${server_state}"
+  color_file="${state_dir}/active-color"
+  if [[ ! -f ${color_file} ]]; then
+    echo blue >"${color_file}.tmp"
+    mv -f "${color_file}.tmp" "${color_file}"
+  fi
+  active=$(<"${color_file}")
+  if [[ ${active} != "blue" && ${active} != "green" ]]; then
+    echo "setup.sh: ${color_file} holds '${active}', expected blue or green" >&2
+    exit 1
+  fi
+  variant="${haproxy_dir}/yquant/haproxy-active-${active}.cfg"
+  if ! cmp -s "${variant}" "${haproxy_dir}/haproxy.cfg"; then
+    cp "${variant}" "${haproxy_dir}/haproxy.cfg.tmp"
+    mv -f "${haproxy_dir}/haproxy.cfg.tmp" "${haproxy_dir}/haproxy.cfg"
+    log "haproxy.cfg: put the active-${active} variant in force"
+  fi
+  haproxy -c -q -f "${haproxy_dir}/haproxy.cfg"
+  [[ ${PRODUCTION} == "true" ]] && svc enable haproxy >/dev/null 2>&1
+  ensure_service haproxy
+else
+  svc daemon-reload
+  for service in ${APP_SERVICES}; do
+    svc enable "yquant-${service}" >/dev/null 2>&1 || svc enable "yquant-${service}"
+  done
+  if [[ ! -e ${YQ_ROOT}/opt/yquant/current ]]; then
+    log "no release deployed yet: deploying the placeholder"
+    "${script_dir}/deploy.sh" placeholder
+  else
+    for service in ${APP_SERVICES}; do
+      ensure_service "yquant-${service}"
+    done
+  fi
+fi
+
+touch "${marker}"
+log "done"
