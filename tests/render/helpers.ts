@@ -1,0 +1,114 @@
+/** Shared fixtures of the rendered-configuration tests. */
+import { execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Layout, NodeName } from "../../cloud-init/layout";
+import { sampleLayout } from "../../cloud-init/sample-layout";
+import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+
+export const REPO = path.resolve(__dirname, "../..");
+export const SCRIPTS_DIR = path.join(REPO, "cloud-init/scripts");
+
+/** The cloud-style sample Layout (roots "/", VCN addresses). */
+export function cloudLayout(overrides: Partial<Layout> = {}): Layout {
+  return sampleLayout(overrides);
+}
+
+/**
+ * A one-machine Layout rooted under `dir`, on loopback addresses 127.0.20.<base+1..3> (never the
+ * lab's 127.0.10.x), with unprivileged ports.
+ */
+export function localLayout(dir: string, base: number, overrides: Partial<Layout> = {}): Layout {
+  const ip = (i: number): string => `127.0.20.${base + i}`;
+  return sampleLayout({
+    roots: { gate: path.join(dir, "gate"), blue: path.join(dir, "blue"), green: path.join(dir, "green") },
+    nodes: {
+      gate: { privateIp: ip(1), loopback: ip(1) },
+      blue: { privateIp: ip(2), loopback: ip(2) },
+      green: { privateIp: ip(3), loopback: ip(3) },
+    },
+    publicBind: ip(1),
+    ports: {
+      http: 18080,
+      https: 18443,
+      staging: 18081,
+      stats: 18404,
+      app: 15000,
+      valkey: 16379,
+      sentinel: 26380,
+    },
+    serviceControl: "/bin/false",
+    production: false,
+    ...overrides,
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `yq-render-${prefix}-`));
+}
+
+/** Writes every write_files entry of the node's user data (parsed back, as the lab does). */
+export function materialise(layout: Layout, node: NodeName): void {
+  for (const file of parseWriteFiles(renderUserData(layout, node))) {
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    fs.writeFileSync(file.path, file.content, { mode: parseInt(file.permissions, 8) });
+    fs.chmodSync(file.path, parseInt(file.permissions, 8));
+  }
+}
+
+/** A throwaway self-signed PEM (certificate + key) for `haproxy -c`. */
+export function writeSelfSignedPem(target: string): void {
+  const work = tempDir("pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=yquant-test",
+      "-keyout",
+      path.join(work, "key.pem"),
+      "-out",
+      path.join(work, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(
+    target,
+    fs.readFileSync(path.join(work, "cert.pem"), "utf8") +
+      fs.readFileSync(path.join(work, "key.pem"), "utf8"),
+    { mode: 0o600 },
+  );
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** sha256 of every file under `dir` (relative path -> digest), to prove nothing changed. */
+export function treeDigest(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (current: string): void => {
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        out[path.relative(dir, full)] = crypto
+          .createHash("sha256")
+          .update(fs.readFileSync(full))
+          .digest("hex");
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function run(command: string, args: readonly string[], timeoutMs = 30_000): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { encoding: "utf8", timeout: timeoutMs });
+}

@@ -1,0 +1,46 @@
+/** cloud-init schema on each node's user data, and shellcheck on every script. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { NODE_NAMES } from "../../cloud-init/layout";
+import { SCRIPT_NAMES, renderUserData } from "../../cloud-init/user-data";
+import { SCRIPTS_DIR, cloudLayout, localLayout, run, tempDir } from "./helpers";
+
+describe("cloud-init schema --config-file", () => {
+  const dir = tempDir("schema");
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const layouts = { cloud: cloudLayout(), lab: localLayout("/srv/lab", 0) };
+  for (const [kind, layout] of Object.entries(layouts)) {
+    it.each(NODE_NAMES)(`accepts the ${kind} user data of %s`, (node) => {
+      const file = path.join(dir, `${kind}-${node}.yaml`);
+      fs.writeFileSync(file, renderUserData(layout, node));
+      const result = run("cloud-init", ["schema", "--config-file", file]);
+      const output = `${result.stdout}${result.stderr}`.trim();
+      console.log(`cloud-init schema --config-file ${kind}-${node}.yaml: exit ${result.status}: ${output}`);
+      expect(result.status, output).toBe(0);
+      expect(output).toContain("Valid cloud-config");
+    });
+  }
+});
+
+describe("shellcheck", () => {
+  it.each(SCRIPT_NAMES)("reports nothing on %s.sh", (script) => {
+    const file = path.join(SCRIPTS_DIR, `${script}.sh`);
+    const result = run("shellcheck", ["--severity=style", "--shell=bash", file]);
+    const output = `${result.stdout}${result.stderr}`;
+    console.log(
+      `shellcheck ${script}.sh: exit ${result.status}${output.trim() === "" ? " (no findings)" : `\n${output}`}`,
+    );
+    expect(result.status, output).toBe(0);
+    expect(output).toBe("");
+  });
+
+  it.each(SCRIPT_NAMES)("%s.sh is executable, strict and starts with a bash shebang", (script) => {
+    const file = path.join(SCRIPTS_DIR, `${script}.sh`);
+    const text = fs.readFileSync(file, "utf8");
+    expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(text).toContain("\nset -euo pipefail\n");
+    expect(fs.statSync(file).mode & 0o111).not.toBe(0);
+  });
+});

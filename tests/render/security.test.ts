@@ -1,0 +1,42 @@
+/** No secret leaves a file that only root, valkey or yquant can read. */
+import { describe, expect, it } from "vitest";
+import { NODE_NAMES } from "../../cloud-init/layout";
+import { renderNodeFiles, renderUserData } from "../../cloud-init/user-data";
+import { cloudLayout } from "./helpers";
+
+const secrets = {
+  valkeyPassword: "S3cret-valkey-Pw-0123456789",
+  sentinelPassword: "S3cret-sentinel-Pw-0123456789",
+  tlsPem: "-----BEGIN PRIVATE KEY-----\nS3cret-pem-body\n-----END PRIVATE KEY-----\n",
+};
+const layout = cloudLayout({ secrets });
+const secretValues = [secrets.valkeyPassword, secrets.sentinelPassword, "S3cret-pem-body"];
+const ALLOWED_OWNERS = new Set(["root", "valkey", "yquant"]);
+
+describe("secrets in rendered files", () => {
+  it.each(NODE_NAMES)("%s: secrets only in files of mode 0600/0640 owned by root/valkey/yquant", (node) => {
+    const holders: string[] = [];
+    for (const file of renderNodeFiles(layout, node)) {
+      if (!secretValues.some((secret) => file.content.includes(secret))) continue;
+      holders.push(file.path);
+      expect(["0600", "0640"], file.path).toContain(file.permissions);
+      const [user, group] = file.owner.split(":");
+      expect(ALLOWED_OWNERS.has(user ?? ""), file.path).toBe(true);
+      expect(ALLOWED_OWNERS.has(group ?? ""), file.path).toBe(true);
+    }
+    const expected = ["/etc/yquant/valkey.env", "/etc/valkey/valkey.conf", "/etc/valkey/sentinel.conf"];
+    if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem");
+    expect(holders.sort()).toEqual(expected.sort());
+  });
+
+  it.each(NODE_NAMES)("%s: scripts, units, env and HAProxy files hold no secret", (node) => {
+    for (const file of renderNodeFiles(layout, node)) {
+      if (/\.(sh|py|service|cfg|rules|lst)$|node\.env$/.test(file.path)) {
+        for (const secret of secretValues) expect(file.content, file.path).not.toContain(secret);
+      }
+    }
+    // The gz+b64 encoding is not a hiding place either: plain-text files carry the secrets visibly,
+    // and those are exactly the restricted ones checked above.
+    expect(renderUserData(layout, node)).toContain(secrets.valkeyPassword);
+  });
+});

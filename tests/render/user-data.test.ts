@@ -1,0 +1,301 @@
+import * as yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { COLORS, NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import {
+  ENGINE_PACKAGES,
+  GATE_PACKAGES,
+  OCI_METADATA_LIMIT_BYTES,
+  RenderError,
+  parseWriteFiles,
+  renderHaproxyVariant,
+  renderNodeFiles,
+  renderUserData,
+} from "../../cloud-init/user-data";
+import { cloudLayout } from "./helpers";
+
+interface CloudConfig {
+  hostname: string;
+  package_update: boolean;
+  packages: string[];
+  users: unknown[];
+  runcmd: string[][];
+  write_files: { path: string; defer: boolean; encoding?: string; permissions: string; owner: string }[];
+}
+
+const layout = cloudLayout();
+const parse = (node: NodeName): CloudConfig => yaml.load(renderUserData(layout, node)) as CloudConfig;
+const fileOf = (node: NodeName, abs: string): string => {
+  const file = renderNodeFiles(layout, node).find((f) => f.path === abs);
+  if (file === undefined) throw new Error(`no ${abs} on ${node}`);
+  return file.content;
+};
+
+/** The user data with each file's content replaced by its decoded length: stable across zlib builds. */
+function skeleton(node: NodeName): string {
+  const config = yaml.load(renderUserData(layout, node)) as { write_files: Record<string, unknown>[] };
+  const decoded = parseWriteFiles(renderUserData(layout, node));
+  config.write_files = config.write_files.map((entry, i) => ({
+    ...entry,
+    content: `<${Buffer.byteLength(decoded[i]?.content ?? "")} bytes>`,
+  }));
+  return yaml.dump(config, { sortKeys: true, lineWidth: -1, noRefs: true });
+}
+
+describe("renderUserData", () => {
+  it.each(NODE_NAMES)("%s: snapshot of the cloud-config and of every decoded file", (node) => {
+    expect(skeleton(node)).toMatchSnapshot();
+    for (const file of renderNodeFiles(layout, node)) {
+      expect(file.content).toMatchSnapshot(file.path);
+    }
+  });
+
+  it.each(NODE_NAMES)("%s: starts with #cloud-config and is valid YAML with the expected keys", (node) => {
+    const text = renderUserData(layout, node);
+    expect(text.startsWith("#cloud-config\n")).toBe(true);
+    const config = parse(node);
+    expect(Object.keys(config).sort()).toEqual([
+      "hostname",
+      "package_update",
+      "package_upgrade",
+      "packages",
+      "runcmd",
+      "users",
+      "write_files",
+    ]);
+    expect(config.hostname).toBe({ gate: "yq-gate", blue: "yq-blue", green: "yq-green" }[node]);
+    expect(config.package_update).toBe(true);
+    expect(config.users[0]).toBe("default");
+    expect(config.users[1]).toMatchObject({ name: "yquant", system: true, shell: "/usr/sbin/nologin" });
+  });
+
+  it("installs the packages of each role", () => {
+    expect(parse("gate").packages).toEqual([...GATE_PACKAGES]);
+    expect(GATE_PACKAGES).toEqual(
+      expect.arrayContaining([
+        "haproxy",
+        "valkey-server",
+        "valkey-sentinel",
+        "socat",
+        "openssl",
+        "curl",
+        "iptables-persistent",
+      ]),
+    );
+    for (const node of ["blue", "green"] as const) {
+      expect(parse(node).packages).toEqual([...ENGINE_PACKAGES]);
+    }
+    expect(ENGINE_PACKAGES).toEqual(
+      expect.arrayContaining([
+        "valkey-server",
+        "valkey-sentinel",
+        "python3",
+        "git",
+        "socat",
+        "curl",
+        "iptables-persistent",
+      ]),
+    );
+  });
+
+  it.each(NODE_NAMES)("%s: is byte-identical for the same input (stability)", (node) => {
+    const first = renderUserData(layout, node);
+    const second = renderUserData(cloudLayout(), node);
+    expect(second).toBe(first);
+    expect(renderUserData(JSON.parse(JSON.stringify(layout)), node)).toBe(first);
+  });
+
+  it("takes no activeColor: the signature is (layout, node) and the gate carries both variants", () => {
+    expect(renderUserData.length).toBe(2);
+    expect(renderNodeFiles.length).toBe(2);
+    const paths = parse("gate").write_files.map((f) => f.path);
+    for (const color of COLORS) {
+      expect(paths).toContain(`/etc/haproxy/yquant/haproxy-active-${color}.cfg`);
+      expect(fileOf("gate", `/etc/haproxy/yquant/haproxy-active-${color}.cfg`)).toBe(
+        renderHaproxyVariant(layout, color),
+      );
+    }
+    // At first boot the file in force is the bootstrap (blue) variant, whatever the stack's activeColor.
+    expect(fileOf("gate", "/etc/haproxy/haproxy.cfg")).toBe(renderHaproxyVariant(layout, "blue"));
+  });
+
+  it("the engines' user data differ only where the node differs (no color-dependent state)", () => {
+    const blue = renderNodeFiles(layout, "blue").map((f) => f.path);
+    const green = renderNodeFiles(layout, "green").map((f) => f.path);
+    expect(green).toEqual(blue);
+  });
+
+  it.each(NODE_NAMES)(
+    "%s: config files are written after the packages (defer), then runcmd runs setup.sh",
+    (node) => {
+      const config = parse(node);
+      const text = renderUserData(layout, node);
+      const notDeferred = config.write_files.filter((f) => !f.defer).map((f) => f.path);
+      // Only the policy-rc.d, which must be in place before the packages install, is written early.
+      expect(notDeferred).toEqual(["/usr/sbin/policy-rc.d"]);
+      const mustDefer = [
+        "/etc/valkey/valkey.conf",
+        "/etc/valkey/sentinel.conf",
+        "/etc/yquant/node.env",
+        "/etc/yquant/valkey.env",
+        "/etc/yquant/firewall.rules",
+        "/opt/yquant/bin/setup.sh",
+        ...(node === "gate"
+          ? [
+              "/etc/haproxy/haproxy.cfg",
+              "/etc/haproxy/yquant/haproxy-active-blue.cfg",
+              "/etc/haproxy/yquant/draining.lst",
+            ]
+          : ["/etc/systemd/system/yquant-frontend.service", "/opt/yquant/placeholder/app.py"]),
+      ];
+      for (const p of mustDefer) {
+        expect(config.write_files.find((f) => f.path === p)?.defer, p).toBe(true);
+      }
+      expect(config.runcmd).toEqual([["/opt/yquant/bin/setup.sh"]]);
+      expect(text.indexOf("\nruncmd:")).toBeGreaterThan(0);
+      expect(fileOf(node, "/usr/sbin/policy-rc.d")).toBe(
+        "#!/bin/sh\n# yquant: hold package services until setup.sh (it removes this file)\nexit 101\n",
+      );
+    },
+  );
+
+  it.each(NODE_NAMES)("%s: stays under OCI's 32,000-byte metadata limit once base64-encoded", (node) => {
+    const raw = Buffer.byteLength(renderUserData(layout, node), "utf8");
+    const base64 = Buffer.from(renderUserData(layout, node), "utf8").toString("base64").length;
+    expect(base64).toBe(Math.ceil(raw / 3) * 4);
+    // Room for ssh_authorized_keys (an RSA 4096 key is ~750 bytes) in the same metadata.
+    expect(base64 + 2_000).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
+  });
+
+  it("carries files over 1 KiB as gz+b64 and decodes them back exactly", () => {
+    const config = parse("gate");
+    expect(config.write_files.find((f) => f.path === "/opt/yquant/bin/switch-active.sh")?.encoding).toBe(
+      "gz+b64",
+    );
+    expect(config.write_files.find((f) => f.path === "/etc/yquant/node.env")?.encoding).toBeUndefined();
+    expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
+  });
+
+  it("refuses a layout that cannot be rendered safely, naming the field", () => {
+    const bad = cloudLayout({
+      secrets: { valkeyPassword: "has space", sentinelPassword: "x".repeat(20), tlsPem: "" },
+    });
+    expect(() => renderUserData(bad, "gate")).toThrow(RenderError);
+    expect(() => renderUserData(bad, "gate")).toThrow(
+      "layout.secrets.valkeyPassword: must be printable ASCII without spaces, quotes or backslashes",
+    );
+    const quoted = cloudLayout({ app: { repository: "it's", buildCommand: "", services: [] } });
+    expect(() => renderUserData(quoted, "blue")).toThrow(
+      "layout.app.services: at least one service (the first serves the app port)",
+    );
+    const badRepo = cloudLayout({
+      app: { repository: "it's", buildCommand: "", services: [{ name: "frontend", command: "" }] },
+    });
+    expect(() => renderUserData(badRepo, "blue")).toThrow(
+      "layout.app.repository: must not contain quotes, backslashes or newlines",
+    );
+    const relative = cloudLayout({ roots: { gate: "lab/gate", blue: "/", green: "/" } });
+    expect(() => renderUserData(relative, "gate")).toThrow(
+      'layout.roots.gate: must be an absolute path, got "lab/gate"',
+    );
+  });
+
+  it("writes the TLS PEM only when given, root 0600", () => {
+    expect(renderNodeFiles(layout, "gate").some((f) => f.path.endsWith("yquant.pem"))).toBe(false);
+    const pem = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
+    const withPem = cloudLayout({ secrets: { ...layout.secrets, tlsPem: pem } });
+    const file = renderNodeFiles(withPem, "gate").find((f) => f.path === "/etc/haproxy/certs/yquant.pem");
+    expect(file).toEqual({
+      path: "/etc/haproxy/certs/yquant.pem",
+      content: `${pem}\n`,
+      permissions: "0600",
+      owner: "root:root",
+      defer: true,
+    });
+  });
+});
+
+describe("node.env, valkey.env, firewall and units", () => {
+  it("node.env holds every contract key, single-quoted", () => {
+    const env = fileOf("green", "/etc/yquant/node.env");
+    for (const line of [
+      "NODE_NAME='green'",
+      "NODE_ROLE='engine'",
+      "NODE_IP='10.0.2.11'",
+      "NODE_LOOPBACK='127.0.0.1'",
+      "GATE_IP='10.0.1.10'",
+      "BLUE_IP='10.0.2.10'",
+      "GREEN_IP='10.0.2.11'",
+      "HTTP_PORT='80'",
+      "HTTPS_PORT='443'",
+      "STAGING_PORT='8080'",
+      "STATS_PORT='8404'",
+      "APP_PORT='5000'",
+      "VALKEY_PORT='6379'",
+      "SENTINEL_PORT='26379'",
+      "SENTINEL_MASTER_NAME='mymaster'",
+      "SENTINEL_QUORUM='2'",
+      "DRAIN_SECONDS='30'",
+      "SERVICE_CONTROL='systemctl'",
+      "HOST_FIREWALL='on'",
+      "PRODUCTION='true'",
+      "APP_REPOSITORY=''",
+      "APP_BUILD_COMMAND=''",
+      "APP_SERVICES='frontend backend sync'",
+      "APP_HTTP_SERVICE='frontend'",
+    ]) {
+      expect(env.split("\n")).toContain(line);
+    }
+  });
+
+  it("valkey.env lists the sentinels, the master name and the token store", () => {
+    const env = fileOf("blue", "/etc/yquant/valkey.env").split("\n");
+    expect(env).toContain("SENTINELS='10.0.1.10:26379,10.0.2.10:26379,10.0.2.11:26379'");
+    expect(env).toContain("SENTINEL_MASTER_NAME='mymaster'");
+    expect(env).toContain("TOKEN_VALKEY='10.0.1.10:6379'");
+    expect(env).toContain("VALKEY_PASSWORD='sample-valkey-password-0000'");
+  });
+
+  it("firewall rules are the exact port map of each node", () => {
+    const rules = (node: NodeName): string[] =>
+      fileOf(node, "/etc/yquant/firewall.rules")
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("#"));
+    const cluster = (port: number, name: string): string[] =>
+      ["10.0.1.10", "10.0.2.10", "10.0.2.11"].map((ip) => `tcp ${port} ${ip}/32 ${name}`);
+    expect(rules("gate")).toEqual([
+      "tcp 80 0.0.0.0/0 http",
+      "tcp 443 0.0.0.0/0 https",
+      "tcp 8080 203.0.113.0/24 staging",
+      "tcp 8404 203.0.113.0/24 stats",
+      ...cluster(6379, "valkey"),
+      ...cluster(26379, "sentinel"),
+    ]);
+    expect(rules("blue")).toEqual([
+      "tcp 5000 10.0.1.10/32 app",
+      ...cluster(6379, "valkey"),
+      ...cluster(26379, "sentinel"),
+    ]);
+  });
+
+  it("app units run as yquant from the current release, with the env files", () => {
+    const unit = fileOf("blue", "/etc/systemd/system/yquant-frontend.service").split("\n");
+    expect(unit).toContain("User=yquant");
+    expect(unit).toContain("EnvironmentFile=/etc/yquant/node.env");
+    expect(unit).toContain("EnvironmentFile=/etc/yquant/valkey.env");
+    expect(unit).toContain("ExecStart=/usr/bin/python3 /opt/yquant/current/app.py --service frontend");
+    expect(unit).toContain("WantedBy=multi-user.target");
+    const custom = cloudLayout({
+      app: {
+        repository: "https://example.invalid/app.git",
+        buildCommand: "make",
+        services: [{ name: "frontend", command: 'run --name "x" $HOME 50%' }],
+      },
+    });
+    const customUnit = renderNodeFiles(custom, "green").find((f) =>
+      f.path.endsWith("yquant-frontend.service"),
+    );
+    expect(customUnit?.content.split("\n")).toContain(
+      'ExecStart=/bin/sh -c "run --name \\"x\\" $$HOME 50%%"',
+    );
+  });
+});
