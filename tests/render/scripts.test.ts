@@ -1,0 +1,136 @@
+/**
+ * The operations scripts' argument handling, run from a materialised node root: a usage error exits
+ * 2 with a clear message and changes no file; a refused switch exits 1 and changes nothing.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Layout } from "../../cloud-init/layout";
+import { localLayout, materialise, run, tempDir, treeDigest } from "./helpers";
+
+// 127.0.20.31-33: nothing listens there, so every health check fails fast.
+const dir = tempDir("scripts");
+let layout: Layout;
+const script = (node: "gate" | "blue", name: string): string =>
+  path.join(dir, node, "opt/yquant/bin", `${name}.sh`);
+
+beforeAll(() => {
+  layout = localLayout(dir, 30, { serviceControl: "/bin/false" });
+  materialise(layout, "gate");
+  materialise(layout, "blue");
+  fs.mkdirSync(path.join(dir, "gate/var/lib/yquant"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "blue\n");
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function expectUsageError(node: "gate" | "blue", name: string, args: string[], message: string): void {
+  const before = treeDigest(dir);
+  const result = run(script(node, name), args);
+  expect(result.status, `${name} ${args.join(" ")}: ${result.stderr}`).toBe(2);
+  expect(result.stderr).toContain(message);
+  expect(result.stderr).toContain(`usage: ${name}.sh`);
+  expect(treeDigest(dir)).toEqual(before);
+}
+
+describe("switch-active.sh", () => {
+  it.each([
+    [["purple"], "switch-active.sh: unknown color 'purple': expected blue or green"],
+    [[], "switch-active.sh: missing the target color (blue or green)"],
+    [["green", "--drain"], "switch-active.sh: --drain needs a number of seconds"],
+    [
+      ["green", "--drain", "abc"],
+      "switch-active.sh: invalid --drain 'abc': a whole number of seconds from 0 to 3600",
+    ],
+    [
+      ["green", "--drain", "3601"],
+      "switch-active.sh: invalid --drain '3601': a whole number of seconds from 0 to 3600",
+    ],
+    [
+      ["green", "--drain", "-5"],
+      "switch-active.sh: invalid --drain '-5': a whole number of seconds from 0 to 3600",
+    ],
+    [
+      ["green", "--drain=1.5"],
+      "switch-active.sh: invalid --drain '1.5': a whole number of seconds from 0 to 3600",
+    ],
+    [["green", "blue"], "switch-active.sh: only one color may be given"],
+    [["green", "--now"], "switch-active.sh: unknown option '--now'"],
+  ])("%j is a usage error", (args, message) => {
+    expectUsageError("gate", "switch-active", args, message);
+  });
+
+  it("refuses an unhealthy target with a clear message, and changes nothing", () => {
+    const before = treeDigest(dir);
+    const result = run(script("gate", "switch-active"), ["green", "--drain", "0"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      "switch-active.sh: refusing to switch to green: GET http://127.0.20.33:15000/health failed (",
+    );
+    expect(result.stderr).toContain("traffic stays on blue. Use --force to switch anyway.");
+    const after = treeDigest(dir);
+    // Only the lock file may appear.
+    delete after["gate/var/lib/yquant/switch.lock"];
+    expect(after).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+  });
+
+  it("switching to the active color is a no-op", () => {
+    const result = run(script("gate", "switch-active"), ["blue"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("switch-active.sh: blue is already active: nothing to do");
+  });
+
+  it("runs on the gate only", () => {
+    const result = run(script("blue", "switch-active"), ["green"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("switch-active.sh: runs on the gate only; this node is blue");
+  });
+});
+
+describe("deploy.sh", () => {
+  it.each([
+    [[], "deploy.sh: expected exactly one argument, the release; got 0"],
+    [["a", "b"], "deploy.sh: expected exactly one argument, the release; got 2"],
+    [["../etc"], "deploy.sh: invalid release '../etc'"],
+    [["v1..2"], "deploy.sh: invalid release 'v1..2'"],
+    [["-rf"], "deploy.sh: invalid release '-rf'"],
+    [["has space"], "deploy.sh: invalid release 'has space'"],
+  ])("%j is a usage error", (args, message) => {
+    expectUsageError("blue", "deploy", args, message);
+  });
+
+  it("runs on an engine only", () => {
+    const result = run(script("gate", "deploy"), ["placeholder"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("deploy.sh: runs on an engine (blue or green); this node is gate");
+  });
+});
+
+describe("health-check.sh and setup.sh", () => {
+  it("health-check.sh refuses an unknown argument", () => {
+    expectUsageError("gate", "health-check", ["--yaml"], "health-check.sh: unknown argument '--yaml'");
+  });
+
+  it("setup.sh takes no argument", () => {
+    expectUsageError("gate", "setup", ["now"], "setup.sh: unexpected argument 'now'");
+  });
+
+  it("health-check.sh --json reports every failed check in a stable shape and exits non-zero", () => {
+    const result = run(script("gate", "health-check"), ["--json"]);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      node: string;
+      ok: boolean;
+      checks: { name: string; ok: boolean }[];
+    };
+    expect(Object.keys(report)).toEqual(["node", "ok", "checks"]);
+    expect(report.node).toBe("gate");
+    expect(report.ok).toBe(false);
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ["haproxy", false],
+      ["active-color", true],
+      ["valkey", false],
+      ["sentinel", false],
+    ]);
+  });
+});
