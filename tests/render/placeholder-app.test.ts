@@ -1,0 +1,93 @@
+/** The placeholder app from the rendered files, on 127.0.20.52 (blue) and 127.0.20.53 (green). */
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localLayout, materialise, tempDir } from "./helpers";
+
+const dir = tempDir("app");
+const layout = localLayout(dir, 50);
+const children: ChildProcess[] = [];
+const base = (node: "blue" | "green"): string => `http://${layout.nodes[node].privateIp}:${layout.ports.app}`;
+
+async function waitHealthy(url: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`app at ${url} did not come up`);
+}
+
+beforeAll(async () => {
+  for (const node of ["blue", "green"] as const) {
+    materialise(layout, node);
+    const release = path.join(dir, node, "opt/yquant/releases/r1");
+    fs.mkdirSync(release, { recursive: true });
+    fs.copyFileSync(path.join(dir, node, "opt/yquant/placeholder/app.py"), path.join(release, "app.py"));
+    fs.writeFileSync(path.join(release, "RELEASE"), "r1\n");
+    fs.symlinkSync("releases/r1", path.join(dir, node, "opt/yquant/current"));
+    for (const service of ["frontend", "backend"]) {
+      children.push(
+        spawn("python3", [path.join(dir, node, "opt/yquant/current/app.py"), "--service", service], {
+          env: { ...process.env, YQ_ROOT: path.join(dir, node), HEARTBEAT_SECONDS: "0.2" },
+          stdio: ["ignore", "pipe", "pipe"],
+        }),
+      );
+    }
+  }
+  await Promise.all([waitHealthy(base("blue")), waitHealthy(base("green"))]);
+});
+
+afterAll(async () => {
+  for (const child of children) child.kill("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("placeholder app", () => {
+  it("GET /health answers 200 with its color and release", async () => {
+    for (const node of ["blue", "green"] as const) {
+      const response = await fetch(`${base(node)}/health`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ color: node, release: "r1", status: "ok" });
+    }
+  });
+
+  it("GET / names its color", async () => {
+    const response = await fetch(`${base("green")}/`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("green");
+  });
+
+  it("POST /orders appends the id to orders.log and answers 201 with the color", async () => {
+    const response = await fetch(`${base("blue")}/orders`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ id: "order-0001" }),
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ color: "blue", id: "order-0001", status: "accepted" });
+    expect(fs.readFileSync(path.join(dir, "blue/var/lib/yquant/orders.log"), "utf8")).toBe(
+      "order-0001 blue\n",
+    );
+  });
+
+  it("refuses a POST without an id, and unknown paths", async () => {
+    const bad = await fetch(`${base("blue")}/orders`, { method: "POST", body: "{}" });
+    expect(bad.status).toBe(400);
+    expect((await fetch(`${base("blue")}/nope`)).status).toBe(404);
+  });
+
+  it("the backend role logs a heartbeat and serves nothing", async () => {
+    const backend = children[1];
+    const output: string[] = [];
+    backend?.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(output.join("")).toContain("app[blue/r1]: backend heartbeat");
+  });
+});

@@ -1,0 +1,78 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { COLORS, NODE_NAMES } from "../../cloud-init/layout";
+import { parseArgs, renderTo } from "../../cloud-init/render-cli";
+import { parseWriteFiles, renderHaproxyVariant, renderUserData } from "../../cloud-init/user-data";
+import { REPO, cloudLayout, run, tempDir } from "./helpers";
+
+const TSX = path.join(REPO, "node_modules/.bin/tsx");
+const CLI = path.join(REPO, "cloud-init/render-cli.ts");
+
+describe("render command", () => {
+  const dir = tempDir("cli");
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("writes each node's user data, every write_files entry, and both HAProxy variants", () => {
+    const out = path.join(dir, "api");
+    const layout = cloudLayout();
+    const written = renderTo(out, layout);
+    for (const node of NODE_NAMES) {
+      const userData = fs.readFileSync(path.join(out, node, "user-data.yaml"), "utf8");
+      expect(userData).toBe(renderUserData(layout, node));
+      for (const file of parseWriteFiles(userData)) {
+        const target = path.join(out, node, "files", file.path);
+        expect(fs.readFileSync(target, "utf8")).toBe(file.content);
+        expect((fs.statSync(target).mode & 0o777).toString(8).padStart(4, "0")).toBe(file.permissions);
+      }
+    }
+    for (const color of COLORS) {
+      expect(fs.readFileSync(path.join(out, "gate", `haproxy-active-${color}.cfg`), "utf8")).toBe(
+        renderHaproxyVariant(layout, color),
+      );
+    }
+    expect(written).toContain("gate/files/opt/yquant/bin/switch-active.sh");
+  });
+
+  it("runs as `npm run render -- --out <dir>` with the sample layout", () => {
+    const out = path.join(dir, "cli");
+    const result = run(TSX, [CLI, "--out", out], 60_000);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^render: wrote \d+ files under /);
+    expect(fs.readFileSync(path.join(out, "gate/user-data.yaml"), "utf8")).toBe(
+      renderUserData(cloudLayout(), "gate"),
+    );
+  });
+
+  it("takes a layout JSON file over the sample", () => {
+    const out = path.join(dir, "json");
+    const file = path.join(dir, "layout.json");
+    fs.writeFileSync(file, JSON.stringify({ adminCidrs: ["198.51.100.0/24"] }));
+    const result = run(TSX, [CLI, "--out", out, "--layout", file], 60_000);
+    expect(result.status, result.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(out, "gate/haproxy-active-blue.cfg"), "utf8")).toContain(
+      "acl yq_admin src 198.51.100.0/24 127.0.0.0/8",
+    );
+  });
+
+  it.each([
+    [[], "render: --out <dir> is required"],
+    [["--out"], "render: --out needs a value"],
+    [["--out", "x", "--colour", "blue"], 'render: unknown argument "--colour"'],
+    [
+      ["--out", "x", "--layout", "/nonexistent/layout.json"],
+      'render: cannot read --layout file "/nonexistent/layout.json"',
+    ],
+  ])("refuses %j with exit 2 and a clear message", (args, message) => {
+    const result = run(TSX, [CLI, ...args], 60_000);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain("usage: npm run render -- --out <dir> [--layout <layout.json>]");
+    expect(fs.existsSync(path.join(process.cwd(), "x"))).toBe(false);
+  });
+
+  it("parseArgs returns the options", () => {
+    expect(parseArgs(["--out", "o"])).toEqual({ out: "o" });
+    expect(parseArgs(["--out", "o", "--layout", "l.json"])).toEqual({ out: "o", layoutFile: "l.json" });
+  });
+});
