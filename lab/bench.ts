@@ -1,26 +1,30 @@
 /**
- * `npm run lab -- bench`: runs every scenario and reports each figure with its unit and goal.
+ * `npm run lab -- bench`: runs every scenario in order, and reports each figure with its unit and its
+ * goal (`<lab dir>/bench.json`, schema in docs/lab.md). Each scenario starts from and restores the
+ * baseline (everything healthy, live traffic on blue, message master blue), so a failed one does not
+ * spoil the next.
  */
-import { Lab } from "./lab";
+import * as os from "node:os";
+import { Lab, run } from "./lab";
+import { Figure, Figures, ScenarioContext, baseline } from "./scenarios/common";
+import { switchUnderLoad } from "./scenarios/s1-switch-under-load";
+import { drain } from "./scenarios/s2-drain";
+import { guardedSwitch } from "./scenarios/s3-guarded-switch";
+import { appFailure } from "./scenarios/s4-app-failure";
+import { valkeyFailover } from "./scenarios/s5-valkey-failover";
+import { quorumWithoutGate } from "./scenarios/s6-quorum-without-gate";
+import { tokenPersistence } from "./scenarios/s7-token-persistence";
 
 export const BENCH_FILE = "bench.json";
 
-/** One measured figure. */
-export interface Figure {
-  readonly name: string;
-  readonly value: number | string | boolean | null;
-  readonly unit: string;
-  /** Human-readable goal, e.g. "0", "<= 100 ms". */
-  readonly goal: string;
-  /** Whether the value meets the goal; null when the figure has no pass/fail goal. */
-  readonly met: boolean | null;
-}
+export type { Figure };
 
 export interface ScenarioResult {
   readonly id: number;
   readonly name: string;
   readonly figures: Figure[];
   readonly durationSeconds: number;
+  /** The error that ended the scenario early, or null. */
   readonly error: string | null;
 }
 
@@ -31,10 +35,107 @@ export interface BenchResults {
   readonly scenarios: ScenarioResult[];
 }
 
-export async function runBench(_lab: Lab, _log: (line: string) => void): Promise<BenchResults> {
-  throw new Error("not yet");
+export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
+  1: "switch under load",
+  2: "drain",
+  3: "guarded switch",
+  4: "app failure",
+  5: "Valkey failover",
+  6: "quorum without the gate",
+  7: "token persistence",
+  8: "gate footprint (during 1)",
+};
+
+function versions(): { haproxy: string; valkey: string } {
+  const v = (cmd: string, args: string[], re: RegExp): string => {
+    try {
+      return re.exec(run(cmd, args))?.[1] ?? "unknown";
+    } catch {
+      return "unknown";
+    }
+  };
+  return {
+    haproxy: v("haproxy", ["-v"], /version (\S+)/),
+    valkey: v("valkey-server", ["--version"], /v=(\S+)/),
+  };
 }
 
-export function formatBench(_r: BenchResults): string {
-  return "";
+/** Runs every scenario; never throws for a scenario's failure (it is recorded in `error`). */
+export async function runBench(lab: Lab, log: (line: string) => void): Promise<BenchResults> {
+  const ctx: ScenarioContext = { lab, log };
+  const results: ScenarioResult[] = [];
+  const startedAt = new Date().toISOString();
+  let footprint: Figures | null = null;
+  const runOne = async (id: number, body: () => Promise<Figures>): Promise<void> => {
+    const t0 = performance.now();
+    log(`scenario ${id}: ${SCENARIO_NAMES[id]}`);
+    let figures: Figure[] = [];
+    let error: string | null = null;
+    try {
+      figures = (await body()).list;
+    } catch (err) {
+      error = (err as Error).message;
+      log(`scenario ${id} failed: ${error}`);
+      try {
+        await baseline(lab, log);
+      } catch (restoreErr) {
+        log(`restoring the baseline after scenario ${id} failed: ${(restoreErr as Error).message}`);
+      }
+    }
+    results.push({
+      id,
+      name: SCENARIO_NAMES[id] ?? "",
+      figures,
+      durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
+      error,
+    });
+  };
+  await runOne(1, async () => {
+    const r = await switchUnderLoad(ctx);
+    footprint = r.footprint;
+    return r.figures;
+  });
+  await runOne(2, () => drain(ctx));
+  await runOne(3, () => guardedSwitch(ctx));
+  await runOne(4, () => appFailure(ctx));
+  await runOne(5, () => valkeyFailover(ctx));
+  await runOne(6, () => quorumWithoutGate(ctx));
+  await runOne(7, () => tokenPersistence(ctx));
+  await runOne(8, async () => {
+    if (footprint === null) throw new Error("scenario 1 did not run, so there is no footprint sample");
+    return footprint;
+  });
+  return {
+    schema: "yquant-lab-bench/1",
+    startedAt,
+    machine: { cpus: os.cpus().length, ...versions() },
+    scenarios: results,
+  };
+}
+
+function show(value: Figure["value"]): string {
+  if (value === null) return "-";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return String(value);
+}
+
+/** The bench table: every figure with its value, unit, goal and whether the goal is met. */
+export function formatBench(r: BenchResults): string {
+  const rows: string[][] = [["#", "figure", "value", "unit", "goal", "met"]];
+  for (const s of r.scenarios) {
+    rows.push([String(s.id), `${s.name} (${s.durationSeconds} s)`, "", "", "", s.error ? "ERROR" : ""]);
+    if (s.error) rows.push(["", `  error: ${s.error.split("\n")[0]?.slice(0, 100) ?? ""}`, "", "", "", ""]);
+    for (const f of s.figures) {
+      const met = f.met === null ? "" : f.met ? "yes" : "NO";
+      rows.push(["", `  ${f.name}`, show(f.value).slice(0, 60), f.unit, f.goal, met]);
+    }
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  const line = (row: string[]): string =>
+    row
+      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const header = `bench ${r.startedAt}: ${r.machine.cpus} CPUs, haproxy ${r.machine.haproxy}, valkey ${r.machine.valkey}`;
+  return [header, "", line(rows[0] ?? []), ...rows.slice(1).map(line)].join("\n");
 }

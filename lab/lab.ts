@@ -107,6 +107,23 @@ export class Lab {
     return this.shim(node, ["kill", unit, signal]).status === 0;
   }
 
+  /**
+   * SIGKILLs a unit's process group directly from this process (no shim round trip), so the time taken
+   * just before is the moment of the kill. Returns that time (performance.now()), or null when the unit
+   * was not running.
+   */
+  killNow(node: NodeName, unit: string): number | null {
+    const pid = this.pid(node, unit);
+    if (pid === null) return null;
+    const at = performance.now();
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      process.kill(pid, "SIGKILL");
+    }
+    return at;
+  }
+
   /** Every pid of a node's units (their process groups: HAProxy workers, app children). */
   nodePids(node: NodeName): number[] {
     const pids: number[] = [];

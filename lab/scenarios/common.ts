@@ -1,0 +1,300 @@
+/**
+ * What every scenario shares: figures, the baseline it starts from and restores (everything running
+ * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
+ */
+import Valkey from "iovalkey";
+import { Color, NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import { Lab, nodeServices, sleep, waitFor } from "../lab";
+import { httpGet, sentinelMaster, thawAll } from "../ops";
+import { respCommand } from "../resp";
+
+/** One measured figure. */
+export interface Figure {
+  /** Stable key, e.g. `failedRequests`. */
+  readonly key: string;
+  /** What it is, for people. */
+  readonly name: string;
+  readonly value: number | string | boolean | null;
+  readonly unit: string;
+  /** Human-readable goal, e.g. "0", "<= 100 ms", or "report". */
+  readonly goal: string;
+  /** Whether the value meets the goal; null when the figure is reported without a pass/fail goal. */
+  readonly met: boolean | null;
+}
+
+export function figure(
+  key: string,
+  name: string,
+  value: number | string | boolean | null,
+  unit: string,
+  goal = "report",
+  met: boolean | null = null,
+): Figure {
+  return { key, name, value, unit, goal, met };
+}
+
+/** The figures of one scenario, keyed for tests. */
+export class Figures {
+  readonly list: Figure[] = [];
+
+  add(f: Figure): void {
+    this.list.push(f);
+  }
+
+  get(key: string): Figure["value"] {
+    const f = this.list.find((x) => x.key === key);
+    if (!f) throw new Error(`no figure ${key}`);
+    return f.value;
+  }
+}
+
+export type ScenarioLog = (line: string) => void;
+
+export interface ScenarioContext {
+  readonly lab: Lab;
+  readonly log: ScenarioLog;
+}
+
+export const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;
+
+/** Rounds to `digits` decimals. */
+export const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------------------------------------
+// HAProxy
+
+/** Status of a server of a backend from the stats CSV (e.g. "UP", "DOWN", "MAINT"), or null. */
+export async function haproxyServerStatus(lab: Lab, backend: string, server: string): Promise<string | null> {
+  const r = await httpGet(`http://${lab.address("gate")}:${lab.layout.ports.stats}/stats;csv`, 2000);
+  for (const line of r.body.split("\n")) {
+    const cols = line.split(",");
+    if (cols[0] === backend && cols[1] === server) return cols[17] ?? null;
+  }
+  return null;
+}
+
+/** Waits until HAProxy reports `color` UP in the live backend. */
+export async function waitServerUp(lab: Lab, color: Color, timeoutMs = 30_000): Promise<void> {
+  const ok = await waitFor(
+    async () =>
+      (await haproxyServerStatus(lab, "yquant_backend", color))?.startsWith("UP") ? true : undefined,
+    timeoutMs,
+    100,
+  );
+  if (!ok) throw new Error(`HAProxy does not report ${color} UP after ${timeoutMs / 1000}s`);
+}
+
+/** Which color serves a new session on the live port now. */
+export async function liveColor(lab: Lab): Promise<string | null> {
+  const r = await httpGet(lab.liveUrl("/"), 2000);
+  return /\b(blue|green)\b/.exec(r.body)?.[1] ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Valkey
+
+export function valkeyTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
+  return {
+    host: lab.address(node),
+    port: lab.layout.ports.valkey,
+    password: lab.layout.secrets.valkeyPassword,
+    timeoutMs,
+  };
+}
+
+/** `ROLE` of a node's Valkey: "master", "slave", or null when it does not answer. */
+export async function valkeyRole(lab: Lab, node: NodeName): Promise<string | null> {
+  try {
+    const reply = await respCommand(valkeyTarget(lab, node, 1000), "ROLE");
+    return Array.isArray(reply) ? String(reply[0]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The engine that every answering Sentinel names as master (null when they disagree or none answers). */
+export async function agreedMaster(
+  lab: Lab,
+  nodes: readonly NodeName[] = NODE_NAMES,
+): Promise<NodeName | null> {
+  const views = await Promise.all(nodes.map((n) => sentinelMaster(lab, n).catch(() => null)));
+  const answered = views.filter((v): v is string => v !== null);
+  if (answered.length === 0 || new Set(answered).size !== 1) return null;
+  return lab.nodeOf((answered[0] as string).split(":")[0] ?? "");
+}
+
+/**
+ * A Sentinel-aware client, as an app would use it: the three Sentinels, the master name, the
+ * Sentinel password and the Valkey password. Retries fast and does not queue commands while
+ * disconnected, so a write either lands on the master or fails at once.
+ */
+export function sentinelClient(lab: Lab): Valkey {
+  const { layout } = lab;
+  return new Valkey({
+    sentinels: NODE_NAMES.map((n) => ({ host: lab.address(n), port: layout.ports.sentinel })),
+    name: layout.sentinel.masterName,
+    sentinelPassword: layout.secrets.sentinelPassword,
+    password: layout.secrets.valkeyPassword,
+    role: "master",
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    sentinelCommandTimeout: 500,
+    retryStrategy: () => 50,
+    sentinelRetryStrategy: () => 50,
+    // The failover detector's subscriptions to +switch-master are not re-dialled when a Sentinel is
+    // down (scenario 6 stops one); the next reconnect of the data connection makes new ones.
+    sentinelReconnectStrategy: () => null,
+    failoverDetector: true,
+    // A demoted master answers READONLY: reconnect (through the Sentinels) and resend.
+    reconnectOnError: (err: Error) => (err.message.startsWith("READONLY") ? 2 : false),
+    lazyConnect: true,
+  });
+}
+
+/**
+ * Sends one command through a Sentinel-aware client, as an app that keeps retrying would: the client
+ * is (re)created when it is missing or has given up, and each failure is simply retried by the caller.
+ */
+export class SentinelWriter {
+  private client: Valkey | null = null;
+
+  constructor(private readonly lab: Lab) {}
+
+  private ensure(): Valkey {
+    if (this.client === null || this.client.status === "end") {
+      this.client?.disconnect();
+      const c = sentinelClient(this.lab);
+      c.on("error", () => undefined);
+      c.connect().catch(() => undefined);
+      this.client = c;
+    }
+    return this.client;
+  }
+
+  /** Runs `fn` with the client; throws what the client throws. */
+  async with<T>(fn: (client: Valkey) => Promise<T>): Promise<T> {
+    return fn(this.ensure());
+  }
+
+  /** host:port of the client's connection, or null. */
+  peer(): string | null {
+    return this.client ? clientPeer(this.client) : null;
+  }
+
+  close(): void {
+    this.client?.disconnect();
+    this.client = null;
+  }
+}
+
+/** Retries `fn` until it resolves or `timeoutMs` passes; throws the last error then. */
+export async function retrying<T>(fn: () => Promise<T>, timeoutMs: number, intervalMs = 50): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (performance.now() >= deadline) throw err;
+      await sleep(intervalMs);
+    }
+  }
+}
+
+/** host:port the client's connection currently goes to, or null. */
+export function clientPeer(client: Valkey): string | null {
+  const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  return stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort ?? 0}` : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline
+
+/** Every unit of every node running (thawed), every health-check.sh passing. */
+export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 90_000): Promise<void> {
+  thawAll(lab);
+  for (const node of NODE_NAMES) {
+    for (const s of nodeServices(lab.layout, node)) {
+      if (lab.pid(node, s.unit) === null) {
+        log(`restore: starting ${node}/${s.unit}`);
+        lab.start(node, s.unit);
+      }
+    }
+  }
+  for (const node of NODE_NAMES) {
+    let last = "";
+    const ok = await waitFor(
+      () => {
+        const r = lab.runScript(node, "health-check", [], 30_000);
+        last = r.stdout + r.stderr;
+        return r.status === 0 ? true : undefined;
+      },
+      timeoutMs,
+      250,
+    );
+    if (!ok) throw new Error(`restore: ${node} not healthy:\n${last}`);
+  }
+}
+
+/** Puts `color` in force (switch without drain) when it is not the active color. */
+export async function ensureActive(lab: Lab, color: Color, log: ScenarioLog): Promise<void> {
+  if (lab.activeColor() !== color) {
+    log(`restore: switching live traffic back to ${color}`);
+    const r = lab.runScript("gate", "switch-active", [color, "--drain", "0"], 60_000);
+    if (r.status !== 0) throw new Error(`restore: switch to ${color} failed: ${r.stderr.trim()}`);
+  }
+  await waitServerUp(lab, color);
+  const served = await waitFor(async () => ((await liveColor(lab)) === color ? true : undefined), 10_000);
+  if (!served) throw new Error(`restore: live traffic is not served by ${color}`);
+}
+
+/**
+ * Makes `node` the message master again (SENTINEL FAILOVER, asked of the gate's Sentinel) when the
+ * Sentinels name another one, and waits until every Sentinel agrees and the replica is in sync.
+ */
+export async function ensureMaster(
+  lab: Lab,
+  node: NodeName,
+  log: ScenarioLog,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const other: NodeName = node === "blue" ? "green" : "blue";
+  let askedAt = -Infinity;
+  while (performance.now() < deadline) {
+    const master = await agreedMaster(lab);
+    const replicaInSync = await respCommand(valkeyTarget(lab, other), "INFO", "replication")
+      .then((r) => String(r).includes("master_link_status:up"))
+      .catch(() => false);
+    if (master === node && (await valkeyRole(lab, node)) === "master" && replicaInSync) return;
+    if (master !== null && master !== node && performance.now() - askedAt > 20_000) {
+      try {
+        await respCommand(
+          {
+            host: lab.address("gate"),
+            port: lab.layout.ports.sentinel,
+            password: lab.layout.secrets.sentinelPassword,
+          },
+          "SENTINEL",
+          "FAILOVER",
+          lab.layout.sentinel.masterName,
+        );
+        askedAt = performance.now();
+        log(`restore: SENTINEL FAILOVER to move the message master back to ${node}`);
+      } catch (err) {
+        // NOGOODSLAVE while the old master still syncs, INPROG while one runs: try again shortly.
+        log(`restore: SENTINEL FAILOVER not yet possible (${(err as Error).message})`);
+      }
+    }
+    await sleep(500);
+  }
+  throw new Error(`restore: message master is not ${node} after ${timeoutMs / 1000}s`);
+}
+
+/** The state every scenario starts from and leaves behind. */
+export async function baseline(lab: Lab, log: ScenarioLog): Promise<void> {
+  await ensureAllRunning(lab, log);
+  await ensureActive(lab, "blue", log);
+  await ensureMaster(lab, "blue", log);
+}

@@ -1,0 +1,162 @@
+/**
+ * Scenario 1, switch under load: at least 20,000 requests at 32 concurrent keep-alive clients through
+ * the live port while the gate's own switch-active.sh moves live traffic blue -> green, then
+ * green -> blue. Every request is a new session (no cookie). Also samples the gate's memory
+ * (scenario 8).
+ */
+import { Color } from "../../cloud-init/layout";
+import { isOk, RequestRecord, runLoad, summarise } from "../load";
+import { Figures, ScenarioContext, baseline, figure, ms, round } from "./common";
+import { footprintFigures, sampleGate } from "./s8-gate-footprint";
+
+export interface SwitchUnderLoadOptions {
+  /** Default 20000. */
+  readonly requests?: number;
+  /** Default 32. */
+  readonly concurrency?: number;
+  /** Hard bound on the load, ms. Default 180000. */
+  readonly maxMs?: number;
+}
+
+export interface SwitchUnderLoadResult {
+  readonly figures: Figures;
+  /** Scenario 8's figures, measured during this load. */
+  readonly footprint: Figures;
+}
+
+/** ms from `t0` to the end of the first response after `t0` served by `color`, or null. */
+function firstServedBy(records: readonly RequestRecord[], color: Color, t0: number): number | null {
+  let best: number | null = null;
+  for (const r of records) {
+    if (r.color === color && isOk(r) && r.start >= t0 && (best === null || r.end < best)) best = r.end;
+  }
+  return best === null ? null : ms(t0, best);
+}
+
+export async function switchUnderLoad(
+  ctx: ScenarioContext,
+  options: SwitchUnderLoadOptions = {},
+): Promise<SwitchUnderLoadResult> {
+  const { lab, log } = ctx;
+  const requests = options.requests ?? 20_000;
+  const concurrency = options.concurrency ?? 32;
+  await baseline(lab, log);
+
+  const switches: { to: Color; startedAt: number; endedAt: number; status: number; stderr: string }[] = [];
+  let done = 0;
+  let switching = true;
+  const sampler = sampleGate(lab);
+  log(`scenario 1: ${requests} requests at ${concurrency} clients; switching blue -> green -> blue`);
+  const loadPromise = runLoad({
+    baseUrl: lab.liveUrl(""),
+    concurrency,
+    total: requests,
+    maxMs: options.maxMs ?? 180_000,
+    keepGoing: () => switching,
+    onRecord: (_r, n) => {
+      done = n;
+    },
+  });
+  const switchAt = async (fraction: number, to: Color): Promise<void> => {
+    const deadline = performance.now() + (options.maxMs ?? 180_000) / 3;
+    while (done < requests * fraction && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const r = await lab.runScriptAsync("gate", "switch-active", [to], 120_000);
+    switches.push({ to, startedAt: r.startedAt, endedAt: r.endedAt, status: r.status, stderr: r.stderr });
+    log(
+      `scenario 1: switch to ${to} exited ${r.status} after ${ms(r.startedAt, r.endedAt)} ms (incl. drain)`,
+    );
+  };
+  try {
+    await switchAt(0.25, "green");
+    await switchAt(0.6, "blue");
+  } finally {
+    switching = false;
+  }
+  const load = await loadPromise;
+  const footprint = new Figures();
+  for (const f of footprintFigures(sampler.stop())) footprint.add(f);
+
+  const sum = summarise(load.records);
+  const seconds = (load.endedAt - load.startedAt) / 1000;
+  const toGreen = switches[0];
+  const toBlue = switches[1];
+  const figures = new Figures();
+  figures.add(
+    figure("requests", "requests sent", sum.total, "requests", `>= ${requests}`, sum.total >= requests),
+  );
+  figures.add(figure("concurrency", "concurrent clients", concurrency, "clients", "32", concurrency >= 32));
+  figures.add(
+    figure(
+      "failedRequests",
+      "failed requests (non-2xx or error)",
+      sum.failed,
+      "requests",
+      "0",
+      sum.failed === 0,
+    ),
+  );
+  figures.add(
+    figure(
+      "keepAliveRetries",
+      "GETs resent after the old worker closed their idle keep-alive connection (as browsers do)",
+      sum.retried,
+      "requests",
+    ),
+  );
+  figures.add(figure("throughput", "throughput", round(sum.total / seconds, 0), "req/s"));
+  figures.add(figure("servedBlue", "served by blue", sum.byColor.blue, "requests"));
+  figures.add(figure("servedGreen", "served by green", sum.byColor.green, "requests"));
+  const g = toGreen ? firstServedBy(load.records, "green", toGreen.startedAt) : null;
+  const b = toBlue ? firstServedBy(load.records, "blue", toBlue.startedAt) : null;
+  figures.add(
+    figure(
+      "switchExitCodes",
+      "switch-active.sh exit codes",
+      switches.map((s) => s.status).join(","),
+      "",
+      "0,0",
+      switches.length === 2 && switches.every((s) => s.status === 0),
+    ),
+  );
+  figures.add(
+    figure(
+      "toGreenFirstNewSessionMs",
+      "switch blue->green: command to first new session on green",
+      g,
+      "ms",
+      "report",
+    ),
+  );
+  figures.add(
+    figure(
+      "toBlueFirstNewSessionMs",
+      "switch green->blue: command to first new session on blue",
+      b,
+      "ms",
+      "report",
+    ),
+  );
+  const oldAfter = (s: (typeof switches)[number] | undefined, old: Color): number =>
+    s
+      ? load.records.filter(
+          (r) =>
+            r.start >= s.endedAt &&
+            r.color === old &&
+            r.start < (s === toGreen && toBlue ? toBlue.startedAt : Infinity),
+        ).length
+      : -1;
+  figures.add(
+    figure(
+      "oldColorAfterSwitch",
+      "new sessions on the old color after a switch completed",
+      oldAfter(toGreen, "blue") + oldAfter(toBlue, "green"),
+      "requests",
+      "0",
+      oldAfter(toGreen, "blue") + oldAfter(toBlue, "green") === 0,
+    ),
+  );
+  figures.add(figure("loadSeconds", "load duration", round(seconds, 1), "s"));
+  await baseline(lab, log);
+  return { figures, footprint };
+}

@@ -1,0 +1,38 @@
+/**
+ * Scenario 6, quorum without the gate: with the gate's Sentinel stopped, killing the message master
+ * still fails it over, since the engines' two Sentinels are 2 of 3, a majority and the quorum.
+ */
+import { NodeName } from "../../cloud-init/layout";
+import { Figures, ScenarioContext, agreedMaster, baseline, ensureMaster, figure } from "./common";
+import { killMasterAndMeasure, rejoin } from "./s5-valkey-failover";
+
+export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> {
+  const { lab, log } = ctx;
+  await baseline(lab, log);
+  const figures = new Figures();
+  const oldMaster: NodeName = (await agreedMaster(lab)) ?? "blue";
+  log("scenario 6: stopping the gate's Sentinel");
+  lab.stop("gate", "valkey-sentinel");
+  figures.add(figure("sentinelsRunning", "Sentinels running", 2, "of 3", ">= quorum 2", true));
+  try {
+    const m = await killMasterAndMeasure(ctx, { ackedWrites: 100 }, figures);
+    const engines = await agreedMaster(lab, ["blue", "green"]);
+    figures.add(
+      figure(
+        "enginesAgree",
+        "engine Sentinels agree on the new master",
+        engines,
+        "",
+        m.newMaster ?? "the new master",
+        engines !== null && engines === m.newMaster,
+      ),
+    );
+  } finally {
+    log("scenario 6: starting the gate's Sentinel again");
+    lab.start("gate", "valkey-sentinel");
+  }
+  await rejoin(ctx, oldMaster, figures);
+  await ensureMaster(lab, oldMaster, log);
+  await baseline(lab, log);
+  return figures;
+}

@@ -1,0 +1,61 @@
+/**
+ * Scenario 8, gate footprint: the summed resident memory (VmRSS) of HAProxy (master and workers),
+ * the token Valkey and Sentinel on the gate, sampled while scenario 1 runs its load and switches.
+ * The gate is a VM.Standard.E2.1.Micro with 1 GB: goal <= 128 MB.
+ */
+import { Lab, processGroup, rssBytes } from "../lab";
+import { Figure, figure, round } from "./common";
+
+export const GATE_RSS_GOAL_MB = 128;
+
+export interface GateSampler {
+  /** Stops sampling and returns the peak and the mean, in bytes. */
+  stop(): { peakBytes: number; meanBytes: number; samples: number };
+}
+
+/** Sums VmRSS of every process of the gate's units now (process groups: HAProxy workers included). */
+export function gateRssBytes(lab: Lab): number {
+  let sum = 0;
+  for (const unit of ["haproxy", "valkey-server", "valkey-sentinel"]) {
+    const pid = lab.pid("gate", unit);
+    if (pid === null) continue;
+    for (const p of processGroup(pid)) sum += rssBytes(p);
+  }
+  return sum;
+}
+
+/** Samples the gate's RSS every `intervalMs` until stopped. */
+export function sampleGate(lab: Lab, intervalMs = 250): GateSampler {
+  const values: number[] = [gateRssBytes(lab)];
+  const timer = setInterval(() => values.push(gateRssBytes(lab)), intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      values.push(gateRssBytes(lab));
+      const peakBytes = Math.max(...values);
+      const meanBytes = values.reduce((a, b) => a + b, 0) / values.length;
+      return { peakBytes, meanBytes, samples: values.length };
+    },
+  };
+}
+
+/** The figures of scenario 8 from a sampler's result. */
+export function footprintFigures(result: {
+  peakBytes: number;
+  meanBytes: number;
+  samples: number;
+}): Figure[] {
+  const mb = (b: number): number => round(b / (1024 * 1024), 1);
+  return [
+    figure(
+      "gateRssPeakMb",
+      "gate RSS peak (HAProxy + token Valkey + Sentinel)",
+      mb(result.peakBytes),
+      "MB",
+      `<= ${GATE_RSS_GOAL_MB} MB`,
+      mb(result.peakBytes) <= GATE_RSS_GOAL_MB,
+    ),
+    figure("gateRssMeanMb", "gate RSS mean during the load", mb(result.meanBytes), "MB", "report"),
+    figure("gateRssSamples", "RSS samples taken", result.samples, "samples", "report"),
+  ];
+}
