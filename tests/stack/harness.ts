@@ -78,6 +78,9 @@ function extraState(type: string, name: string, inputs: Record<string, unknown>)
         publicIp: vnic["assignPublicIp"] === "true" ? "198.51.100.20" : "",
       };
     }
+    case "pulumi:pulumi:StackReference":
+      // A stack that has never been deployed: no outputs recorded yet.
+      return { outputs: {}, secretOutputNames: [] };
     case "oci:Core/publicIp:PublicIp":
       return { ipAddress: GATE_PUBLIC_IP };
     case "random:index/randomPassword:RandomPassword":
@@ -172,6 +175,7 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     "yquant",
     "prod",
     false,
+    "organization",
   );
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([key, value]) => [`yquant:${key}`, value])),
@@ -208,6 +212,19 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
     error,
   };
 }
+
+/** The outputs stack core exports (the pipeline adds its own). */
+export const CORE_OUTPUTS = [
+  "activeColor",
+  "standbyColor",
+  "gatePublicIp",
+  "liveUrl",
+  "stagingUrl",
+  "privateIps",
+  "instanceIds",
+  "sentinels",
+  "costEstimate",
+];
 
 /** Resources of one type, custom only. */
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {
