@@ -119,6 +119,10 @@ function show(value: Figure["value"]): string {
   return String(value);
 }
 
+function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 3)}...`;
+}
+
 /** The bench table: every figure with its value, unit, goal and whether the goal is met. */
 export function formatBench(r: BenchResults): string {
   const rows: string[][] = [["#", "figure", "value", "unit", "goal", "met"]];
@@ -127,7 +131,7 @@ export function formatBench(r: BenchResults): string {
     if (s.error) rows.push(["", `  error: ${s.error.split("\n")[0]?.slice(0, 100) ?? ""}`, "", "", "", ""]);
     for (const f of s.figures) {
       const met = f.met === null ? "" : f.met ? "yes" : "NO";
-      rows.push(["", `  ${f.name}`, show(f.value).slice(0, 60), f.unit, f.goal, met]);
+      rows.push(["", `  ${f.name}`, truncate(show(f.value), 44), f.unit, f.goal, met]);
     }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];

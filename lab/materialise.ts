@@ -101,21 +101,22 @@ export interface MaterialiseResult {
 }
 
 /**
- * Renders `node`'s user data and writes every `write_files` entry (content and mode; the owner only
- * when running as root and the user exists here). Paths are already rooted under the node's root;
- * an entry outside it is refused, so the lab never writes outside its directory.
+ * Writes `files` (content and mode; the owner only when running as root and the user exists here).
+ * Every path must lie under `root`: an entry outside it is refused before anything is written, so
+ * the lab never writes outside its directory. Returns how many owners were not applied.
  */
-export function materialiseNode(layout: Layout, node: NodeName): MaterialiseResult {
-  const userData = renderUserData(layout, node);
-  const files = parseWriteFiles(userData);
-  const root = path.resolve(layout.roots[node]);
-  const root0 = typeof process.getuid === "function" && process.getuid() === 0;
+export function writeEntries(root: string, files: readonly WriteFile[]): number {
+  const base = path.resolve(root);
+  for (const file of files) {
+    const target = path.resolve(file.path);
+    if (!target.startsWith(base + path.sep)) {
+      throw new Error(`write_files entry ${file.path} is outside the node root ${base}`);
+    }
+  }
+  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
   let ownersSkipped = 0;
   for (const file of files) {
     const target = path.resolve(file.path);
-    if (target !== root && !target.startsWith(root + path.sep)) {
-      throw new Error(`write_files entry ${file.path} is outside the node root ${root}`);
-    }
     fs.mkdirSync(path.dirname(target), { recursive: true });
     if (file.append) fs.appendFileSync(target, file.content);
     else {
@@ -126,10 +127,18 @@ export function materialiseNode(layout: Layout, node: NodeName): MaterialiseResu
     }
     fs.chmodSync(target, file.mode);
     if (file.owner) {
-      const ids = root0 ? resolveOwner(file.owner) : undefined;
+      const ids = asRoot ? resolveOwner(file.owner) : undefined;
       if (ids) fs.chownSync(target, ids.uid, ids.gid);
       else ownersSkipped += 1;
     }
   }
+  return ownersSkipped;
+}
+
+/** Renders `node`'s user data and writes every `write_files` entry under the node's root. */
+export function materialiseNode(layout: Layout, node: NodeName): MaterialiseResult {
+  const userData = renderUserData(layout, node);
+  const files = parseWriteFiles(userData);
+  const ownersSkipped = writeEntries(layout.roots[node], files);
   return { node, userData, files, ownersSkipped };
 }

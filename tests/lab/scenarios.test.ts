@@ -1,0 +1,116 @@
+/**
+ * The measured scenarios of the lab, run against real HAProxy, Valkey and Sentinel processes. Exact
+ * goals (failed requests, lost writes, duplicated orders) are asserted exactly; timing goals get
+ * generous bounds for a noisy 2-core machine. The timing figures themselves come from `bench`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Lab } from "../../lab/lab";
+import { Figures, ScenarioContext } from "../../lab/scenarios/common";
+import { switchUnderLoad } from "../../lab/scenarios/s1-switch-under-load";
+import { drain } from "../../lab/scenarios/s2-drain";
+import { guardedSwitch } from "../../lab/scenarios/s3-guarded-switch";
+import { appFailure } from "../../lab/scenarios/s4-app-failure";
+import { valkeyFailover } from "../../lab/scenarios/s5-valkey-failover";
+import { quorumWithoutGate } from "../../lab/scenarios/s6-quorum-without-gate";
+import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
+import { labDown, labUp, log } from "./helpers";
+
+let lab: Lab;
+let ctx: ScenarioContext;
+let footprint: Figures | null = null;
+
+beforeAll(async () => {
+  lab = await labUp();
+  ctx = { lab, log };
+});
+
+afterAll(() => {
+  if (lab) labDown(lab);
+});
+
+const num = (f: Figures, key: string): number => f.get(key) as number;
+
+describe("lab scenarios", () => {
+  it("1: switch under load: 20,000 requests at 32 clients, blue -> green -> blue, 0 failed", async () => {
+    const r = await switchUnderLoad(ctx);
+    footprint = r.footprint;
+    const f = r.figures;
+    expect(num(f, "requests")).toBeGreaterThanOrEqual(20_000);
+    expect(num(f, "failedRequests")).toBe(0);
+    expect(f.get("switchExitCodes")).toBe("0,0");
+    expect(num(f, "servedGreen")).toBeGreaterThan(0);
+    expect(num(f, "toGreenFirstNewSessionMs")).toBeLessThan(5_000);
+    expect(num(f, "toBlueFirstNewSessionMs")).toBeLessThan(5_000);
+    expect(num(f, "oldColorAfterSwitch")).toBe(0);
+    expect(lab.activeColor()).toBe("blue");
+  });
+
+  it("2: drain: old cookie stays during the window and reaches the new color after it", async () => {
+    const f = await drain(ctx);
+    expect(f.get("switchExit")).toBe(0);
+    expect(num(f, "duringProbes")).toBeGreaterThan(0);
+    expect(num(f, "duringOldShare")).toBe(100);
+    expect(num(f, "duringNewSessionsOnNewShare")).toBe(100);
+    expect(num(f, "afterOldShare")).toBe(0);
+    expect(lab.activeColor()).toBe("blue");
+  });
+
+  it("3: guarded switch: refused with a clear message, 0 live requests failed, active unchanged", async () => {
+    const f = await guardedSwitch(ctx);
+    expect(f.get("switchExit")).not.toBe(0);
+    expect(String(f.get("message"))).toMatch(
+      /^switch-active\.sh: refusing to switch to green: .*traffic stays on blue/,
+    );
+    expect(num(f, "liveRequests")).toBeGreaterThan(0);
+    expect(num(f, "liveFailed")).toBe(0);
+    expect(num(f, "liveOnBlue")).toBe(num(f, "liveRequests"));
+    expect(f.get("activeAfter")).toBe("blue");
+  });
+
+  it("4: app failure: standby serves quickly, 0 failed GETs, no POST replayed", async () => {
+    const f = await appFailure(ctx);
+    expect(num(f, "standbyServesMs")).toBeLessThan(2_000);
+    expect(num(f, "failedGets")).toBe(0);
+    expect(num(f, "failedPosts")).toBeLessThanOrEqual(num(f, "inFlightPosts") + num(f, "windowPosts"));
+    expect(num(f, "failedPostsOutside")).toBe(0);
+    expect(num(f, "duplicatedPostIds")).toBe(0);
+    expect(num(f, "acknowledgedMissing")).toBe(0);
+    expect(num(f, "posts")).toBeGreaterThan(0);
+  });
+
+  it("5: Valkey failover: writable again, 0 acknowledged writes lost, old master rejoins as a replica", async () => {
+    const f = await valkeyFailover(ctx);
+    expect(num(f, "ackedWrites")).toBe(500);
+    expect(num(f, "writableAfterMs")).toBeGreaterThanOrEqual(lab.layout.sentinel.downAfterMilliseconds - 500);
+    expect(num(f, "writableAfterMs")).toBeLessThan(30_000);
+    expect(f.get("newMaster")).toBe("green");
+    expect(num(f, "lostAcked")).toBe(0);
+    expect(f.get("rejoinedAsReplica")).toBe(true);
+    expect(num(f, "writesDuringRejoin")).toBeGreaterThan(0);
+    expect(num(f, "writesToOldMaster")).toBe(0);
+    expect(f.get("replicaLinkUp")).toBe(true);
+  });
+
+  it("6: quorum without the gate: the engines' two Sentinels still fail over", async () => {
+    const f = await quorumWithoutGate(ctx);
+    expect(num(f, "writableAfterMs")).toBeLessThan(30_000);
+    expect(f.get("newMaster")).toBe("green");
+    expect(f.get("enginesAgree")).toBe("green");
+    expect(num(f, "lostAcked")).toBe(0);
+    expect(f.get("rejoinedAsReplica")).toBe(true);
+  });
+
+  it("7: token persistence: kill -9 of the token Valkey loses 0 tokens", async () => {
+    const f = await tokenPersistence(ctx);
+    expect(num(f, "tokensAcknowledged")).toBe(1000);
+    expect(num(f, "tokensLost")).toBe(0);
+  });
+
+  it("8: gate footprint during scenario 1 stays within 128 MB", () => {
+    expect(footprint).not.toBeNull();
+    const f = footprint as Figures;
+    expect(num(f, "gateRssSamples")).toBeGreaterThan(10);
+    expect(num(f, "gateRssPeakMb")).toBeGreaterThan(1);
+    expect(num(f, "gateRssPeakMb")).toBeLessThanOrEqual(128);
+  });
+});
