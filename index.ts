@@ -6,14 +6,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HOSTNAMES, NodeName } from "./cloud-init/layout";
 import { renderUserData } from "./cloud-init/user-data";
+import { BlueGreen } from "./components/blue-green";
 import { GateAddress } from "./components/gate-address";
+import { DeploymentHistory } from "./components/history";
 import { Network } from "./components/network";
 import { Node, availabilityDomainName, ubuntuImageId } from "./components/node";
+import { engineRebuilds, rebuildRecords } from "./components/rebuild";
 import { Secrets } from "./components/secrets";
 import { loadConfig } from "./config";
 import { buildCloudLayout, sentinelAddresses } from "./stack-layout";
 
 const config = loadConfig();
+
+// Blue-green pipeline (docs/runbooks/deploy.md): this stack's own last outputs guard releases and
+// rebuilds; an engine's rebuild counter replaces only that engine, from the current cloud-init.
+const history = new DeploymentHistory("yq");
+const previous = history.guarded(config);
+const rebuilds = engineRebuilds(config, previous, history.engineMetadata);
 
 const secrets = new Secrets("yq", {
   valkeyPassword: config.valkeyPassword,
@@ -60,25 +69,29 @@ const FAULT_DOMAINS: Readonly<Record<NodeName, string>> = {
 
 function node(name: NodeName): Node {
   const engine = name !== "gate";
-  return new Node(HOSTNAMES[name], {
-    compartmentId: config.compartmentId,
-    availabilityDomain,
-    faultDomain: FAULT_DOMAINS[name],
-    hostname: HOSTNAMES[name],
-    shape: engine ? config.engineShape : config.gateShape,
-    ...(engine ? { ocpus: config.engineOcpus, memoryGbs: config.engineMemoryGbs } : {}),
-    imageId: engine
-      ? imageFor(config.engineShape, config.engineImageId)
-      : imageFor(config.gateShape, config.gateImageId),
-    bootVolumeSizeGbs: config.bootVolumeSizeGbs,
-    subnetId: engine ? network.engineSubnetId : network.gateSubnetId,
-    nsgIds: [engine ? network.engineNsgId : network.gateNsgId],
-    privateIp: config.privateIps[name],
-    // The gate's public address is the reserved one below; engines get one only without NAT.
-    assignPublicIp: engine && network.enginePublicIps,
-    userData: userData(name),
-    sshPublicKey: config.sshPublicKey,
-  });
+  return new Node(
+    HOSTNAMES[name],
+    {
+      compartmentId: config.compartmentId,
+      availabilityDomain,
+      faultDomain: FAULT_DOMAINS[name],
+      hostname: HOSTNAMES[name],
+      shape: engine ? config.engineShape : config.gateShape,
+      ...(engine ? { ocpus: config.engineOcpus, memoryGbs: config.engineMemoryGbs } : {}),
+      imageId: engine
+        ? imageFor(config.engineShape, config.engineImageId)
+        : imageFor(config.gateShape, config.gateImageId),
+      bootVolumeSizeGbs: config.bootVolumeSizeGbs,
+      subnetId: engine ? network.engineSubnetId : network.gateSubnetId,
+      nsgIds: [engine ? network.engineNsgId : network.gateNsgId],
+      privateIp: config.privateIps[name],
+      // The gate's public address is the reserved one below; engines get one only without NAT.
+      assignPublicIp: engine && network.enginePublicIps,
+      userData: userData(name),
+      sshPublicKey: config.sshPublicKey,
+    },
+    name === "gate" ? undefined : { transformations: [rebuilds[name].transformation] },
+  );
 }
 
 const nodes = { gate: node("gate"), blue: node("blue"), green: node("green") };
@@ -86,6 +99,19 @@ const nodes = { gate: node("gate"), blue: node("blue"), green: node("green") };
 const gateAddress = new GateAddress("yq-gate", {
   compartmentId: config.compartmentId,
   instanceId: nodes.gate.instanceId,
+});
+
+const pipeline = new BlueGreen("yq", {
+  ...config,
+  enginePrivateIps: config.privateIps,
+  instanceIds: { blue: nodes.blue.instanceId, green: nodes.green.instanceId },
+  gateHost: gateAddress.publicIp,
+  sshPrivateKey: pulumi.secret(config.sshPrivateKey.reveal()),
+  previous,
+});
+const records = rebuildRecords(config, rebuilds, {
+  blue: nodes.blue.instanceId,
+  green: nodes.green.instanceId,
 });
 
 export const activeColor = config.activeColor;
@@ -106,3 +132,8 @@ export const costEstimate = {
   withinFreeTier: config.costEstimate.withinFreeTier,
   overages: [...config.costEstimate.overages],
 };
+// Read back by the next update (components/history.ts); each resolves once its step succeeded.
+export const liveColor = pipeline.liveColor;
+export const deployedReleases = pipeline.deployedReleases;
+export const rebuildGenerations = records.rebuildGenerations;
+export const engineMetadata = records.engineMetadata;
