@@ -15,6 +15,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** Inputs as the provider would get them, secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
+  /** Top-level inputs that were secret (shown as [secret] by `pulumi preview`). */
+  readonly secretInputs: readonly string[];
   readonly parent?: string;
   readonly dependsOn: readonly string[];
   readonly ignoreChanges: readonly string[];
@@ -47,9 +49,13 @@ export const SECRET_OUTPUT_NAMES = ["engineMetadata"];
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const GATE_PUBLIC_IP = "203.0.113.10";
 
+function isSecretMarker(value: unknown): boolean {
+  return !!value && typeof value === "object" && SECRET_SIG_KEY in (value as object);
+}
+
 /** Removes the runtime's secret markers, recursively. */
 export function unwrapSecrets(value: unknown): unknown {
-  if (value && typeof value === "object" && SECRET_SIG_KEY in (value as object)) {
+  if (isSecretMarker(value)) {
     return unwrapSecrets((value as { value: unknown }).value);
   }
   if (Array.isArray(value)) return value.map(unwrapSecrets);
@@ -136,9 +142,15 @@ async function settle(count: () => number): Promise<void> {
 
 /** Runs the program once under mocks. Never throws for a program failure: see `error`. */
 export async function recordProgram(options: MockRunOptions): Promise<ProgramRecording> {
-  const created: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
+  const created: {
+    type: string;
+    name: string;
+    custom: boolean;
+    inputs: Record<string, unknown>;
+    secretInputs: string[];
+  }[] = [];
   const invokes: { token: string; inputs: Record<string, unknown> }[] = [];
-  const opts = new Map<string, Omit<RecordedResource, "inputs" | "custom">>();
+  const opts = new Map<string, Omit<RecordedResource, "inputs" | "custom" | "secretInputs">>();
   const names = new WeakMap<object, string>();
   const previous = options.previous ?? {};
 
@@ -146,7 +158,11 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
     {
       newResource(args) {
         const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-        created.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs });
+        const secretInputs = Object.entries(args.inputs as Record<string, unknown>)
+          .filter(([, v]) => isSecretMarker(v))
+          .map(([k]) => k)
+          .sort();
+        created.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretInputs });
         if (args.type === "pulumi:pulumi:StackReference") {
           return {
             id: String(inputs["name"]),

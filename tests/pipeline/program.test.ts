@@ -1,0 +1,313 @@
+/**
+ * The blue-green pipeline in the real program (index.ts) under mocks. Every scenario runs the program
+ * twice: "before" is the steady state after a first deployment (its outputs are what the stack's
+ * self StackReference returns), "after" has one config change. previewDiff classifies every resource.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ProgramRecording, RecordedResource } from "../../pipeline/mock-program";
+import { GATE_PUBLIC_IP } from "../../pipeline/mock-program";
+import { ResourceDiff, previewDiff } from "../../pipeline/preview-diff";
+import { record } from "./fixtures";
+
+const COMMAND = "command:remote:Command";
+const INSTANCE = "oci:Core/instance:Instance";
+
+function byName(run: ProgramRecording, name: string): RecordedResource {
+  const found = run.resources.filter((r) => r.name === name && r.custom);
+  expect(found.length, name).toBe(1);
+  return found[0] as RecordedResource;
+}
+
+/** The resources that are not "same", as `op name [changed paths]`. */
+function changes(diffs: ResourceDiff[]): string[] {
+  return diffs.filter((d) => d.op !== "same").map((d) => `${d.op} ${d.name} [${d.changed.join(", ")}]`);
+}
+
+/** The refusal text: the runtime prefixes it with the properties it was serialising. */
+function refusal(run: ProgramRecording): string {
+  const message = run.error?.message ?? "";
+  return message.slice(message.indexOf("yquant:"));
+}
+
+let first: ProgramRecording;
+let before: ProgramRecording;
+let previous: Record<string, unknown>;
+
+beforeAll(async () => {
+  first = await record({});
+  expect(first.error).toBeUndefined();
+  previous = first.outputs;
+  before = await record({}, previous);
+  expect(before.error).toBeUndefined();
+});
+
+describe("first deployment and steady state", () => {
+  it("records what the next update reads back", () => {
+    expect(previous["liveColor"]).toBe("blue");
+    expect(previous["deployedReleases"]).toEqual({ blue: "v1.0.0", green: "v1.0.0" });
+    expect(previous["rebuildGenerations"]).toEqual({ blue: 0, green: 0 });
+    const metadata = previous["engineMetadata"] as Record<string, Record<string, string>>;
+    expect(Object.keys(metadata.blue ?? {}).sort()).toEqual(["ssh_authorized_keys", "user_data"]);
+    expect(metadata.green).toEqual(byName(first, "yq-green-instance").inputs["metadata"]);
+  });
+
+  it("reads the stack's own outputs through one StackReference", () => {
+    const refs = first.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+    expect(refs.map((r) => [r.name, r.inputs["name"]])).toEqual([["yq-self", "organization/yquant/prod"]]);
+  });
+
+  it("changes nothing when the config does not change", () => {
+    expect(changes(previewDiff(before, before))).toEqual([]);
+    expect(changes(previewDiff(first, before))).toEqual([]);
+  });
+
+  it("adds exactly three commands and the pipeline components", () => {
+    const pipeline = before.resources
+      .filter((r) => r.type.startsWith("yquant:pipeline:") || r.type === COMMAND)
+      .map((r) => `${r.type} ${r.name}`)
+      .sort();
+    expect(pipeline).toEqual([
+      `${COMMAND} yq-blue-deploy`,
+      `${COMMAND} yq-green-deploy`,
+      `${COMMAND} yq-switch-active`,
+      "yquant:pipeline:BlueGreen yq",
+      "yquant:pipeline:DeploymentHistory yq",
+      "yquant:pipeline:Release yq-blue",
+      "yquant:pipeline:Release yq-green",
+      "yquant:pipeline:Switch yq",
+    ]);
+  });
+});
+
+describe("the switch command", () => {
+  it("runs on the gate's public IP as ubuntu, with the color in create and update and no triggers", () => {
+    const sw = byName(before, "yq-switch-active");
+    expect(sw.parent).toBe("yquant:pipeline:Switch::yq");
+    const connection = sw.inputs["connection"] as Record<string, unknown>;
+    expect([connection["host"], connection["user"], connection["proxy"]]).toEqual([
+      GATE_PUBLIC_IP,
+      "ubuntu",
+      undefined,
+    ]);
+    expect(connection["privateKey"]).toContain("TESTONLYNOTAREALKEY");
+    expect(sw.inputs["triggers"]).toBeUndefined();
+    expect(sw.inputs["create"]).toBe(sw.inputs["update"]);
+    const lines = String(sw.inputs["create"]).split("\n");
+    expect(lines.slice(0, 2)).toEqual(["set -eu", "rc=0"]);
+    expect(lines[2]).toBe("cloud-init status --wait >/dev/null 2>&1 || rc=$?");
+    expect(lines[4]).toBe("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
+  });
+
+  it("shows its command in the preview: only the connection (private key) is secret", () => {
+    expect(byName(before, "yq-switch-active").secretInputs).toEqual(["connection"]);
+    expect(byName(before, "yq-green-deploy").secretInputs).toEqual(["connection"]);
+  });
+
+  it("runs after both release commands", () => {
+    expect(byName(before, "yq-switch-active").dependsOn).toEqual([
+      "yquant:pipeline:Release::yq-blue",
+      "yquant:pipeline:Release::yq-green",
+    ]);
+  });
+
+  it("moves the message master to the new active through Sentinel, after the traffic switch", () => {
+    const text = String(byName(before, "yq-switch-active").inputs["create"]);
+    const switchAt = text.indexOf("switch-active.sh blue");
+    expect(switchAt).toBeGreaterThan(0);
+    expect(text.indexOf("SENTINEL FAILOVER mymaster")).toBeGreaterThan(switchAt);
+    expect(text).toContain("target=10.0.2.10\n");
+    expect(text).toContain("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster");
+    expect(text).toContain('REDISCLI_AUTH="$SENTINEL_PASSWORD"');
+    expect(text).not.toContain("TestSentinelPassword");
+  });
+
+  it("leaves the master alone with messageMasterFollowsActive false, and that is an update too", async () => {
+    const off = await record({ messageMasterFollowsActive: false }, previous);
+    const text = String(byName(off, "yq-switch-active").inputs["create"]);
+    expect(text).not.toContain("SENTINEL");
+    expect(text.split("\n").at(-1)).toBe("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
+    expect(changes(previewDiff(before, off))).toEqual(["update yq-switch-active [create, update]"]);
+  });
+});
+
+describe("toggling activeColor", () => {
+  let after: ProgramRecording;
+  let diffs: ResourceDiff[];
+  beforeAll(async () => {
+    after = await record({ activeColor: "green" }, previous);
+    expect(after.error).toBeUndefined();
+    diffs = previewDiff(before, after);
+  });
+
+  it("updates exactly the switch command, in place: only create and update change", () => {
+    expect(changes(diffs)).toEqual(["update yq-switch-active [create, update]"]);
+    const sw = diffs.find((d) => d.name === "yq-switch-active");
+    expect(sw?.replaceBecause).toEqual([]);
+  });
+
+  it("leaves the inputs of every other resource identical", () => {
+    const others = (run: ProgramRecording) =>
+      run.resources.filter((r) => r.name !== "yq-switch-active").map((r) => [r.type, r.name, r.inputs]);
+    expect(others(after)).toEqual(others(before));
+  });
+
+  it("switches to green and promotes green's message Valkey", () => {
+    const text = String(byName(after, "yq-switch-active").inputs["update"]);
+    expect(text).toContain("sudo /opt/yquant/bin/switch-active.sh green --drain 30\n");
+    expect(text).toContain("target=10.0.2.11\n");
+  });
+
+  it("records the new live color only through the switch", () => {
+    expect(after.outputs["liveColor"]).toBe("green");
+  });
+});
+
+describe("releases", () => {
+  it("a new releases.green re-runs only green's release command, as an update", async () => {
+    const after = await record({ releases: { blue: "v1.0.0", green: "v1.1.0" } }, previous);
+    expect(after.error).toBeUndefined();
+    expect(changes(previewDiff(before, after))).toEqual(["update yq-green-deploy [create, update]"]);
+    const green = byName(after, "yq-green-deploy");
+    expect(String(green.inputs["create"]).split("\n").at(-1)).toBe("sudo /opt/yquant/bin/deploy.sh v1.1.0");
+    expect(green.inputs["create"]).toBe(green.inputs["update"]);
+  });
+
+  it("reaches the engine's private IP through the gate as jump host, re-run by a new instance", () => {
+    const green = byName(before, "yq-green-deploy");
+    expect(green.inputs["connection"]).toEqual({
+      host: "10.0.2.11",
+      user: "ubuntu",
+      privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+      dialErrorLimit: 30,
+      perDialTimeout: 15,
+      port: 22,
+      proxy: {
+        host: GATE_PUBLIC_IP,
+        user: "ubuntu",
+        privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+        dialErrorLimit: 30,
+        perDialTimeout: 15,
+        port: 22,
+      },
+    });
+    expect(green.inputs["triggers"]).toEqual(["yq-green-instance-id"]);
+    expect(String(green.inputs["create"])).toContain("yq-green: cloud-init did not finish");
+  });
+
+  it("refuses a new release for the active color, before any command or engine is registered", async () => {
+    const after = await record({ releases: { blue: "v1.1.0", green: "v1.0.0" } }, previous);
+    expect(refusal(after)).toBe(
+      'yquant:releases.blue: refusing to deploy "v1.1.0" to blue, the active color (live traffic is on blue, ' +
+        'which runs "v1.0.0"). Deploy to the standby instead: npm run bg -- release v1.1.0 (deploys to green), ' +
+        "then npm run bg -- switch. To deploy to the active color anyway, set yquant:allowDeployToActive to true.",
+    );
+    const registered = after.resources
+      .filter((r) => r.type === COMMAND || r.type === INSTANCE)
+      .map((r) => r.name);
+    expect(registered).toEqual(["yq-gate-instance"]);
+  });
+
+  it("refuses it when the same update also switches away from that color (the deploy runs first)", async () => {
+    const after = await record(
+      { activeColor: "green", releases: { blue: "v1.1.0", green: "v1.0.0" } },
+      previous,
+    );
+    expect(refusal(after)).toMatch(
+      /^yquant:releases\.blue: refusing to deploy "v1\.1\.0" to blue, the active color/,
+    );
+  });
+
+  it("deploys to the active color when allowDeployToActive is set", async () => {
+    const after = await record(
+      { allowDeployToActive: true, releases: { blue: "v1.1.0", green: "v1.0.0" } },
+      previous,
+    );
+    expect(after.error).toBeUndefined();
+    expect(changes(previewDiff(before, after))).toEqual(["update yq-blue-deploy [create, update]"]);
+  });
+
+  it("deploys to the standby and switches to it in one update: both commands, the switch after the deploy", async () => {
+    const after = await record(
+      { activeColor: "green", releases: { blue: "v1.0.0", green: "v1.1.0" } },
+      previous,
+    );
+    expect(after.error).toBeUndefined();
+    expect(changes(previewDiff(before, after))).toEqual([
+      "update yq-green-deploy [create, update]",
+      "update yq-switch-active [create, update]",
+    ]);
+    expect(byName(after, "yq-switch-active").dependsOn).toContain("yquant:pipeline:Release::yq-green");
+  });
+});
+
+describe("rebuilding an engine", () => {
+  it("replaces only the standby's instance and its release command, deleting before replacing", async () => {
+    const after = await record({ rebuild: { blue: 0, green: 1 } }, previous);
+    expect(after.error).toBeUndefined();
+    const diffs = previewDiff(before, after);
+    expect(changes(diffs)).toEqual([
+      'replace yq-green-instance [freeformTags["yquant-rebuild"]]',
+      "replace yq-green-deploy [triggers]",
+    ]);
+    const instance = diffs.find((d) => d.name === "yq-green-instance");
+    expect([instance?.replaceBecause, instance?.deleteBeforeReplace]).toEqual([
+      ['freeformTags["yquant-rebuild"]'],
+      true,
+    ]);
+    expect(after.outputs["rebuildGenerations"]).toEqual({ blue: 0, green: 1 });
+  });
+
+  it("gives the engines the rebuild tag, replace-on-change, and decides their metadata itself", () => {
+    const options = (name: string) => {
+      const r = byName(before, name);
+      return [r.ignoreChanges, r.replaceOnChanges, (r.inputs["freeformTags"] as object | undefined) ?? null];
+    };
+    expect(options("yq-gate-instance")).toEqual([["metadata", "sourceDetails.sourceId"], [], null]);
+    for (const engine of ["yq-blue-instance", "yq-green-instance"]) {
+      expect(options(engine)).toEqual([
+        ["sourceDetails.sourceId"],
+        ['freeformTags["yquant-rebuild"]'],
+        { "yquant-rebuild": "0" },
+      ]);
+    }
+  });
+
+  it("keeps an engine's recorded launch metadata, and a rebuild boots from the CURRENT one", async () => {
+    const old = { ssh_authorized_keys: "ssh-ed25519 OLD", user_data: "I2Nsb3VkLWNvbmZpZyBvbGQ=" };
+    const metadata = previous["engineMetadata"] as Record<string, unknown>;
+    const recorded = { ...previous, engineMetadata: { ...metadata, green: old } };
+    const current = byName(before, "yq-green-instance").inputs["metadata"];
+
+    const kept = await record({}, recorded);
+    expect(byName(kept, "yq-green-instance").inputs["metadata"]).toEqual(old);
+    expect(byName(kept, "yq-blue-instance").inputs["metadata"]).toEqual(metadata["blue"]);
+
+    const rebuilt = await record({ rebuild: { blue: 0, green: 1 } }, recorded);
+    expect(byName(rebuilt, "yq-green-instance").inputs["metadata"]).toEqual(current);
+    expect(byName(rebuilt, "yq-green-instance").secretInputs).toContain("metadata");
+    expect(changes(previewDiff(kept, rebuilt))).toEqual([
+      'replace yq-green-instance [freeformTags["yquant-rebuild"], metadata.ssh_authorized_keys, metadata.user_data]',
+      "replace yq-green-deploy [triggers]",
+    ]);
+  });
+
+  it("refuses to rebuild the active color, before any command or engine is registered", async () => {
+    const after = await record({ rebuild: { blue: 1, green: 0 } }, previous);
+    expect(refusal(after)).toBe(
+      "yquant:rebuild.blue: refusing to rebuild blue, the active color (live traffic is on blue). " +
+        "Rebuild only the standby: switch to green first (npm run bg -- switch), then npm run bg -- rebuild.",
+    );
+    const registered = after.resources
+      .filter((r) => r.type === COMMAND || r.type === INSTANCE)
+      .map((r) => r.name);
+    expect(registered).toEqual(["yq-gate-instance"]);
+  });
+
+  it("refuses to rebuild the color this update switches to", async () => {
+    const after = await record({ activeColor: "green", rebuild: { blue: 0, green: 1 } }, previous);
+    expect(refusal(after)).toBe(
+      "yquant:rebuild.green: refusing to rebuild green, the active color (this update switches live traffic to green). " +
+        "Rebuild only the standby: switch to blue first (npm run bg -- switch), then npm run bg -- rebuild.",
+    );
+  });
+});
