@@ -23,6 +23,7 @@ import { COLORS, HOSTNAMES, Layout, NodeName, nodePath } from "./layout";
 import { haproxyPaths, renderHaproxyVariant } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import {
+  RenderError,
   renderAppUnit,
   renderFirewallRules,
   renderNodeEnv,
@@ -41,6 +42,14 @@ export const COMPRESS_OVER_BYTES = 1024;
 
 /** The operations scripts, kept as real files in `cloud-init/scripts/`. */
 export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active"] as const;
+
+/** Where each script is installed: `deploy.sh` runs on the engines, `switch-active.sh` on the gate. */
+export const SCRIPT_ROLES: Readonly<Record<(typeof SCRIPT_NAMES)[number], "all" | "gate" | "engine">> = {
+  setup: "all",
+  deploy: "engine",
+  "health-check": "all",
+  "switch-active": "gate",
+};
 
 /** Directory of the scripts and the placeholder app in this repository. */
 export const SOURCE_DIR = __dirname;
@@ -106,6 +115,8 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   add("/etc/yquant/valkey.env", renderValkeyEnv(layout, node), "0640", "root:yquant");
   add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
   for (const script of SCRIPT_NAMES) {
+    if (SCRIPT_ROLES[script] !== "all" && SCRIPT_ROLES[script] !== (node === "gate" ? "gate" : "engine"))
+      continue;
     add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
   }
   const valkey = valkeyPaths(layout, node);
@@ -126,14 +137,9 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   });
 
   if (node === "gate") {
+    // haproxy.cfg itself is not carried: setup.sh copies the active color's variant over it (blue at
+    // first boot), which keeps a third copy of the file out of the size-limited user data.
     const hp = haproxyPaths(layout);
-    files.push({
-      path: hp.config,
-      content: renderHaproxyVariant(layout, "blue"),
-      permissions: "0644",
-      owner: "root:root",
-      defer: true,
-    });
     for (const color of COLORS) {
       files.push({
         path: hp.variant(color),
@@ -179,7 +185,8 @@ function toWriteFile(file: NodeFile): WriteFileEntry {
     owner: file.owner,
     defer: file.defer,
   };
-  if (Buffer.byteLength(file.content, "utf8") > COMPRESS_OVER_BYTES) {
+  // A PEM is base64 already: gzip would only add a second base64 layer.
+  if (Buffer.byteLength(file.content, "utf8") > COMPRESS_OVER_BYTES && !file.path.endsWith(".pem")) {
     entry.content = zlib.gzipSync(Buffer.from(file.content, "utf8"), { level: 9 }).toString("base64");
     entry.encoding = "gz+b64";
   }
@@ -207,7 +214,14 @@ export function renderUserData(layout: Layout, node: NodeName): string {
     write_files: renderNodeFiles(layout, node).map(toWriteFile),
     runcmd: [[p(layout, node, "/opt/yquant/bin/setup.sh")]],
   };
-  return `#cloud-config\n${yaml.dump(config, { sortKeys: true, lineWidth: -1, noRefs: true })}`;
+  const text = `#cloud-config\n${yaml.dump(config, { sortKeys: true, lineWidth: -1, noRefs: true })}`;
+  const encoded = Math.ceil(Buffer.byteLength(text, "utf8") / 3) * 4;
+  if (encoded > OCI_METADATA_LIMIT_BYTES) {
+    throw new RenderError(
+      `user data of ${node} is ${encoded} bytes base64-encoded, over OCI's ${OCI_METADATA_LIMIT_BYTES}-byte metadata limit`,
+    );
+  }
+  return text;
 }
 
 function p(layout: Layout, node: NodeName, abs: string): string {

@@ -34,6 +34,17 @@ function script(node: NodeName, name: string, args: string[] = [], env: NodeJS.P
   });
 }
 
+/** The shim's process logs of a node, for failure messages. */
+function logs(node: NodeName): string {
+  const state = path.join(dir, node, "run/test");
+  if (!fs.existsSync(state)) return "";
+  return fs
+    .readdirSync(state)
+    .filter((f) => f.endsWith(".log"))
+    .map((f) => `--- ${f}\n${fs.readFileSync(path.join(state, f), "utf8").slice(-2000)}`)
+    .join("\n");
+}
+
 async function get(
   url: string,
   cookie?: string,
@@ -79,10 +90,13 @@ describe("operations scripts end to end", () => {
   it("setup.sh brings up every node (engines first), and health-check.sh passes on each", async () => {
     for (const node of ["blue", "green", "gate"] as const) {
       const result = script(node, "setup");
-      expect(result.status, `${node}: ${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.status, `${node}: ${result.stdout}${result.stderr}\n${logs(node)}`).toBe(0);
       expect(result.stdout).toContain(`setup.sh[${node}]: done`);
     }
     expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/haproxy.cfg"), "utf8")).toBe(
+      renderHaproxyVariant(layout, "blue"),
+    );
     expect(fs.existsSync(path.join(dir, "gate/usr/sbin/policy-rc.d"))).toBe(false);
     for (const node of NODE_NAMES) {
       await eventually(() => script(node, "health-check").status === 0, `health-check.sh on ${node}`);

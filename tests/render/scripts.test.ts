@@ -81,7 +81,10 @@ describe("switch-active.sh", () => {
   });
 
   it("runs on the gate only", () => {
+    // It is not installed on the engines; a copy put there refuses to run.
+    fs.copyFileSync(script("gate", "switch-active"), script("blue", "switch-active"));
     const result = run(script("blue", "switch-active"), ["green"]);
+    fs.rmSync(script("blue", "switch-active"));
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("switch-active.sh: runs on the gate only; this node is blue");
   });
@@ -100,7 +103,9 @@ describe("deploy.sh", () => {
   });
 
   it("runs on an engine only", () => {
+    fs.copyFileSync(script("blue", "deploy"), script("gate", "deploy"));
     const result = run(script("gate", "deploy"), ["placeholder"]);
+    fs.rmSync(script("gate", "deploy"));
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("deploy.sh: runs on an engine (blue or green); this node is gate");
   });

@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { COLORS, NODE_NAMES, NodeName } from "../../cloud-init/layout";
@@ -11,7 +14,7 @@ import {
   renderNodeFiles,
   renderUserData,
 } from "../../cloud-init/user-data";
-import { cloudLayout } from "./helpers";
+import { cloudLayout, tempDir } from "./helpers";
 
 interface CloudConfig {
   hostname: string;
@@ -114,8 +117,28 @@ describe("renderUserData", () => {
         renderHaproxyVariant(layout, color),
       );
     }
-    // At first boot the file in force is the bootstrap (blue) variant, whatever the stack's activeColor.
-    expect(fileOf("gate", "/etc/haproxy/haproxy.cfg")).toBe(renderHaproxyVariant(layout, "blue"));
+    // haproxy.cfg is not carried: setup.sh puts the active color's variant in force (blue at first
+    // boot, whatever the stack's activeColor), see tests/render/e2e.test.ts.
+    expect(paths).not.toContain("/etc/haproxy/haproxy.cfg");
+  });
+
+  it("installs each script where it runs", () => {
+    const scripts = (node: NodeName): string[] =>
+      renderNodeFiles(layout, node)
+        .map((f) => f.path)
+        .filter((p) => p.startsWith("/opt/yquant/bin/"));
+    expect(scripts("gate")).toEqual([
+      "/opt/yquant/bin/setup.sh",
+      "/opt/yquant/bin/health-check.sh",
+      "/opt/yquant/bin/switch-active.sh",
+    ]);
+    for (const node of ["blue", "green"] as const) {
+      expect(scripts(node)).toEqual([
+        "/opt/yquant/bin/setup.sh",
+        "/opt/yquant/bin/deploy.sh",
+        "/opt/yquant/bin/health-check.sh",
+      ]);
+    }
   });
 
   it("the engines' user data differ only where the node differs (no color-dependent state)", () => {
@@ -140,11 +163,7 @@ describe("renderUserData", () => {
         "/etc/yquant/firewall.rules",
         "/opt/yquant/bin/setup.sh",
         ...(node === "gate"
-          ? [
-              "/etc/haproxy/haproxy.cfg",
-              "/etc/haproxy/yquant/haproxy-active-blue.cfg",
-              "/etc/haproxy/yquant/draining.lst",
-            ]
+          ? ["/etc/haproxy/yquant/haproxy-active-blue.cfg", "/etc/haproxy/yquant/draining.lst"]
           : ["/etc/systemd/system/yquant-frontend.service", "/opt/yquant/placeholder/app.py"]),
       ];
       for (const p of mustDefer) {
@@ -164,6 +183,52 @@ describe("renderUserData", () => {
     expect(base64).toBe(Math.ceil(raw / 3) * 4);
     // Room for ssh_authorized_keys (an RSA 4096 key is ~750 bytes) in the same metadata.
     expect(base64 + 2_000).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
+  });
+
+  it("stays under the limit with a 4096-bit RSA certificate and key as tlsPem (plain, not gzipped)", () => {
+    const dir = tempDir("pem4096");
+    try {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:4096",
+          "-nodes",
+          "-days",
+          "2",
+          "-subj",
+          "/CN=yq-gate.example",
+        ].concat(["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]),
+        { stdio: "ignore" },
+      );
+      const pem =
+        fs.readFileSync(path.join(dir, "cert.pem"), "utf8") +
+        fs.readFileSync(path.join(dir, "key.pem"), "utf8");
+      const withPem = cloudLayout({ secrets: { ...layout.secrets, tlsPem: pem } });
+      const text = renderUserData(withPem, "gate");
+      const base64 = Buffer.from(text, "utf8").toString("base64").length;
+      console.log(
+        `gate user data with a ${pem.length}-byte RSA-4096 PEM: ${Buffer.byteLength(text)} bytes raw, ${base64} base64`,
+      );
+      expect(base64 + 2_000).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
+      const entry = (yaml.load(text) as CloudConfig).write_files.find(
+        (f) => f.path === "/etc/haproxy/certs/yquant.pem",
+      );
+      expect(entry?.encoding).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses user data over OCI's limit with a clear error", () => {
+    const huge = cloudLayout({
+      secrets: { ...layout.secrets, tlsPem: "A".repeat(64).concat("\n").repeat(400) },
+    });
+    expect(() => renderUserData(huge, "gate")).toThrow(
+      /^user data of gate is \d+ bytes base64-encoded, over OCI's 32000-byte metadata limit$/,
+    );
   });
 
   it("carries files over 1 KiB as gz+b64 and decodes them back exactly", () => {
