@@ -104,7 +104,7 @@ const gateAddress = new GateAddress("yq-gate", {
 const pipeline = new BlueGreen("yq", {
   ...config,
   enginePrivateIps: config.privateIps,
-  instanceIds: { blue: nodes.blue.instanceId, green: nodes.green.instanceId },
+  instanceIds: { gate: nodes.gate.instanceId, blue: nodes.blue.instanceId, green: nodes.green.instanceId },
   gateHost: gateAddress.publicIp,
   sshPrivateKey: pulumi.secret(config.sshPrivateKey.reveal()),
   previous,

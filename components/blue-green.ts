@@ -15,8 +15,8 @@ export interface BlueGreenArgs {
   readonly releases: Readonly<Record<Color, string>>;
   /** Pinned private address per engine. Required, no default. */
   readonly enginePrivateIps: Readonly<Record<Color, string>>;
-  /** Engine instance IDs: a new instance (rebuild) re-runs its release. Required, no default. */
-  readonly instanceIds: Readonly<Record<Color, pulumi.Input<string>>>;
+  /** Instance IDs: a new engine re-runs its release, a new gate re-runs the switch. Required. */
+  readonly instanceIds: Readonly<Record<"gate" | Color, pulumi.Input<string>>>;
   /** Drain window of the switch in seconds. Default 30. */
   readonly drainSeconds?: number;
   /** Move the message Valkey master to the active color after the switch. Default true. */
@@ -63,6 +63,7 @@ export class BlueGreen extends pulumi.ComponentResource {
         drainSeconds: args.drainSeconds,
         messageMasterFollowsActive: args.messageMasterFollowsActive,
         gateHost: args.gateHost,
+        gateInstanceId: args.instanceIds.gate,
         sshPrivateKey: args.sshPrivateKey,
         previous: args.previous,
         after: [this.releases.blue, this.releases.green],

@@ -8,7 +8,7 @@
  * The color is in `create` AND `update`, never in `triggers`: with @pulumi/command 1.x a change of
  * `create`/`update` is an update of this resource (it runs `update`), while `triggers` (and nothing
  * else here) is replace-on-change. So toggling activeColor is an in-place update of this one
- * resource. When the script refuses an unhealthy target it exits 1 with its message: the command
+ * resource. The only trigger is the gate's instance ID: a rebuilt gate gets the switch again. When the script refuses an unhealthy target it exits 1 with its message: the command
  * fails, `pulumi up` fails with that message, and traffic stays where it was.
  */
 import * as command from "@pulumi/command";
@@ -31,6 +31,11 @@ export interface SwitchArgs {
   readonly masterName?: string;
   /** The gate's public address. Required, no default. */
   readonly gateHost: pulumi.Input<string>;
+  /**
+   * The gate's instance ID, the command's only trigger: a rebuilt gate boots with the bootstrap
+   * color in force, so a new gate instance runs the switch again (from `create`). Required.
+   */
+  readonly gateInstanceId: pulumi.Input<string>;
   /** The private key of the `ubuntu` user (secret). Required, no default. */
   readonly sshPrivateKey: pulumi.Input<string>;
   /** The guarded last deployment: the command waits for it and is not registered when it rejects. */
@@ -66,6 +71,7 @@ export class Switch extends pulumi.ComponentResource {
         },
         create: script,
         update: script,
+        triggers: [args.gateInstanceId],
       },
       { parent: this, dependsOn: args.after ?? [] },
     );

@@ -80,7 +80,7 @@ describe("first deployment and steady state", () => {
 });
 
 describe("the switch command", () => {
-  it("runs on the gate's public IP as ubuntu, with the color in create and update and no triggers", () => {
+  it("runs on the gate's public IP as ubuntu, the color in create and update, only the gate instance as trigger", () => {
     const sw = byName(before, "yq-switch-active");
     expect(sw.parent).toBe("yquant:pipeline:Switch::yq");
     const connection = sw.inputs["connection"] as Record<string, unknown>;
@@ -90,7 +90,7 @@ describe("the switch command", () => {
       undefined,
     ]);
     expect(connection["privateKey"]).toContain("TESTONLYNOTAREALKEY");
-    expect(sw.inputs["triggers"]).toBeUndefined();
+    expect(sw.inputs["triggers"]).toEqual(["yq-gate-instance-id"]);
     expect(sw.inputs["create"]).toBe(sw.inputs["update"]);
     const lines = String(sw.inputs["create"]).split("\n");
     expect(lines.slice(0, 2)).toEqual(["set -eu", "rc=0"]);
