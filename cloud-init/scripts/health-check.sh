@@ -90,10 +90,14 @@ fi
 if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}") &&
   [[ $(printf '%s\n' "${master}" | wc -l) -eq 2 ]]; then
   master_addr=$(printf '%s\n' "${master}" | paste -sd: -)
-  others=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel master "${SENTINEL_MASTER_NAME}" |
-    tr -d '\r' | awk 'found { print; exit } $0 == "num-other-sentinels" { found = 1 }')
+  view=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel master "${SENTINEL_MASTER_NAME}" | tr -d '\r')
+  field() { printf '%s\n' "${view}" | awk -v key="$1" 'found { print; exit } $0 == key { found = 1 }'; }
+  others=$(field num-other-sentinels)
+  flags=$(field flags)
   known=$((${others:-0} + 1))
-  if ((known >= SENTINEL_QUORUM)); then
+  if [[ ${flags} == *down* || ${flags} == *disconnected* ]]; then
+    record sentinel false "master ${master_addr} is ${flags}, ${known} sentinels known"
+  elif ((known >= SENTINEL_QUORUM)); then
     record sentinel true "master ${master_addr}, ${known} sentinels known"
   else
     record sentinel false "master ${master_addr}, only ${known} sentinels known (quorum ${SENTINEL_QUORUM})"

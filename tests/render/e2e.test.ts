@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { renderHaproxyVariant } from "../../cloud-init/user-data";
-import { localLayout, materialise, tempDir } from "./helpers";
+import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
 
 const SHIM = path.join(__dirname, "fixtures/service-control.sh");
 const UNITS = [
@@ -70,7 +70,10 @@ async function eventually(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-beforeAll(() => {
+let releaseLock = (): void => undefined;
+
+beforeAll(async () => {
+  releaseLock = await acquireLock("127.0.20.61-63");
   for (const node of NODE_NAMES) materialise(layout, node);
 });
 
@@ -84,6 +87,7 @@ afterAll(() => {
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  releaseLock();
 });
 
 describe("operations scripts end to end", () => {

@@ -112,3 +112,45 @@ export function treeDigest(dir: string): Record<string, string> {
 export function run(command: string, args: readonly string[], timeoutMs = 30_000): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8", timeout: timeoutMs });
 }
+
+/**
+ * A machine-wide lock for a test file that binds fixed loopback addresses, so that two runs of the
+ * suite at once (two engineers, or CI beside a developer) take turns instead of colliding. The lock
+ * is a directory holding the owner's pid; a lock whose owner is gone is taken over.
+ */
+export async function acquireLock(name: string, timeoutMs = 50_000): Promise<() => void> {
+  const root = path.join(os.tmpdir(), "yquant-render-locks");
+  fs.mkdirSync(root, { recursive: true });
+  const lock = path.join(root, name);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+      return () => fs.rmSync(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
+    } catch {
+      // being created or removed
+    }
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+      fs.rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another test run holds ${lock} (pid ${owner})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localLayout, materialise, tempDir } from "./helpers";
+import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
 
 const dir = tempDir("app");
 const layout = localLayout(dir, 50);
@@ -23,7 +23,10 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`app at ${url} did not come up`);
 }
 
+let releaseLock = (): void => undefined;
+
 beforeAll(async () => {
+  releaseLock = await acquireLock("127.0.20.52-53");
   for (const node of ["blue", "green"] as const) {
     materialise(layout, node);
     const release = path.join(dir, node, "opt/yquant/releases/r1");
@@ -47,6 +50,7 @@ afterAll(async () => {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 200));
   fs.rmSync(dir, { recursive: true, force: true });
+  releaseLock();
 });
 
 describe("placeholder app", () => {

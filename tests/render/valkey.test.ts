@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
-import { cloudLayout, localLayout, materialise, run, tempDir } from "./helpers";
+import { acquireLock, cloudLayout, localLayout, materialise, run, tempDir } from "./helpers";
 
 const cloud = cloudLayout();
 const lines = (text: string): string[] => text.split("\n");
@@ -96,7 +96,10 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     throw new Error(`timed out waiting for ${what}`);
   }
 
+  let releaseLock = (): void => undefined;
+
   beforeAll(async () => {
+    releaseLock = await acquireLock("127.0.20.41-43");
     layout = localLayout(dir, 40, {
       secrets: { valkeyPassword: password, sentinelPassword, tlsPem: "" },
     });
@@ -127,6 +130,7 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     for (const child of children) child.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 300));
     fs.rmSync(dir, { recursive: true, force: true });
+    releaseLock();
   });
 
   it.each(NODE_NAMES)("Valkey on %s answers PING with the password and NOAUTH without", (node) => {
