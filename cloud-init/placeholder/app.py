@@ -131,12 +131,19 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(201, {"color": COLOR, "id": order_id, "status": "accepted"})
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default listen backlog is 5. When HAProxy opens many connections at once (a
+    # switch, a failover, a burst of clients) the kernel then drops SYNs and those requests wait for
+    # the 1 s SYN retransmit.
+    request_queue_size = 128
+
+
 def serve():
     address = SETTINGS.get("NODE_IP", "127.0.0.1")
     port = int(SETTINGS.get("APP_PORT", "5000"))
     os.makedirs(os.path.dirname(ORDERS_LOG), exist_ok=True)
-    server = ThreadingHTTPServer((address, port), Handler)
-    server.daemon_threads = True
+    server = Server((address, port), Handler)
     log("serving on %s:%d" % (address, port))
     server.serve_forever()
 

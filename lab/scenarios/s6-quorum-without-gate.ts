@@ -3,6 +3,7 @@
  * still fails it over, since the engines' two Sentinels are 2 of 3, a majority and the quorum.
  */
 import { NodeName } from "../../cloud-init/layout";
+import { waitFor } from "../lab";
 import { Figures, ScenarioContext, agreedMaster, baseline, ensureMaster, figure } from "./common";
 import { killMasterAndMeasure, rejoin } from "./s5-valkey-failover";
 
@@ -16,7 +17,12 @@ export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> 
   figures.add(figure("sentinelsRunning", "Sentinels running", 2, "of 3", ">= quorum 2", true));
   try {
     const m = await killMasterAndMeasure(ctx, { ackedWrites: 100 }, figures);
-    const engines = await agreedMaster(lab, ["blue", "green"]);
+    // The leader's view changes first; the other engine's Sentinel learns it from hello messages.
+    const engines =
+      (await waitFor(async () => {
+        const view = await agreedMaster(lab, ["blue", "green"]);
+        return view !== null && view !== oldMaster ? view : undefined;
+      }, 15_000)) ?? null;
     figures.add(
       figure(
         "enginesAgree",
