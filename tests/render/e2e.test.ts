@@ -142,6 +142,27 @@ describe("operations scripts end to end", () => {
     expect(fs.readFileSync(path.join(dir, "green/var/lib/yquant/orders.log"), "utf8")).toBe("e2e-1 green\n");
   });
 
+  it("interrupting the drain window ends the drain at once (trap), the switch stays done", async () => {
+    const child = spawn(path.join(dir, "gate/opt/yquant/bin/switch-active.sh"), ["blue", "--drain", "60"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    await eventually(() => output.includes("draining green"), "the drain to start", 20_000);
+    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("green\n");
+    child.kill("SIGTERM");
+    expect(await exited, output).toBe(130);
+    expect(output).toContain("switch-active.sh: interrupted: drain of green ended early");
+    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("");
+    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+    expect((await get(`${live}/`, "SERVERID=green")).body).toContain("on blue");
+    // Back to green for the tests below.
+    const back = script("gate", "switch-active", ["green", "--drain", "0"]);
+    expect(back.status, back.stderr).toBe(0);
+  });
+
   it("setup.sh again is safe: keeps the active color and restarts nothing", () => {
     const pid = fs.readFileSync(path.join(dir, "gate/run/test/haproxy.pid"), "utf8");
     const result = script("gate", "setup");
@@ -194,5 +215,20 @@ describe("operations scripts end to end", () => {
     ).toMatchObject({
       release: "r2",
     });
+  });
+  it("refuses a switch to a color whose app is down, and --force overrides with a warning", () => {
+    const env = { ...process.env, YQ_ROOT: path.join(dir, "blue") };
+    spawnSync(SHIM, ["stop", "yquant-frontend"], { env, timeout: 10_000 });
+    const refused = script("gate", "switch-active", ["blue", "--drain", "0"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      "switch-active.sh: refusing to switch to blue: GET http://127.0.20.62:15000/health failed",
+    );
+    expect(refused.stderr).toContain("traffic stays on green");
+    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("green\n");
+    const forced = script("gate", "switch-active", ["blue", "--drain", "0", "--force"]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain("switch-active.sh: WARNING: blue is unhealthy");
+    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
   });
 });
