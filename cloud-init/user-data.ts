@@ -10,10 +10,13 @@
  *    then `runcmd` (`setup.sh`: removes the policy-rc.d, firewall, units, restarts the services).
  *
  * Size: OCI caps an instance's metadata (`user_data` base64-encoded, plus `ssh_authorized_keys`) at
- * 32,000 bytes in total (LaunchInstanceDetails.metadata: "The combined size of the metadata and
- * extendedMetadata objects can be a maximum of 32,000 bytes"). Files over 1 KiB are therefore
- * written `gz+b64`; tests/render asserts every node's base64 user data stays under the limit with
- * room for the SSH key. `parseWriteFiles` decodes them again for the lab and the render command.
+ * 32,000 bytes in total. OCI Compute documentation, "Updating Instance Metadata"
+ * (docs.cloud.oracle.com/iaas/Content/Compute/Tasks/updatinginstancemetada.htm): "The metadata
+ * attribute supports key/value string pairs. The extendedMetadata attribute supports nested JSON
+ * objects. The combined size of these two attributes can be a maximum of 32,000 bytes." Files over
+ * 1 KiB are therefore written `gz+b64`, each script only where it runs, and `renderUserData` throws
+ * past the limit; tests/render asserts every node's base64 user data stays under it with room for
+ * the SSH key. `parseWriteFiles` decodes the files again for the lab and the render command.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -7,10 +7,11 @@
  * `bind`, `port`, `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
  * `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, `dir`, `pidfile`, `logfile`, and in
  * Sentinel `sentinel monitor|down-after-milliseconds|failover-timeout|auth-pass|announce-ip|
- * sentinel-pass|resolve-hostnames`. Nothing 8.0-only (e.g. `availability-zone`,
- * `import-mode`) is rendered. One difference that matters to operators: 8.0 stores the AOF under
- * `appenddirname` (default `appendonlydir`) exactly as 7.2 does, so data directories move between
- * the two versions unchanged.
+ * announce-port|sentinel-pass|resolve-hostnames|parallel-syncs`. Nothing added in 8.0 (such as
+ * `availability-zone`) is rendered; tests/render starts 8.0 on these files, and every directive is
+ * one Redis 7.2 already had, which Valkey 7.2 inherits. Both keep the AOF under `appenddirname`
+ * (default `appendonlydir`), so a data directory moves between the two unchanged. The packaged
+ * units differ only outside these files (pid directories), and the files use the units' own paths.
  *
  * Sentinel's file is rendered once (cloud-init writes it at first boot) and then belongs to
  * Sentinel, which rewrites it with what it learns (replicas, other Sentinels, epochs). Its lines are
