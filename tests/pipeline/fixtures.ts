@@ -33,6 +33,7 @@ export async function loadProgram(): Promise<unknown> {
 export async function record(
   overrides: Record<string, unknown>,
   previous?: Record<string, unknown>,
+  preview = false,
 ): Promise<ProgramRecording> {
-  return recordProgram({ config: pipelineConfig(overrides), previous, load: loadProgram });
+  return recordProgram({ config: pipelineConfig(overrides), previous, load: loadProgram, preview });
 }

@@ -207,6 +207,12 @@ describe("releases", () => {
     expect(registered).toEqual(["yq-gate-instance"]);
   });
 
+  it("refuses it in `pulumi preview` too, so the PR's preview check fails with the message", async () => {
+    const after = await record({ releases: { blue: "v1.1.0", green: "v1.0.0" } }, previous, true);
+    expect(refusal(after)).toMatch(/^yquant:releases\.blue: refusing to deploy "v1\.1\.0" to blue/);
+    expect(after.resources.filter((r) => r.type === COMMAND)).toEqual([]);
+  });
+
   it("refuses it when the same update also switches away from that color (the deploy runs first)", async () => {
     const after = await record(
       { activeColor: "green", releases: { blue: "v1.1.0", green: "v1.0.0" } },
