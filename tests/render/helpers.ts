@@ -1,5 +1,5 @@
 /** Shared fixtures of the rendered-configuration tests. */
-import { execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
+import { ChildProcess, execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -153,4 +153,15 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Stops child processes: SIGTERM, a bounded wait, then SIGKILL for any still running. */
+export async function stopChildren(children: readonly ChildProcess[], graceMs = 10_000): Promise<void> {
+  const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+  for (const child of children) if (alive(child)) child.kill("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (children.some(alive) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const child of children) if (alive(child)) child.kill("SIGKILL");
 }

@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
+import { acquireLock, localLayout, materialise, stopChildren, tempDir } from "./helpers";
 
 const dir = tempDir("app");
 const layout = localLayout(dir, 50);
@@ -47,8 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await stopChildren(children);
   fs.rmSync(dir, { recursive: true, force: true });
   releaseLock();
 });

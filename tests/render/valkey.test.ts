@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
-import { acquireLock, cloudLayout, localLayout, materialise, run, tempDir } from "./helpers";
+import { acquireLock, cloudLayout, localLayout, materialise, run, stopChildren, tempDir } from "./helpers";
 
 const cloud = cloudLayout();
 const lines = (text: string): string[] => text.split("\n");
@@ -127,8 +127,8 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
   });
 
   afterAll(async () => {
-    for (const child of children) child.kill("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Valkey refuses to exit while it cannot write its final AOF/RDB: stop it before removing its dir.
+    await stopChildren(children);
     fs.rmSync(dir, { recursive: true, force: true });
     releaseLock();
   });
