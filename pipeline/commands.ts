@@ -52,16 +52,21 @@ export interface SwitchCommandArgs {
 }
 
 /**
- * Moves the Sentinel master to `targetIp` unless it is there already, on the gate, as root (it reads
- * /etc/yquant/valkey.env, root:yquant 0640). The password goes to valkey-cli through REDISCLI_AUTH,
- * so it is on no command line. A bounded wait; exit 1 with a message when the master did not move.
+ * The script that moves the Sentinel master to `targetIp` unless it is there already, run on the gate
+ * as root (it reads /etc/yquant/valkey.env, root:yquant 0640). The password goes to valkey-cli
+ * through REDISCLI_AUTH, so it is on no command line. A bounded wait (2 s per try); exit 1 with a
+ * message when the master did not move. `root` prefixes the env files (tests; "" on a VM).
  */
-export function promoteMasterScript(targetIp: string, masterName = "mymaster", waitSeconds = 60): string {
+export function promoteMasterBody(
+  targetIp: string,
+  masterName = "mymaster",
+  waitSeconds = 60,
+  root = "",
+): string {
   const tries = Math.max(1, Math.ceil(waitSeconds / 2));
-  return `sudo bash -s <<'YQ_PROMOTE'
-set -eu
-. /etc/yquant/node.env
-. /etc/yquant/valkey.env
+  return `set -eu
+. ${root}/etc/yquant/node.env
+. ${root}/etc/yquant/valkey.env
 target=${targetIp}
 sentinel() { REDISCLI_AUTH="$SENTINEL_PASSWORD" valkey-cli --no-auth-warning -h "\${NODE_LOOPBACK:-127.0.0.1}" -p "\${SENTINEL_PORT:-26379}" "$@"; }
 master() { sentinel SENTINEL GET-MASTER-ADDR-BY-NAME ${masterName} | head -n 1; }
@@ -73,8 +78,12 @@ for _ in $(seq 1 ${tries}); do
   sleep 2
 done
 echo "promote: Sentinel still reports $(master) as master after ${waitSeconds}s; traffic was switched, the message master was not moved (see docs/runbooks/valkey-failure.md)" >&2
-exit 1
-YQ_PROMOTE`;
+exit 1`;
+}
+
+/** promoteMasterBody as root on the gate: `sudo bash -s` with the body as a quoted here-document. */
+export function promoteMasterScript(targetIp: string, masterName = "mymaster", waitSeconds = 60): string {
+  return `sudo bash -s <<'YQ_PROMOTE'\n${promoteMasterBody(targetIp, masterName, waitSeconds)}\nYQ_PROMOTE`;
 }
 
 /** The switch command run on the gate as `ubuntu`: wait for cloud-init, switch, then optionally promote. */
