@@ -149,7 +149,9 @@ mv -f "${color_file}.tmp" "${color_file}"
 log "live traffic now goes to ${target} (was ${current})"
 
 # 3. Bounded wait until the new worker answers on the admin socket with the new active server.
+command -v socat >/dev/null 2>&1 || log "socat is missing: no admin socket (the drain ends with a reload)"
 for _ in $(seq 1 40); do
+  command -v socat >/dev/null 2>&1 || break
   if stat=$(admin "show stat" 2>/dev/null) &&
     printf '%s\n' "${stat}" | awk -F, -v t="${target}" '$1 == "yquant_backend" && $2 == t && $21 == 0 { ok = 1 } END { exit !ok }'; then
     break
