@@ -45,11 +45,12 @@ record() {
   details+=("$(printf '%s' "$3" | tr -d "\"\\\\" | tr '\n\t' '  ' | cut -c1-200)")
 }
 
-vcli() {
-  local port=$1 password=$2
-  shift 2
-  REDISCLI_AUTH=${password} timeout 5 valkey-cli --no-auth-warning -h "${NODE_LOOPBACK}" -p "${port}" "$@" 2>&1
+vcli_at() {
+  local host=$1 port=$2 password=$3
+  shift 3
+  REDISCLI_AUTH=${password} timeout 5 valkey-cli --no-auth-warning -h "${host}" -p "${port}" "$@" 2>&1
 }
+vcli() { vcli_at "${NODE_LOOPBACK}" "$@"; }
 
 if [[ ${NODE_ROLE} == "engine" ]]; then
   if body=$(curl -fsS --max-time 3 "http://${NODE_LOOPBACK}:${APP_PORT}/health" 2>&1) &&
@@ -104,6 +105,22 @@ if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel get-master-a
   fi
 else
   record sentinel false "no master '${SENTINEL_MASTER_NAME}' on ${NODE_LOOPBACK}:${SENTINEL_PORT}: ${master:-no answer}"
+fi
+
+# The other store this node depends on: the token Valkey (engines), the message master (gate).
+if [[ ${NODE_ROLE} == "engine" ]]; then
+  other_name=token-valkey
+  other_addr=${TOKEN_VALKEY}
+else
+  other_name=message-master
+  other_addr=${master_addr:-}
+fi
+if [[ -z ${other_addr} ]]; then
+  record "${other_name}" false "address unknown (Sentinel has no master)"
+elif pong=$(vcli_at "${other_addr%:*}" "${other_addr##*:}" "${VALKEY_PASSWORD}" ping) && [[ ${pong} == "PONG" ]]; then
+  record "${other_name}" true "PONG from ${other_addr}"
+else
+  record "${other_name}" false "PING ${other_addr}: ${pong:-no answer}"
 fi
 
 all_ok=true

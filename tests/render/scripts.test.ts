@@ -136,6 +136,7 @@ describe("health-check.sh and setup.sh", () => {
       ["active-color", true],
       ["valkey", false],
       ["sentinel", false],
+      ["message-master", false],
     ]);
   });
 });
