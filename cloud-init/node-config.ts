@@ -56,8 +56,18 @@ export function validateLayout(layout: Layout): void {
       throw new RenderError(`layout.${field}: must not contain quotes, backslashes or newlines`);
     }
   }
+  for (const [key, port] of Object.entries(layout.ports)) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RenderError(`layout.ports.${key}: must be an integer from 1 to 65535, got ${String(port)}`);
+    }
+  }
+  for (const key of ["http", "https", "staging", "stats", "app", "valkey", "sentinel"] as const) {
+    if (layout.ports[key] === undefined) {
+      throw new RenderError(`layout.ports.${key}: missing`);
+    }
+  }
   for (const node of NODE_NAMES) {
-    if (!layout.roots[node].startsWith("/")) {
+    if (typeof layout.roots[node] !== "string" || !layout.roots[node].startsWith("/")) {
       throw new RenderError(`layout.roots.${node}: must be an absolute path, got "${layout.roots[node]}"`);
     }
   }

@@ -279,6 +279,15 @@ describe("renderUserData", () => {
     );
   });
 
+  it("refuses bad or missing ports, naming the field", () => {
+    const bad = cloudLayout({ ports: { ...layout.ports, staging: 70000 } });
+    expect(() => renderUserData(bad, "gate")).toThrow(
+      "layout.ports.staging: must be an integer from 1 to 65535, got 70000",
+    );
+    const partial = cloudLayout({ ports: { http: 80 } as unknown as typeof layout.ports });
+    expect(() => renderUserData(partial, "gate")).toThrow("layout.ports.https: missing");
+  });
+
   it("writes the TLS PEM only when given, root 0600", () => {
     expect(renderNodeFiles(layout, "gate").some((f) => f.path.endsWith("yquant.pem"))).toBe(false);
     const pem = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
