@@ -65,6 +65,8 @@ if [[ -L ${current} ]]; then
 fi
 
 work=$(mktemp -d "${releases}/.build-${dir_name}.XXXXXX")
+# mktemp makes the directory 0700; the app runs as the yquant user and must read it.
+chmod 755 "${work}"
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() { rm -rf "${work}" "${current}.new"; }
 trap cleanup EXIT
@@ -108,7 +110,8 @@ restart_apps() {
 
 healthy() {
   local expected=$1 body service
-  body=$(curl -fsS --max-time 2 "http://${NODE_LOOPBACK}:${APP_PORT}/health" 2>/dev/null) || return 1
+  # The app binds the private address only (HAProxy reaches it there), not the loopback.
+  body=$(curl -fsS --max-time 2 "http://${NODE_IP}:${APP_PORT}/health" 2>/dev/null) || return 1
   [[ ${body} == *"\"release\": \"${expected}\""* ]] || return 1
   for service in ${APP_SERVICES}; do
     svc is-active "yquant-${service}" >/dev/null 2>&1 || return 1

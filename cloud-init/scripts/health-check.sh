@@ -53,11 +53,12 @@ vcli_at() {
 vcli() { vcli_at "${NODE_LOOPBACK}" "$@"; }
 
 if [[ ${NODE_ROLE} == "engine" ]]; then
-  if body=$(curl -fsS --max-time 3 "http://${NODE_LOOPBACK}:${APP_PORT}/health" 2>&1) &&
+  # The app binds the private address only (HAProxy reaches it there), not the loopback.
+  if body=$(curl -fsS --max-time 3 "http://${NODE_IP}:${APP_PORT}/health" 2>&1) &&
     [[ ${body} == *'"status": "ok"'* ]]; then
     record app true "${body}"
   else
-    record app false "GET /health on ${NODE_LOOPBACK}:${APP_PORT}: ${body:-no answer}"
+    record app false "GET /health on ${NODE_IP}:${APP_PORT}: ${body:-no answer}"
   fi
   for service in ${APP_SERVICES}; do
     if "${SERVICE_CONTROL}" is-active "yquant-${service}" >/dev/null 2>&1; then

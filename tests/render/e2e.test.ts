@@ -1,6 +1,6 @@
 /**
  * The operations scripts end to end on one machine, from the rendered files: setup.sh on the three
- * nodes (real Valkey, Sentinel, HAProxy and the placeholder app, on 127.0.20.61-63 with a minimal
+ * nodes (real Valkey, Sentinel, HAProxy and the placeholder app, on 127.0.20.61-63 and 71-73 with a minimal
  * service-control shim), health-check.sh, a switch with a drain window, setup.sh again, and a deploy
  * that fails and rolls back. The lab (tests/lab) runs the load and failure scenarios.
  */
@@ -22,7 +22,17 @@ const UNITS = [
   "valkey-server",
 ];
 const dir = tempDir("e2e");
-const layout = localLayout(dir, 60, { serviceControl: SHIM, drainSeconds: 2 });
+// As on a VM, each node's loopback (127.0.20.7x here) differs from its private address (127.0.20.6x):
+// the scripts must reach each service where it actually listens.
+const layout = localLayout(dir, 60, {
+  serviceControl: SHIM,
+  drainSeconds: 2,
+  nodes: {
+    gate: { privateIp: "127.0.20.61", loopback: "127.0.20.71" },
+    blue: { privateIp: "127.0.20.62", loopback: "127.0.20.72" },
+    green: { privateIp: "127.0.20.63", loopback: "127.0.20.73" },
+  },
+});
 const live = `http://${layout.publicBind}:${layout.ports.http}`;
 const staging = `http://${layout.publicBind}:${layout.ports.staging}`;
 
@@ -73,7 +83,7 @@ async function eventually(
 let releaseLock = (): void => undefined;
 
 beforeAll(async () => {
-  releaseLock = await acquireLock("127.0.20.61-63");
+  releaseLock = await acquireLock("127.0.20.61-73");
   for (const node of NODE_NAMES) materialise(layout, node);
 });
 
