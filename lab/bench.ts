@@ -131,7 +131,7 @@ export function formatBench(r: BenchResults): string {
     if (s.error) rows.push(["", `  error: ${s.error.split("\n")[0]?.slice(0, 100) ?? ""}`, "", "", "", ""]);
     for (const f of s.figures) {
       const met = f.met === null ? "" : f.met ? "yes" : "NO";
-      rows.push(["", `  ${f.name}`, truncate(show(f.value), 44), f.unit, f.goal, met]);
+      rows.push(["", `  ${f.name}`, truncate(show(f.value), 24), f.unit, f.goal, met]);
     }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];

@@ -1,7 +1,7 @@
 /**
  * `npm run lab -- <command>`: the local lab. Plain `npm run lab` is `up`. See docs/lab.md.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
@@ -92,10 +92,22 @@ function requirePrograms(): void {
   }
 }
 
-/** Runs a node script with inherited output; resolves with its exit status. */
-function runInherited(lab: Lab, node: NodeName, script: "switch-active" | "deploy", args: string[]): number {
-  const r = spawnSync(lab.script(node, script), args, { stdio: "inherit", timeout: 3_700_000 });
-  return r.status ?? 1;
+/** Runs a node script with inherited output (without blocking the event loop); resolves with its exit status. */
+function runInherited(
+  lab: Lab,
+  node: NodeName,
+  script: "switch-active" | "deploy",
+  args: string[],
+): Promise<number> {
+  childRunning = true;
+  return new Promise((resolve) => {
+    const child = spawn(lab.script(node, script), args, { stdio: "inherit" });
+    child.on("error", (err) => {
+      console.error(`lab: ${err.message}`);
+      resolve(1);
+    });
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+  });
 }
 
 /** Services named on the command line, validated against the node. */
@@ -110,7 +122,12 @@ function pickServices(lab: Lab, node: NodeName, name: string | undefined) {
   return [s];
 }
 
-let cleanupOnInterrupt: (() => void) | undefined;
+/** What Ctrl-C (or SIGTERM) must undo: set while `up` or `bench` runs. */
+let cleanupOnInterrupt: (() => Promise<void>) | undefined;
+let interrupted = false;
+/** A node script runs in the foreground: Ctrl-C reaches it too, and its own trap handles it. */
+let childRunning = false;
+let activeLab: Lab | undefined;
 
 async function main(argv: string[]): Promise<number> {
   const [command = "up", ...rest] = argv;
@@ -125,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "up") noMore(rest, "up");
   // No secrets are generated except by `up`: a bad command line changes nothing.
   const lab = new Lab(labDir(), { createSecrets: command === "up" });
+  activeLab = lab;
   switch (command) {
     case "up": {
       noMore(rest, "up");
@@ -135,11 +153,16 @@ async function main(argv: string[]): Promise<number> {
         const [n, u] = id.split("/") as [NodeName, string];
         return lab.pid(n, u) !== null;
       });
-      const cleanup = (): void => {
+      const cleanup = async (): Promise<void> => {
+        log("stopping what this up started");
         for (const node of NODE_NAMES) {
           for (const s of nodeServices(lab.layout, node)) {
-            if (!wasRunning.includes(`${node}/${s.unit}`) && lab.pid(node, s.unit) !== null)
-              lab.stop(node, s.unit);
+            const pid = wasRunning.includes(`${node}/${s.unit}`) ? null : lab.pid(node, s.unit);
+            if (pid === null) continue;
+            await lab.stop(node, s.unit).then(
+              () => log(`${node}: stopped ${s.unit} (pid ${pid})`),
+              (err: Error) => console.error(`lab: ${err.message}`),
+            );
           }
         }
       };
@@ -147,9 +170,10 @@ async function main(argv: string[]): Promise<number> {
       try {
         await up(lab, log);
       } catch (err) {
+        if (interrupted) return 130;
+        cleanupOnInterrupt = undefined;
         console.error(`lab: up failed: ${(err as Error).message}`);
-        log("stopping what this up started");
-        cleanup();
+        await cleanup();
         return 1;
       }
       cleanupOnInterrupt = undefined;
@@ -206,11 +230,11 @@ async function main(argv: string[]): Promise<number> {
           const pid = lab.pid(node, s.unit);
           if (pid === null) log(`${node}/${s.name}: not running`);
           else {
-            lab.signal(node, s.unit, "KILL");
+            lab.signal(node, s.unit, "SIGKILL");
             log(`${node}/${s.name}: SIGKILL (pid ${pid})`);
           }
         } else {
-          lab.start(node, s.unit);
+          await lab.start(node, s.unit);
           log(`${node}/${s.name}: running (pid ${lab.pid(node, s.unit)})`);
         }
       }
@@ -230,15 +254,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case "down": {
       noMore(rest, "down");
-      const n = fs.existsSync(lab.dir) ? down(lab, log) : 0;
+      const n = fs.existsSync(lab.dir) ? await down(lab, log) : 0;
       log(`down: ${n} processes stopped`);
       return 0;
     }
     case "bench": {
       const f = flags(rest, ["--json"], "bench");
       requireLab(lab);
-      cleanupOnInterrupt = () => {
-        down(lab, log);
+      cleanupOnInterrupt = async () => {
+        await down(lab, log);
       };
       const results = await runBench(lab, f.has("--json") ? () => undefined : log);
       cleanupOnInterrupt = undefined;
@@ -254,20 +278,30 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) return;
+  interrupted = true;
+  if (childRunning && cleanupOnInterrupt === undefined) return;
   console.error(`\nlab: ${signal}: cleaning up`);
-  try {
-    cleanupOnInterrupt?.();
-  } finally {
-    process.exit(130);
-  }
+  const cleanup = cleanupOnInterrupt;
+  cleanupOnInterrupt = undefined;
+  activeLab?.abort();
+  // The child scripts got the same Ctrl-C and end on their own; then undo what was started.
+  void (cleanup ? cleanup() : Promise.resolve()).finally(() => process.exit(130));
 }
 
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
+/** Once interrupted with a cleanup to run, the signal handler decides when the process exits. */
+const finish = (code: number): void => {
+  if (interrupted && cleanupOnInterrupt === undefined && !childRunning) return;
+  process.exit(code);
+};
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => finish(code),
   (err: unknown) => {
+    if (interrupted) return finish(130);
     if (err instanceof UsageError) {
       console.error(`lab: ${err.message}\n\n${USAGE}`);
       process.exit(2);

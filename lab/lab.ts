@@ -3,7 +3,7 @@
  * the same shim the operations scripts call), and the node scripts (`setup.sh`, `health-check.sh`,
  * `switch-active.sh`, `deploy.sh`) run exactly as cloud-init installs them.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLORS, Color, Layout, NODE_NAMES, NodeName } from "../cloud-init/layout";
@@ -74,53 +74,78 @@ export class Lab {
     return path.join(this.root(node), "opt", "yquant", "bin", `${name}.sh`);
   }
 
-  /** Runs the shim synchronously; returns its exit status and output. */
-  shim(node: NodeName, args: readonly string[]): { status: number; stdout: string; stderr: string } {
-    const result = spawnSync(SERVICE_CONTROL, [...args], {
-      env: { ...process.env, YQ_ROOT: this.root(node) },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
-  }
-
-  /** Pid of a unit, or null when it is not running. */
-  pid(node: NodeName, unit: string): number | null {
-    if (!fs.existsSync(this.root(node))) return null;
-    const r = this.shim(node, ["pid", unit]);
-    const pid = Number(r.stdout.trim());
-    return r.status === 0 && Number.isInteger(pid) && pid > 0 ? pid : null;
-  }
-
-  start(node: NodeName, unit: string): void {
-    const r = this.shim(node, ["start", unit]);
-    if (r.status !== 0) throw new Error(`start ${node}/${unit} failed: ${(r.stderr || r.stdout).trim()}`);
-  }
-
-  stop(node: NodeName, unit: string): void {
-    const r = this.shim(node, ["stop", unit]);
-    if (r.status !== 0) throw new Error(`stop ${node}/${unit} failed: ${(r.stderr || r.stdout).trim()}`);
-  }
-
-  /** Signals a unit's process group (default SIGKILL). Returns false when it was not running. */
-  signal(node: NodeName, unit: string, signal = "KILL"): boolean {
-    return this.shim(node, ["kill", unit, signal]).status === 0;
+  /**
+   * Runs the shim (asynchronously: the CLI's event loop must stay free, or tsx, which relays Ctrl-C
+   * to it, kills it before it can clean up). Resolves with its exit status and output.
+   */
+  shim(
+    node: NodeName,
+    args: readonly string[],
+    timeoutMs = 60_000,
+  ): Promise<{ status: number; stdout: string; stderr: string }> {
+    return runAsync(SERVICE_CONTROL, args, { ...process.env, YQ_ROOT: this.root(node) }, timeoutMs);
   }
 
   /**
-   * SIGKILLs a unit's process group directly from this process (no shim round trip), so the time taken
-   * just before is the moment of the kill. Returns that time (performance.now()), or null when the unit
-   * was not running.
+   * Pid of a unit, or null when it is not running: the shim's pid file (`<root>/run/lab/<unit>.pid`)
+   * naming a live process that is not a zombie, the same test as the shim's `is-active`.
+   */
+  pid(node: NodeName, unit: string): number | null {
+    try {
+      const pid = Number(
+        fs.readFileSync(path.join(this.root(node), "run", "lab", `${unit}.pid`), "utf8").trim(),
+      );
+      if (!Number.isInteger(pid) || pid <= 0) return null;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+      return state === "Z" || state === "X" ? null : pid;
+    } catch {
+      return null;
+    }
+  }
+
+  private aborted = false;
+
+  /** After Ctrl-C: nothing may be started or run any more (cleanup is stopping everything). */
+  abort(): void {
+    this.aborted = true;
+  }
+
+  async start(node: NodeName, unit: string): Promise<void> {
+    if (this.aborted) throw new Error(`start ${node}/${unit}: the lab command was interrupted`);
+    const r = await this.shim(node, ["start", unit]);
+    if (r.status !== 0) throw new Error(`start ${node}/${unit} failed: ${(r.stderr || r.stdout).trim()}`);
+  }
+
+  async stop(node: NodeName, unit: string): Promise<void> {
+    const r = await this.shim(node, ["stop", unit]);
+    if (r.status !== 0) throw new Error(`stop ${node}/${unit} failed: ${(r.stderr || r.stdout).trim()}`);
+  }
+
+  /** Signals a unit's process group (default SIGKILL), by its pid. Returns false when it was not running. */
+  signal(node: NodeName, unit: string, signal: NodeJS.Signals = "SIGKILL"): boolean {
+    const pid = this.pid(node, unit);
+    if (pid === null) return false;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * SIGKILLs a unit's process group at once, so the time taken just before is the moment of the
+   * kill. Returns that time (performance.now()), or null when the unit was not running.
    */
   killNow(node: NodeName, unit: string): number | null {
-    const pid = this.pid(node, unit);
-    if (pid === null) return null;
+    if (this.pid(node, unit) === null) return null;
     const at = performance.now();
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      process.kill(pid, "SIGKILL");
-    }
+    this.signal(node, unit, "SIGKILL");
     return at;
   }
 
@@ -134,29 +159,15 @@ export class Lab {
     return pids;
   }
 
-  /** Runs a node script to completion (bounded), returning status and output. */
+  /** Runs a node script asynchronously; resolves with its status, output and wall time. */
   runScript(
     node: NodeName,
     name: "setup" | "deploy" | "health-check" | "switch-active",
     args: readonly string[] = [],
     timeoutMs = 120_000,
-  ): { status: number; stdout: string; stderr: string } {
-    const result = spawnSync(this.script(node, name), [...args], {
-      encoding: "utf8",
-      timeout: timeoutMs,
-      env: { ...process.env },
-      killSignal: "SIGTERM",
-    });
-    return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
-  }
-
-  /** Runs a node script asynchronously; resolves with its status, output and wall time. */
-  runScriptAsync(
-    node: NodeName,
-    name: "setup" | "deploy" | "health-check" | "switch-active",
-    args: readonly string[] = [],
-    timeoutMs = 120_000,
   ): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }> {
+    if (this.aborted)
+      return Promise.reject(new Error(`${name}.sh on ${node}: the lab command was interrupted`));
     return new Promise((resolve) => {
       const startedAt = performance.now();
       const child = spawn(this.script(node, name), [...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -260,5 +271,30 @@ export function run(cmd: string, args: readonly string[], timeoutMs = 10_000): s
     encoding: "utf8",
     timeout: timeoutMs,
     stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Runs a program to completion without blocking the event loop (bounded; SIGTERM on timeout). */
+export function runAsync(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 60_000,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolve({ status: 127, stdout, stderr: stderr + err.message });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? 1, stdout, stderr });
+    });
   });
 }

@@ -27,7 +27,7 @@ function anyRunning(lab: Lab): boolean {
 /** Thaws every frozen lab process (a frozen node would otherwise never pass its health check). */
 export function thawAll(lab: Lab): void {
   for (const node of NODE_NAMES) {
-    for (const s of nodeServices(lab.layout, node)) lab.signal(node, s.unit, "CONT");
+    for (const s of nodeServices(lab.layout, node)) lab.signal(node, s.unit, "SIGCONT");
   }
 }
 
@@ -60,7 +60,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
   if (changed.length > 0) {
     if (anyRunning(lab)) {
       log(`user data changed for ${changed.join(", ")}: stopping the lab to recreate it`);
-      down(lab, log);
+      await down(lab, log);
     }
     for (const node of NODE_NAMES) {
       fs.rmSync(lab.root(node), { recursive: true, force: true });
@@ -77,7 +77,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
   }
   for (const node of SETUP_ORDER) {
     log(`${node}: running setup.sh`);
-    const r = lab.runScript(node, "setup", [], 180_000);
+    const r = await lab.runScript(node, "setup", [], 180_000);
     for (const line of r.stdout
       .trim()
       .split("\n")
@@ -92,8 +92,8 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
     const started = performance.now();
     let last = "";
     const ok = await waitFor(
-      () => {
-        const r = lab.runScript(node, "health-check", [], 30_000);
+      async () => {
+        const r = await lab.runScript(node, "health-check", [], 30_000);
         last = (r.stdout + r.stderr).trim();
         return r.status === 0 ? true : undefined;
       },
@@ -107,7 +107,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
 }
 
 /** Stops every unit the lab started, by pid (HAProxy first, Valkey last). Returns how many stopped. */
-export function down(lab: Lab, log: Log): number {
+export async function down(lab: Lab, log: Log): Promise<number> {
   let stopped = 0;
   const order = [
     "haproxy",
@@ -120,7 +120,7 @@ export function down(lab: Lab, log: Log): number {
       if (!nodeServices(lab.layout, node).some((s) => s.unit === unit)) continue;
       const pid = lab.pid(node, unit);
       if (pid === null) continue;
-      lab.stop(node, unit);
+      await lab.stop(node, unit);
       stopped += 1;
       log(`${node}: stopped ${unit} (pid ${pid})`);
     }

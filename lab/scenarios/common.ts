@@ -218,15 +218,15 @@ export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 9
     for (const s of nodeServices(lab.layout, node)) {
       if (lab.pid(node, s.unit) === null) {
         log(`restore: starting ${node}/${s.unit}`);
-        lab.start(node, s.unit);
+        await lab.start(node, s.unit);
       }
     }
   }
   for (const node of NODE_NAMES) {
     let last = "";
     const ok = await waitFor(
-      () => {
-        const r = lab.runScript(node, "health-check", [], 30_000);
+      async () => {
+        const r = await lab.runScript(node, "health-check", [], 30_000);
         last = r.stdout + r.stderr;
         return r.status === 0 ? true : undefined;
       },
@@ -241,7 +241,7 @@ export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 9
 export async function ensureActive(lab: Lab, color: Color, log: ScenarioLog): Promise<void> {
   if (lab.activeColor() !== color) {
     log(`restore: switching live traffic back to ${color}`);
-    const r = lab.runScript("gate", "switch-active", [color, "--drain", "0"], 60_000);
+    const r = await lab.runScript("gate", "switch-active", [color, "--drain", "0"], 60_000);
     if (r.status !== 0) throw new Error(`restore: switch to ${color} failed: ${r.stderr.trim()}`);
   }
   await waitServerUp(lab, color);

@@ -61,7 +61,7 @@ export async function switchUnderLoad(
     const deadline = performance.now() + (options.maxMs ?? 180_000) / 3;
     while (done < requests * fraction && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    const r = await lab.runScriptAsync("gate", "switch-active", [to], 120_000);
+    const r = await lab.runScript("gate", "switch-active", [to], 120_000);
     switches.push({ to, startedAt: r.startedAt, endedAt: r.endedAt, status: r.status, stderr: r.stderr });
     log(
       `scenario 1: switch to ${to} exited ${r.status} after ${ms(r.startedAt, r.endedAt)} ms (incl. drain)`,
@@ -99,7 +99,7 @@ export async function switchUnderLoad(
   figures.add(
     figure(
       "keepAliveRetries",
-      "GETs resent after the old worker closed their idle keep-alive connection (as browsers do)",
+      "GETs resent on a keep-alive connection closed at a reload",
       sum.retried,
       "requests",
     ),

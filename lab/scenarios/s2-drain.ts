@@ -32,7 +32,7 @@ export async function drain(ctx: ScenarioContext, options: DrainOptions = {}): P
   const cookie = `SERVERID=${cookieMatch?.[1] ?? "blue"}`;
   log(`scenario 2: session cookie ${cookie}; switching to green with --drain ${window}`);
 
-  const switching = lab.runScriptAsync(
+  const switching = lab.runScript(
     "gate",
     "switch-active",
     ["green", "--drain", String(window)],

@@ -11,7 +11,7 @@ export async function guardedSwitch(ctx: ScenarioContext): Promise<Figures> {
   await baseline(lab, log);
   const unit = `yquant-${httpService(lab.layout)}`;
   log(`scenario 3: stopping green/${unit}, then switching to green`);
-  lab.stop("green", unit);
+  await lab.stop("green", unit);
   let switchDone = false;
   const load = runLoad({
     baseUrl: lab.liveUrl(""),
@@ -23,7 +23,7 @@ export async function guardedSwitch(ctx: ScenarioContext): Promise<Figures> {
   let result;
   try {
     await new Promise((r) => setTimeout(r, 300));
-    result = await lab.runScriptAsync("gate", "switch-active", ["green"], 60_000);
+    result = await lab.runScript("gate", "switch-active", ["green"], 60_000);
   } finally {
     switchDone = true;
   }

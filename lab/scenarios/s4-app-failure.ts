@@ -150,7 +150,7 @@ export async function appFailure(ctx: ScenarioContext, options: AppFailureOption
   );
 
   log(`scenario 4: starting blue/${unit} again`);
-  lab.start("blue", unit);
+  await lab.start("blue", unit);
   await waitServerUp(lab, "blue", 30_000);
   const back = await waitFor(async () => {
     const r = await runLoad({ baseUrl: lab.liveUrl(""), concurrency: 1, total: 1, maxMs: 2000 });

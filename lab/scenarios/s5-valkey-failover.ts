@@ -164,7 +164,7 @@ export async function rejoin(ctx: ScenarioContext, oldMaster: NodeName, figures:
     })();
     log(`scenario: starting ${oldMaster}/valkey-server again (its file has no replicaof)`);
     const startedAt = performance.now();
-    lab.start(oldMaster, "valkey-server");
+    await lab.start(oldMaster, "valkey-server");
     let firstMasterAnswer: number | null = null;
     let demotedAt: number | null = null;
     const deadline = startedAt + 60_000;

@@ -13,7 +13,7 @@ export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> 
   const figures = new Figures();
   const oldMaster: NodeName = (await agreedMaster(lab)) ?? "blue";
   log("scenario 6: stopping the gate's Sentinel");
-  lab.stop("gate", "valkey-sentinel");
+  await lab.stop("gate", "valkey-sentinel");
   figures.add(figure("sentinelsRunning", "Sentinels running", 2, "of 3", ">= quorum 2", true));
   try {
     const m = await killMasterAndMeasure(ctx, { ackedWrites: 100 }, figures);
@@ -35,7 +35,7 @@ export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> 
     );
   } finally {
     log("scenario 6: starting the gate's Sentinel again");
-    lab.start("gate", "valkey-sentinel");
+    await lab.start("gate", "valkey-sentinel");
   }
   await rejoin(ctx, oldMaster, figures);
   await ensureMaster(lab, oldMaster, log);

@@ -34,9 +34,9 @@ export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Pro
     writer.disconnect();
   }
   log(`scenario 7: ${acknowledged} tokens written; SIGKILL gate/valkey-server, then start it again`);
-  lab.signal("gate", "valkey-server", "KILL");
+  lab.signal("gate", "valkey-server", "SIGKILL");
   const startAt = performance.now();
-  lab.start("gate", "valkey-server");
+  await lab.start("gate", "valkey-server");
   let present = -1;
   let readyAt: number | null = null;
   const deadline = performance.now() + 30_000;

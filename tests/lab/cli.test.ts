@@ -76,8 +76,8 @@ describe("with the lab up", () => {
     lab = await labUp();
   });
 
-  afterAll(() => {
-    if (lab) labDown(lab);
+  afterAll(async () => {
+    if (lab) await labDown(lab);
   });
 
   it("status --json follows the documented schema", () => {

@@ -32,8 +32,8 @@ export async function labUp(): Promise<Lab> {
   return lab;
 }
 
-export function labDown(lab: Lab): void {
-  down(lab, log);
+export async function labDown(lab: Lab): Promise<void> {
+  await down(lab, log);
 }
 
 /** Runs `npm run lab -- <args>` (as `tsx lab/cli.ts <args>`), bounded. */

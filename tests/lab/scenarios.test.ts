@@ -24,8 +24,8 @@ beforeAll(async () => {
   ctx = { lab, log };
 });
 
-afterAll(() => {
-  if (lab) labDown(lab);
+afterAll(async () => {
+  if (lab) await labDown(lab);
 });
 
 const num = (f: Figures, key: string): number => f.get(key) as number;
