@@ -5,6 +5,7 @@
  * 1. init stage: `write_files` entries without `defer` (only `/usr/sbin/policy-rc.d`, which stops
  *    the packages below from starting their services with their package defaults), then
  *    `users` (the `yquant` system user);
+ *    `bootcmd` waits (first boot, bounded) until the package sources answer;
  * 2. final stage: `package_update` + `packages`, then `write_files` entries with `defer: true`
  *    (every config file, script and unit: they land after the packages, so no package default wins),
  *    then `runcmd` (`setup.sh`: removes the policy-rc.d, firewall, units, restarts the services).
@@ -196,9 +197,24 @@ function toWriteFile(file: NodeFile): WriteFileEntry {
   return entry;
 }
 
+/**
+ * First boot only: wait (at most 10 minutes) until the package sources answer. The gate reaches the
+ * internet through its reserved public IP, which Pulumi binds a few seconds after the instance is
+ * running; without this wait a fast boot could reach `packages` before that and install nothing.
+ */
+export const WAIT_FOR_PACKAGE_SOURCES: readonly string[] = [
+  "cloud-init-per",
+  "instance",
+  "yquant-wait-package-sources",
+  "sh",
+  "-c",
+  "for attempt in $(seq 1 60); do apt-get update -qq && exit 0; sleep 10; done; exit 0",
+];
+
 /** The exact `#cloud-config` text for one node. Pure: same input, byte-identical output. */
 export function renderUserData(layout: Layout, node: NodeName): string {
   const config = {
+    bootcmd: [WAIT_FOR_PACKAGE_SOURCES],
     hostname: HOSTNAMES[node],
     package_update: true,
     package_upgrade: false,

@@ -73,6 +73,7 @@ describe("renderUserData", () => {
     expect(text.startsWith("#cloud-config\n")).toBe(true);
     const config = parse(node);
     expect(Object.keys(config).sort()).toEqual([
+      "bootcmd",
       "hostname",
       "package_update",
       "package_upgrade",
@@ -84,6 +85,16 @@ describe("renderUserData", () => {
     expect(config.hostname).toBe({ gate: "yq-gate", blue: "yq-blue", green: "yq-green" }[node]);
     expect(config.package_update).toBe(true);
     expect(config.users[0]).toBe("default");
+    expect(config.bootcmd).toEqual([
+      [
+        "cloud-init-per",
+        "instance",
+        "yquant-wait-package-sources",
+        "sh",
+        "-c",
+        "for attempt in $(seq 1 60); do apt-get update -qq && exit 0; sleep 10; done; exit 0",
+      ],
+    ]);
     expect(config.users[1]).toMatchObject({ name: "yquant", system: true, shell: "/usr/sbin/nologin" });
   });
 
