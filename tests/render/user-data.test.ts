@@ -17,6 +17,7 @@ import {
 import { REPO, cloudLayout, tempDir } from "./helpers";
 
 interface CloudConfig {
+  bootcmd: string[][];
   hostname: string;
   package_update: boolean;
   packages: string[];
