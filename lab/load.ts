@@ -20,10 +20,11 @@ export interface RequestRecord {
   readonly id: string | null;
   readonly error: string | null;
   /**
-   * 1 when a GET was sent again because its reused keep-alive connection was closed before any
-   * response (the race with an old HAProxy worker closing idle connections at a reload). Browsers and
-   * most HTTP clients retry exactly this case by themselves (RFC 9112, 9.3.1); Node's http does not,
-   * so the load does it here and counts it. POSTs are never resent.
+   * 1 when a GET was sent again, once, on a fresh connection, because its connection was closed
+   * before any response: at a reload, HAProxy 2.6's old worker closes its idle keep-alive connections
+   * and the ones it accepted but has not read a request from yet. RFC 9112 (9.3.1) lets a client
+   * resend an idempotent request in that case, and browsers do for reused connections; Node's http
+   * does not, so the load does it here and counts it. POSTs are never resent.
    */
   readonly retried: number;
 }
@@ -64,11 +65,11 @@ export interface LoadResult {
 
 const COLOR_IN_BODY = /\b(blue|green)\b/;
 
-/** A transport error, and whether it happened on a reused keep-alive socket before any response. */
+/** A transport error, and whether the connection closed before any response came. */
 class SendError extends Error {
   constructor(
     message: string,
-    readonly staleKeepAlive: boolean,
+    readonly closedBeforeResponse: boolean,
   ) {
     super(message);
   }
@@ -100,9 +101,9 @@ function once(
     });
     req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on("error", (err: NodeJS.ErrnoException) => {
-      const stale =
-        req.reusedSocket && !responded && (err.code === "ECONNRESET" || err.message === "socket hang up");
-      reject(new SendError(err.message, stale));
+      const closed =
+        !responded && (err.code === "ECONNRESET" || err.code === "EPIPE" || err.message === "socket hang up");
+      reject(new SendError(err.message, closed));
     });
     req.end(body ?? undefined);
   });
@@ -111,6 +112,8 @@ function once(
 /** Runs the load to completion and returns every request. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  // A resend goes on a new connection, never on another idle one that may be closing too.
+  const fresh = new http.Agent({ keepAlive: false });
   const records: RequestRecord[] = [];
   const startedAt = performance.now();
   const deadline = startedAt + options.maxMs;
@@ -138,7 +141,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       while (record === undefined) {
         try {
           const res = await once(
-            agent,
+            retried === 0 ? agent : fresh,
             url,
             method,
             isPost ? JSON.stringify({ id }) : null,
@@ -157,7 +160,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             retried,
           };
         } catch (err) {
-          if (err instanceof SendError && err.staleKeepAlive && method === "GET" && retried === 0) {
+          if (err instanceof SendError && err.closedBeforeResponse && method === "GET" && retried === 0) {
             retried = 1;
             continue;
           }
@@ -181,6 +184,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
   } finally {
     agent.destroy();
+    fresh.destroy();
   }
   return { records, startedAt, endedAt: performance.now() };
 }
@@ -189,7 +193,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 export function summarise(records: readonly RequestRecord[]): {
   total: number;
   failed: number;
-  /** GETs resent once after a stale keep-alive connection (see RequestRecord.retried). */
+  /** GETs resent once after their connection closed before any response (see RequestRecord.retried). */
   retried: number;
   byColor: Record<"blue" | "green" | "none", number>;
 } {

@@ -99,7 +99,7 @@ export async function switchUnderLoad(
   figures.add(
     figure(
       "keepAliveRetries",
-      "GETs resent on a keep-alive connection closed at a reload",
+      "GETs resent (connection closed at a reload before any response)",
       sum.retried,
       "requests",
     ),
