@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
 # Installs the real tools that the tests and the lab run: HAProxy, cloud-init (for `cloud-init schema`),
-# ShellCheck, OpenSSL, curl, iproute2 and Valkey 8 from bookworm-backports. Idempotent; needs root.
+# ShellCheck, OpenSSL, curl, socat, Python 3, git, iproute2 and Valkey with Sentinel. Idempotent; root.
+#   Debian 12: Valkey 8 from bookworm-backports. The backports entry is the machine's own first Debian
+#              stanza with another suite, so no mirror address is ever written here.
+#   Ubuntu 24.04: Valkey 7.2 from the release's own archive (universe).
 set -euo pipefail
 
 readonly sources_dir=/etc/apt/sources.list.d
 readonly backports_file="${sources_dir}/yquant-backports.sources"
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "install-system-deps: run as root (apt-get needs it)" >&2
+  echo "install-system-deps: run as root (apt-get needs it), e.g. sudo bash $0" >&2
   exit 1
 fi
 
-if [[ ! -f "${backports_file}" ]]; then
-  # The backports entry is the machine's own first Debian stanza with another suite, so no mirror
-  # address is ever written here.
-  awk 'BEGIN { RS = ""; ORS = "\n" } NR == 1 { print; exit }' "${sources_dir}/debian.sources" |
-    sed -E 's/^Suites:.*/Suites: bookworm-backports/' >"${backports_file}"
+# shellcheck source=/dev/null
+. /etc/os-release
+valkey_suite=()
+if [[ "${ID}" == "debian" ]]; then
+  if [[ ! -f "${sources_dir}/debian.sources" ]]; then
+    echo "install-system-deps: ${sources_dir}/debian.sources not found; add bookworm-backports by hand" >&2
+    exit 1
+  fi
+  if [[ ! -f "${backports_file}" ]]; then
+    awk 'BEGIN { RS = ""; ORS = "\n" } NR == 1 { print; exit }' "${sources_dir}/debian.sources" |
+      sed -E 's/^Suites:.*/Suites: bookworm-backports/' >"${backports_file}"
+  fi
+  valkey_suite=(-t bookworm-backports)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  haproxy cloud-init shellcheck openssl curl socat python3 git iproute2 procps ca-certificates >/dev/null
-apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+  haproxy cloud-init shellcheck openssl curl socat python3 git iproute2 procps util-linux \
+  ca-certificates >/dev/null
+apt-get install -y -qq --no-install-recommends "${valkey_suite[@]}" \
   valkey-server valkey-sentinel valkey-tools >/dev/null
-# The packages start their own services on install; the lab runs its own processes instead.
-for service in haproxy valkey-server valkey-sentinel; do
-  systemctl disable --now "${service}" >/dev/null 2>&1 || true
-  service "${service}" stop >/dev/null 2>&1 || true
-done
-echo "install-system-deps: haproxy $(haproxy -v | head -1 | awk '{print $3}'), valkey $(valkey-server --version | sed -E "s/.*v=([0-9.]+).*/\1/"), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')"
+
+echo "install-system-deps: haproxy $(haproxy -v | head -1 | awk '{print $3}')," \
+  "valkey $(valkey-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')," \
+  "cloud-init $(cloud-init --version 2>&1 | awk '{print $2}')," \
+  "shellcheck $(shellcheck --version | awk '/^version:/ {print $2}')"
