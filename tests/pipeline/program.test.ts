@@ -61,6 +61,36 @@ describe("first deployment and steady state", () => {
     expect(changes(previewDiff(first, before))).toEqual([]);
   });
 
+  it("registers exactly these resources in the whole program, by type", () => {
+    const counts: Record<string, number> = {};
+    for (const r of before.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toEqual({
+      "command:remote:Command": 3,
+      "oci:Core/instance:Instance": 3,
+      "oci:Core/internetGateway:InternetGateway": 1,
+      "oci:Core/natGateway:NatGateway": 1,
+      "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
+      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
+      "oci:Core/publicIp:PublicIp": 1,
+      "oci:Core/routeTable:RouteTable": 2,
+      "oci:Core/securityList:SecurityList": 1,
+      "oci:Core/subnet:Subnet": 2,
+      "oci:Core/vcn:Vcn": 1,
+      "pulumi:pulumi:Stack": 1,
+      "pulumi:pulumi:StackReference": 1,
+      "yquant:compute:Node": 3,
+      "yquant:network:GateAddress": 1,
+      "yquant:network:Network": 1,
+      "yquant:pipeline:BlueGreen": 1,
+      "yquant:pipeline:DeploymentHistory": 1,
+      "yquant:pipeline:Release": 2,
+      "yquant:pipeline:Switch": 1,
+      "yquant:security:Secrets": 1,
+    });
+    // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
+    expect(before.resources).toHaveLength(43);
+  });
+
   it("adds exactly three commands and the pipeline components", () => {
     const pipeline = before.resources
       .filter((r) => r.type.startsWith("yquant:pipeline:") || r.type === COMMAND)
