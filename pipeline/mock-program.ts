@@ -1,8 +1,12 @@
 /**
  * Runs the Pulumi program (index.ts) under mocks and records every resource with its inputs and
- * options, so two runs with different config can be diffed (pipeline/preview-diff.ts). Shared by the
- * tests (tests/pipeline) and `npx tsx pipeline/preview-report.ts`. Unknown invokes throw. The stack's
- * own StackReference (components/history.ts) answers with the `previous` outputs given.
+ * options, and every invoke, so two runs with different config can be diffed
+ * (pipeline/preview-diff.ts). The one mock runtime of the repository: shared by the tests
+ * (tests/pipeline, and tests/stack through tests/stack/harness.ts) and
+ * `npx tsx pipeline/preview-report.ts`. Config is set before `load` imports the program; unknown
+ * invokes throw, and the known ones check what they are asked where it matters (getPrivateIps only for
+ * the gate's primary VNIC). The stack's own StackReference (components/history.ts) answers with the
+ * `previous` outputs given.
  *
  * Mocked IDs follow the rebuild counter: an instance tagged `yquant-rebuild: N` (N > 0) gets the ID
  * `<name>-id-rN`, as a replaced instance gets a new OCID, so what hangs on the instance ID changes too.
@@ -15,6 +19,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** Inputs as the provider would get them, secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
+  /** Inputs as the runtime passed them, secret markers in place (a change in secrecy is a change). */
+  readonly markedInputs: Record<string, unknown>;
   /** Top-level inputs that were secret (shown as [secret] by `pulumi preview`). */
   readonly secretInputs: readonly string[];
   readonly parent?: string;
@@ -24,9 +30,19 @@ export interface RecordedResource {
   readonly deleteBeforeReplace: boolean;
 }
 
+/** A resource's options as the stack transformation saw them (every resource but the stack itself). */
+export type RecordedOptions = Omit<RecordedResource, "inputs" | "markedInputs" | "custom" | "secretInputs">;
+
+export interface RecordedInvoke {
+  readonly token: string;
+  readonly inputs: Record<string, unknown>;
+}
+
 export interface ProgramRecording {
   readonly resources: RecordedResource[];
-  readonly invokes: { token: string; inputs: Record<string, unknown> }[];
+  readonly invokes: RecordedInvoke[];
+  /** In registration order. */
+  readonly options: RecordedOptions[];
   /** Stack outputs, resolved, secrets unwrapped. */
   readonly outputs: Record<string, unknown>;
   /** The program's failure, if any (a refused config or a refused pipeline step). */
@@ -46,18 +62,29 @@ export interface MockRunOptions {
 
 export const SECRET_CONFIG_KEYS = ["sshPrivateKey", "valkeyPassword", "sentinelPassword", "tlsPem"];
 export const SECRET_OUTPUT_NAMES = ["engineMetadata"];
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const GATE_PUBLIC_IP = "203.0.113.10";
+export const GATE_PRIMARY_PRIVATE_IP_ID = "ocid1.privateip.oc1..gateprimary";
+export const AVAILABILITY_DOMAINS = [
+  "Uocm:EU-FRANKFURT-1-AD-1",
+  "Uocm:EU-FRANKFURT-1-AD-2",
+  "Uocm:EU-FRANKFURT-1-AD-3",
+];
+export const imageIdFor = (shape: string): string =>
+  `ocid1.image.oc1..${shape.replace(/[^A-Za-z0-9]/g, "").toLowerCase()}`;
 
-function isSecretMarker(value: unknown): boolean {
-  return !!value && typeof value === "object" && SECRET_SIG_KEY in (value as object);
+export function isSecretMarker(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** Removes the runtime's secret markers, recursively. */
 export function unwrapSecrets(value: unknown): unknown {
-  if (isSecretMarker(value)) {
-    return unwrapSecrets((value as { value: unknown }).value);
-  }
+  if (isSecretMarker(value)) return unwrapSecrets(value.value);
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
@@ -71,16 +98,19 @@ function mockId(type: string, name: string, inputs: Record<string, unknown>): st
   return type === "oci:Core/instance:Instance" && generation > 0 ? `${name}-id-r${generation}` : `${name}-id`;
 }
 
-function extraState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function extraState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
     case "oci:Core/instance:Instance": {
       const vnic = (inputs["createVnicDetails"] ?? {}) as Record<string, unknown>;
-      return { privateIp: vnic["privateIp"], publicIp: "" };
+      return {
+        privateIp: vnic["privateIp"],
+        publicIp: vnic["assignPublicIp"] === "true" ? "198.51.100.20" : "",
+      };
     }
     case "oci:Core/publicIp:PublicIp":
       return { ipAddress: GATE_PUBLIC_IP };
     case "random:index/randomPassword:RandomPassword":
-      return { result: "GeneratedPassword0123456789abcdef" };
+      return { result: `Gen${name.replace(/[^A-Za-z0-9]/g, "")}0123456789abcdefghij`.slice(0, 32) };
     case "command:remote:Command":
       return { stdout: "ok", stderr: "" };
     default:
@@ -94,9 +124,9 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
       return {
         id: "ads",
         compartmentId: inputs["compartmentId"],
-        availabilityDomains: ["AD-1", "AD-2", "AD-3"].map((n, i) => ({
+        availabilityDomains: AVAILABILITY_DOMAINS.map((name, i) => ({
           id: `ad-${i}`,
-          name: `Uocm:EU-FRANKFURT-1-${n}`,
+          name,
           compartmentId: "c",
         })),
       };
@@ -104,25 +134,39 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
       return {
         ...inputs,
         id: "images",
+        // Newest first, as the query's sortOrder DESC returns them.
         images: [
-          {
-            id: `ocid1.image.oc1..${String(inputs["shape"])
-              .replace(/[^A-Za-z0-9]/g, "")
-              .toLowerCase()}`,
-          },
+          { id: imageIdFor(String(inputs["shape"])), displayName: "newest" },
+          { id: "ocid1.image.oc1..older", displayName: "older" },
         ],
       };
     case "oci:Core/getVnicAttachments:getVnicAttachments":
+      // A secondary VNIC listed first: the program must pick nicIndex 0, not the first entry.
       return {
         ...inputs,
         id: "attachments",
-        vnicAttachments: [{ id: "att-0", vnicId: "ocid1.vnic.oc1..gateprimary", nicIndex: 0 }],
+        vnicAttachments: [
+          { id: "att-1", vnicId: "ocid1.vnic.oc1..secondary", nicIndex: 1, instanceId: inputs["instanceId"] },
+          {
+            id: "att-0",
+            vnicId: "ocid1.vnic.oc1..gateprimary",
+            nicIndex: 0,
+            instanceId: inputs["instanceId"],
+          },
+        ],
       };
     case "oci:Core/getPrivateIps:getPrivateIps":
+      // A secondary private IP listed first: the program must pick the primary one.
+      if (inputs["vnicId"] !== "ocid1.vnic.oc1..gateprimary") {
+        throw new Error(`getPrivateIps for an unexpected VNIC ${String(inputs["vnicId"])}`);
+      }
       return {
         ...inputs,
         id: "private-ips",
-        privateIps: [{ id: "ocid1.privateip.oc1..gateprimary", isPrimary: true, ipAddress: "10.0.1.10" }],
+        privateIps: [
+          { id: "ocid1.privateip.oc1..secondary", isPrimary: false, ipAddress: "10.0.1.99" },
+          { id: GATE_PRIMARY_PRIVATE_IP_ID, isPrimary: true, ipAddress: "10.0.1.10" },
+        ],
       };
     default:
       throw new Error(`un-mocked invoke ${token}`);
@@ -142,27 +186,32 @@ async function settle(count: () => number): Promise<void> {
 
 /** Runs the program once under mocks. Never throws for a program failure: see `error`. */
 export async function recordProgram(options: MockRunOptions): Promise<ProgramRecording> {
-  const created: {
-    type: string;
-    name: string;
-    custom: boolean;
-    inputs: Record<string, unknown>;
-    secretInputs: string[];
-  }[] = [];
-  const invokes: { token: string; inputs: Record<string, unknown> }[] = [];
-  const opts = new Map<string, Omit<RecordedResource, "inputs" | "custom" | "secretInputs">>();
+  const created: Pick<
+    RecordedResource,
+    "type" | "name" | "custom" | "inputs" | "markedInputs" | "secretInputs"
+  >[] = [];
+  const invokes: RecordedInvoke[] = [];
+  const opts = new Map<string, RecordedOptions>();
   const names = new WeakMap<object, string>();
   const previous = options.previous ?? {};
 
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-        const secretInputs = Object.entries(args.inputs as Record<string, unknown>)
+        const markedInputs = args.inputs as Record<string, unknown>;
+        const inputs = unwrapSecrets(markedInputs) as Record<string, unknown>;
+        const secretInputs = Object.entries(markedInputs)
           .filter(([, v]) => isSecretMarker(v))
           .map(([k]) => k)
           .sort();
-        created.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs, secretInputs });
+        created.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? true,
+          inputs,
+          markedInputs,
+          secretInputs,
+        });
         if (args.type === "pulumi:pulumi:StackReference") {
           return {
             id: String(inputs["name"]),
@@ -171,7 +220,7 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
         }
         return {
           id: mockId(args.type, args.name, inputs),
-          state: { ...inputs, ...extraState(args.type, inputs) },
+          state: { ...inputs, ...extraState(args.type, args.name, inputs) },
         };
       },
       call(args) {
@@ -240,5 +289,5 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
       deleteBeforeReplace: o?.deleteBeforeReplace ?? false,
     };
   });
-  return { resources, invokes, outputs, error };
+  return { resources, invokes, options: [...opts.values()], outputs, error };
 }

@@ -152,6 +152,7 @@ function resource(
     name,
     custom: true,
     inputs,
+    markedInputs: inputs,
     secretInputs: [],
     dependsOn: [],
     ignoreChanges: [],
@@ -163,6 +164,7 @@ function resource(
 const recording = (...resources: RecordedResource[]): ProgramRecording => ({
   resources,
   invokes: [],
+  options: [],
   outputs: {},
 });
 
