@@ -497,6 +497,7 @@ describe("natGateway: false (tenancies without NAT gateways)", () => {
   let run: ProgramRun;
   beforeAll(async () => {
     run = await runProgram(programConfig({ natGateway: "false" }));
+    expect(run.error).toBeUndefined();
   });
 
   it("drops the NAT gateway and its route table, and nothing else", () => {
@@ -528,6 +529,7 @@ describe("pinned images", () => {
     const run = await runProgram(
       programConfig({ engineImageId: "ocid1.image.oc1.eu-frankfurt-1.pinnedarm" }),
     );
+    expect(run.error).toBeUndefined();
     const lookups = run.invokes.filter((i) => i.token === "oci:Core/getImages:getImages");
     expect(lookups.map((i) => i.inputs["shape"])).toEqual(["VM.Standard.E2.1.Micro"]);
     expect((instance(run, "blue")["sourceDetails"] as Record<string, unknown>)["sourceId"]).toBe(
