@@ -16,6 +16,11 @@ export const SSH_USER = "ubuntu";
 /** A VM that was just created needs a while for sshd: retry the dial instead of failing at once. */
 export const DIAL_ERROR_LIMIT = 30;
 
+/** SSH as `ubuntu` to `host` with the stack's key; shared by the switch, the releases and their jump. */
+export function sshTo(host: pulumi.Input<string>, privateKey: pulumi.Input<string>) {
+  return { host, user: SSH_USER, privateKey, dialErrorLimit: DIAL_ERROR_LIMIT };
+}
+
 export interface ReleaseArgs {
   /** The engine's color. Required, no default. */
   readonly color: Color;
@@ -50,16 +55,8 @@ export class Release extends pulumi.ComponentResource {
       `${name}-deploy`,
       {
         connection: {
-          host: args.privateIp,
-          user: SSH_USER,
-          privateKey: args.sshPrivateKey,
-          dialErrorLimit: DIAL_ERROR_LIMIT,
-          proxy: {
-            host: args.gateHost,
-            user: SSH_USER,
-            privateKey: args.sshPrivateKey,
-            dialErrorLimit: DIAL_ERROR_LIMIT,
-          },
+          ...sshTo(args.privateIp, args.sshPrivateKey),
+          proxy: sshTo(args.gateHost, args.sshPrivateKey),
         },
         create: script,
         update: script,

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Color } from "../cloud-init/layout";
 import { PreviousDeployment } from "../pipeline/guard";
 import { switchCommand } from "../pipeline/commands";
-import { DIAL_ERROR_LIMIT, SSH_USER } from "./release";
+import { sshTo } from "./release";
 
 export interface SwitchArgs {
   /** The color live traffic goes to. Required, no default. */
@@ -63,12 +63,7 @@ export class Switch extends pulumi.ComponentResource {
     this.command = new command.remote.Command(
       `${name}-switch-active`,
       {
-        connection: {
-          host: args.gateHost,
-          user: SSH_USER,
-          privateKey: args.sshPrivateKey,
-          dialErrorLimit: DIAL_ERROR_LIMIT,
-        },
+        connection: sshTo(args.gateHost, args.sshPrivateKey),
         create: script,
         update: script,
         triggers: [args.gateInstanceId],
