@@ -5,6 +5,7 @@
  * spoil the next.
  */
 import * as os from "node:os";
+import { BenchSummary, describeFigure, describeMet, summariseRuns } from "./bench-summary";
 import { Lab, run } from "./lab";
 import { Figure, Figures, ScenarioContext, baseline } from "./scenarios/common";
 import { switchUnderLoad } from "./scenarios/s1-switch-under-load";
@@ -34,6 +35,20 @@ export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly haproxy: string; readonly valkey: string };
   readonly scenarios: ScenarioResult[];
 }
+
+/** `bench --repeat N` with N > 1 (schema in docs/lab.md): every run in the single-run shape, and the summary. */
+export interface RepeatedBenchResults {
+  readonly schema: "yquant-lab-bench-repeat/1";
+  readonly startedAt: string;
+  readonly machine: BenchResults["machine"];
+  readonly repeat: number;
+  readonly runs: BenchResults[];
+  readonly summary: BenchSummary;
+}
+
+/** The allowed values of `bench --repeat`. */
+export const REPEAT_MIN = 1;
+export const REPEAT_MAX = 10;
 
 export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   1: "switch under load",
@@ -113,6 +128,28 @@ export async function runBench(lab: Lab, log: (line: string) => void): Promise<B
   };
 }
 
+/** Runs the whole scenario set `repeat` times (the lab stays up between runs; each scenario restores the baseline). */
+export async function runBenchRepeated(
+  lab: Lab,
+  repeat: number,
+  log: (line: string) => void,
+): Promise<RepeatedBenchResults> {
+  const startedAt = new Date().toISOString();
+  const runs: BenchResults[] = [];
+  for (let i = 1; i <= repeat; i += 1) {
+    log(`run ${i} of ${repeat}`);
+    runs.push(await runBench(lab, log));
+  }
+  return {
+    schema: "yquant-lab-bench-repeat/1",
+    startedAt,
+    machine: runs[0]?.machine ?? { cpus: os.cpus().length, ...versions() },
+    repeat,
+    runs,
+    summary: summariseRuns(runs),
+  };
+}
+
 function show(value: Figure["value"]): string {
   if (value === null) return "-";
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(1);
@@ -141,5 +178,54 @@ export function formatBench(r: BenchResults): string {
       .join("  ")
       .trimEnd();
   const header = `bench ${r.startedAt}: ${r.machine.cpus} CPUs, haproxy ${r.machine.haproxy}, valkey ${r.machine.valkey}`;
+  return [header, "", line(rows[0] ?? []), ...rows.slice(1).map(line)].join("\n");
+}
+
+/**
+ * The table over N runs: per scenario its median duration, then per figure the median (or, for a
+ * count with an exact goal, the worst run), the min–max, and whether the goal was met in every run.
+ */
+export function formatRepeatedBench(r: RepeatedBenchResults): string {
+  const n = r.repeat;
+  const rows: string[][] = [["#", "figure", "value", "unit", `over ${n} runs`, "goal", "met"]];
+  for (const s of r.summary.scenarios) {
+    const d = s.durationSeconds;
+    const sec = (x: number): string => String(Math.round(x * 10) / 10);
+    rows.push([
+      String(s.id),
+      `${s.name} (median ${sec(d.median)} s; ${sec(d.min)}–${sec(d.max)})`,
+      "",
+      "",
+      "",
+      "",
+      s.errorRuns > 0 ? `ERROR (${s.errorRuns} of ${n})` : "",
+    ]);
+    r.runs.forEach((run, i) => {
+      const err = run.scenarios.find((x) => x.id === s.id)?.error;
+      if (err)
+        rows.push([
+          "",
+          `  error in run ${i + 1}: ${err.split("\n")[0]?.slice(0, 100) ?? ""}`,
+          "",
+          "",
+          "",
+          "",
+          "",
+        ]);
+    });
+    for (const f of s.figures) {
+      const { value, note } = describeFigure(f);
+      rows.push(["", `  ${f.name}`, truncate(value, 24), f.unit, note, f.goal, describeMet(f)]);
+    }
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  const line = (row: string[]): string =>
+    row
+      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const header =
+    `bench ${r.startedAt}, ${n} runs: ${r.machine.cpus} CPUs, haproxy ${r.machine.haproxy}, valkey ${r.machine.valkey}\n` +
+    "value: the median over the runs; for a count with an exact goal, the worst run. met: in every run.";
   return [header, "", line(rows[0] ?? []), ...rows.slice(1).map(line)].join("\n");
 }

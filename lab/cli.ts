@@ -9,7 +9,15 @@ import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab"
 import { labDir } from "./layout";
 import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
 import { ensurePrograms, installInstructions } from "./prereqs";
-import { BENCH_FILE, formatBench, runBench } from "./bench";
+import {
+  BENCH_FILE,
+  REPEAT_MAX,
+  REPEAT_MIN,
+  formatBench,
+  formatRepeatedBench,
+  runBench,
+  runBenchRepeated,
+} from "./bench";
 
 const COMMANDS = [
   "up",
@@ -35,7 +43,8 @@ const USAGE = `usage: npm run lab -- <command>
   freeze <node> | thaw <node>         SIGSTOP / SIGCONT every process of the node
   start <node> [service]              start a service (or every service of the node) again
   down                                stop everything the lab started, by pid
-  bench [--json]                      run the measured scenarios; writes <lab dir>/bench.json
+  bench [--json] [--repeat N]         run the measured scenarios (N times, 1..10, default 1: median and
+                                      min-max per figure); writes <lab dir>/bench.json
 nodes: ${NODE_NAMES.join(", ")}; services: gate: haproxy, valkey, sentinel; engines: valkey, sentinel,
 frontend, backend, sync (app = frontend). Lab directory: $YQ_LAB_DIR or <repo>/.lab`;
 
@@ -76,6 +85,27 @@ function flags(args: readonly string[], allowed: readonly string[], command: str
     set.add(a);
   }
   return set;
+}
+
+/** `bench [--json] [--repeat N]`. */
+function parseBenchArgs(args: readonly string[]): { json: boolean; repeat: number } {
+  let json = false;
+  let repeat = 1;
+  for (let i = 0; i < args.length; i += 1) {
+    const a = args[i] as string;
+    if (a === "--json") json = true;
+    else if (a === "--repeat") {
+      const v = args[i + 1];
+      if (v === undefined || !/^\d{1,2}$/.test(v) || Number(v) < REPEAT_MIN || Number(v) > REPEAT_MAX) {
+        throw new UsageError(
+          `invalid --repeat "${v ?? ""}": a whole number of runs from ${REPEAT_MIN} to ${REPEAT_MAX}`,
+        );
+      }
+      repeat = Number(v);
+      i += 1;
+    } else throw new UsageError(`bench: unexpected argument "${a}": allowed --json, --repeat N`);
+  }
+  return { json, repeat };
 }
 
 function requireLab(lab: Lab): void {
@@ -259,19 +289,29 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "bench": {
-      const f = flags(rest, ["--json"], "bench");
+      const { json, repeat } = parseBenchArgs(rest);
       requireLab(lab);
       cleanupOnInterrupt = async () => {
         await down(lab, log);
       };
-      const results = await runBench(lab, f.has("--json") ? () => undefined : log);
-      cleanupOnInterrupt = undefined;
+      const quiet = json ? () => undefined : log;
       const file = path.join(lab.dir, BENCH_FILE);
+      if (repeat === 1) {
+        const results = await runBench(lab, quiet);
+        cleanupOnInterrupt = undefined;
+        fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+        console.log(
+          json ? JSON.stringify(results, null, 2) : `${formatBench(results)}\n\nwritten to ${file}`,
+        );
+        return results.scenarios.every((s) => s.error === null) ? 0 : 1;
+      }
+      const results = await runBenchRepeated(lab, repeat, quiet);
+      cleanupOnInterrupt = undefined;
       fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
       console.log(
-        f.has("--json") ? JSON.stringify(results, null, 2) : `${formatBench(results)}\n\nwritten to ${file}`,
+        json ? JSON.stringify(results, null, 2) : `${formatRepeatedBench(results)}\n\nwritten to ${file}`,
       );
-      return results.scenarios.every((s) => s.error === null) ? 0 : 1;
+      return results.runs.every((r) => r.scenarios.every((s) => s.error === null)) ? 0 : 1;
     }
   }
   return 0;

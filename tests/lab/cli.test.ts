@@ -47,7 +47,11 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
     [["freeze", "all"], 'invalid <node> "all": expected one of gate, blue, green'],
     [["thaw"], "missing <node>"],
     [["status", "--yaml"], 'status: unexpected argument "--yaml": allowed --json'],
-    [["bench", "fast"], 'bench: unexpected argument "fast": allowed --json'],
+    [["bench", "fast"], 'bench: unexpected argument "fast": allowed --json, --repeat N'],
+    [["bench", "--repeat", "0"], 'invalid --repeat "0": a whole number of runs from 1 to 10'],
+    [["bench", "--repeat", "x"], 'invalid --repeat "x": a whole number of runs from 1 to 10'],
+    [["bench", "--repeat", "11"], 'invalid --repeat "11": a whole number of runs from 1 to 10'],
+    [["bench", "--json", "--repeat"], 'invalid --repeat "": a whole number of runs from 1 to 10'],
     [["up", "now"], 'up: unexpected argument "now"'],
     [["down", "please"], 'down: unexpected argument "please"'],
   ];
