@@ -1,5 +1,6 @@
 /**
- * The real programs the lab runs, and exactly how to install the missing ones on Debian 12.
+ * The real programs the lab runs, and exactly how to install the missing ones on Debian 12 (and
+ * Ubuntu 24.04).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -54,6 +55,8 @@ export function installInstructions(missing: readonly string[]): string {
       '  awk \'BEGIN { RS = ""; ORS = "\\n" } NR == 1 { print; exit }\' /etc/apt/sources.list.d/debian.sources \\',
       "    | sed -E 's/^Suites:.*/Suites: bookworm-backports/' > /etc/apt/sources.list.d/bookworm-backports.sources",
       "  apt-get update && apt-get install -y -t bookworm-backports valkey-server valkey-sentinel valkey-tools",
+      "  # On Ubuntu 24.04, Valkey 7.2 is in the release's own archive (universe) instead:",
+      "  #   apt-get update && apt-get install -y valkey-server valkey-sentinel valkey-tools",
       "  # The packages start their own services; the lab runs its own processes on 127.0.10.x, so",
       "  # they do not conflict, but you may stop them: systemctl disable --now valkey-server valkey-sentinel haproxy",
     );
