@@ -1,56 +1,11 @@
 /**
- * A minimal one-shot RESP client for the lab's probes (status, health, scenario checks): connect,
- * optionally AUTH, send commands, read replies, close. Every call is bounded by a timeout. The
- * scenarios that need a real Sentinel-aware client use iovalkey instead.
+ * One-shot Valkey/Sentinel probes for the lab (status, health, scenario checks) on iovalkey, which
+ * the scenarios already use for their Sentinel-aware clients: connect, AUTH, one command, close.
+ * No retries, no offline queue, and the whole exchange is bounded by a timeout.
  */
-import * as net from "node:net";
+import Valkey from "iovalkey";
 
-export type RespValue = string | number | null | RespError | RespValue[];
-
-export class RespError extends Error {}
-
-/** Parses one RESP value at `offset`; returns undefined when the buffer is incomplete. */
-function parse(buf: Buffer, offset: number): { value: RespValue; next: number } | undefined {
-  if (offset >= buf.length) return undefined;
-  const eol = buf.indexOf("\r\n", offset);
-  if (eol < 0) return undefined;
-  const type = String.fromCharCode(buf[offset] as number);
-  const line = buf.toString("utf8", offset + 1, eol);
-  const after = eol + 2;
-  switch (type) {
-    case "+":
-      return { value: line, next: after };
-    case "-":
-      return { value: new RespError(line), next: after };
-    case ":":
-      return { value: Number(line), next: after };
-    case "$": {
-      const len = Number(line);
-      if (len < 0) return { value: null, next: after };
-      if (buf.length < after + len + 2) return undefined;
-      return { value: buf.toString("utf8", after, after + len), next: after + len + 2 };
-    }
-    case "*": {
-      const count = Number(line);
-      if (count < 0) return { value: null, next: after };
-      const items: RespValue[] = [];
-      let pos = after;
-      for (let i = 0; i < count; i += 1) {
-        const item = parse(buf, pos);
-        if (!item) return undefined;
-        items.push(item.value);
-        pos = item.next;
-      }
-      return { value: items, next: pos };
-    }
-    default:
-      throw new RespError(`unexpected RESP type ${JSON.stringify(type)}`);
-  }
-}
-
-function encode(args: readonly string[]): string {
-  return `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("");
-}
+export type RespValue = string | number | null | RespValue[];
 
 export interface RespTarget {
   readonly host: string;
@@ -61,57 +16,53 @@ export interface RespTarget {
   readonly timeoutMs?: number;
 }
 
-/**
- * Sends `commands` on one connection and returns their replies (after AUTH, whose reply is checked).
- * Rejects on connection errors, timeouts, or a failed AUTH; other error replies are returned as
- * `RespError` values.
- */
-export function respCommands(
-  target: RespTarget,
-  commands: readonly (readonly string[])[],
-): Promise<RespValue[]> {
-  const all = target.password ? [["AUTH", target.password], ...commands] : [...commands];
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    let buf = Buffer.alloc(0);
-    const replies: RespValue[] = [];
-    let done = false;
-    const finish = (err: Error | undefined): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(target.password ? replies.slice(1) : replies);
-    };
-    const timer = setTimeout(
-      () =>
-        finish(new Error(`${target.host}:${target.port}: no answer within ${target.timeoutMs ?? 2000} ms`)),
-      target.timeoutMs ?? 2000,
-    );
-    socket.on("connect", () => socket.write(all.map(encode).join("")));
-    socket.on("data", (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      let parsed = parse(buf, 0);
-      while (parsed) {
-        replies.push(parsed.value);
-        buf = buf.subarray(parsed.next);
-        if (target.password && replies.length === 1 && replies[0] instanceof RespError) {
-          finish(new Error(`${target.host}:${target.port}: AUTH failed: ${replies[0].message}`));
-          return;
-        }
-        parsed = parse(buf, 0);
-      }
-      if (replies.length >= all.length) finish(undefined);
-    });
-    socket.on("error", (err) => finish(err));
-    socket.on("close", () => finish(new Error(`${target.host}:${target.port}: connection closed`)));
-  });
-}
+const AUTH_FAILURE = /^(WRONGPASS|NOAUTH|ERR invalid password)/;
 
-/** One command; error replies reject. */
+/**
+ * Sends one command and returns its reply. Rejects on connection errors, timeouts, a failed AUTH
+ * (`host:port: AUTH failed: …`) and error replies (iovalkey's `ReplyError`, message as sent).
+ */
 export async function respCommand(target: RespTarget, ...args: string[]): Promise<RespValue> {
-  const [reply] = await respCommands(target, [args]);
-  if (reply instanceof RespError) throw reply;
-  return reply ?? null;
+  const { host, port, password } = target;
+  const timeoutMs = target.timeoutMs ?? 2000;
+  const client = new Valkey({
+    host,
+    port,
+    password,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
+  // Connection errors surface through the rejected promises; keep the cause for their message.
+  let lastError: Error | undefined;
+  client.on("error", (err: Error) => (lastError = err));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${host}:${port}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const exchange = (async (): Promise<RespValue> => {
+    await client.connect();
+    return (await client.call(args[0] as string, ...args.slice(1))) as RespValue;
+  })();
+  exchange.catch(() => undefined); // it may settle after the deadline has already answered
+  try {
+    return await Promise.race([exchange, deadline]);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (AUTH_FAILURE.test(message)) throw new Error(`${host}:${port}: AUTH failed: ${message}`);
+    if ((err as { name?: string }).name === "ReplyError" || message.startsWith(`${host}:${port}:`)) {
+      throw err;
+    }
+    throw new Error(`${host}:${port}: ${lastError?.message ?? message}`);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
 }
