@@ -1,7 +1,8 @@
 /**
  * yQuant on OCI: the gate (HAProxy, token Valkey, Sentinel) and the engines blue and green (app,
  * message Valkey, Sentinel). Configuration is read and validated first, so bad input creates nothing.
- * `activeColor` only feeds the outputs here: no instance, VNIC, volume or network input reads it.
+ * `activeColor` feeds only the switch command and the outputs: no instance, VNIC, volume or network
+ * input reads it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HOSTNAMES, NodeName } from "./cloud-init/layout";
