@@ -7,15 +7,10 @@
  * the goal; and whether the goal was met in every run.
  */
 
-/** The parts of a figure the summary reads (a `Figure` of lab/scenarios/common.ts). */
-export interface SummaryFigureInput {
-  readonly key: string;
-  readonly name: string;
-  readonly value: number | string | boolean | null;
-  readonly unit: string;
-  readonly goal: string;
-  readonly met: boolean | null;
-}
+import type { Figure } from "./scenarios/common";
+
+/** A figure as the scenarios report it (lab/scenarios/common.ts). */
+export type SummaryFigureInput = Figure;
 
 /** The parts of a scenario result the summary reads. */
 export interface SummaryScenarioInput {
