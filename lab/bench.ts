@@ -171,12 +171,7 @@ export function formatBench(r: BenchResults): string {
       rows.push(["", `  ${f.name}`, truncate(show(f.value), 24), f.unit, f.goal, met]);
     }
   }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
-  const line = (row: string[]): string =>
-    row
-      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
+  const line = tableLines(rows);
   const header = `bench ${r.startedAt}: ${r.machine.cpus} CPUs, haproxy ${r.machine.haproxy}, valkey ${r.machine.valkey}`;
   return [header, "", line(rows[0] ?? []), ...rows.slice(1).map(line)].join("\n");
 }
@@ -218,14 +213,19 @@ export function formatRepeatedBench(r: RepeatedBenchResults): string {
       rows.push(["", `  ${f.name}`, truncate(value, 24), f.unit, note, f.goal, describeMet(f)]);
     }
   }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
-  const line = (row: string[]): string =>
-    row
-      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
+  const line = tableLines(rows);
   const header =
     `bench ${r.startedAt}, ${n} runs: ${r.machine.cpus} CPUs, haproxy ${r.machine.haproxy}, valkey ${r.machine.valkey}\n` +
     "value: the median over the runs; for a count with an exact goal, the worst run. met: in every run.";
   return [header, "", line(rows[0] ?? []), ...rows.slice(1).map(line)].join("\n");
+}
+
+/** Aligns a table's columns: the value column (index 2) to the right, the others to the left. */
+function tableLines(rows: readonly string[][]): (row: string[]) => string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  return (row) =>
+    row
+      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
 }
