@@ -7,12 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HOSTNAMES, NodeName } from "./cloud-init/layout";
 import { renderUserData } from "./cloud-init/user-data";
-import { BlueGreen } from "./components/blue-green";
+import { BlueGreen } from "./bluegreen/blue-green";
 import { GateAddress } from "./components/gate-address";
-import { DeploymentHistory } from "./components/history";
+import { DeploymentHistory } from "./bluegreen/history";
 import { Network } from "./components/network";
 import { Node, availabilityDomainName, ubuntuImageId } from "./components/node";
-import { engineRebuilds, rebuildRecords } from "./components/rebuild";
+import { engineRebuilds, rebuildRecords } from "./bluegreen/rebuild";
 import { Secrets } from "./components/secrets";
 import { loadConfig } from "./config";
 import { buildCloudLayout, sentinelAddresses } from "./stack-layout";
@@ -133,7 +133,7 @@ export const costEstimate = {
   withinFreeTier: config.costEstimate.withinFreeTier,
   overages: [...config.costEstimate.overages],
 };
-// Read back by the next update (components/history.ts); each resolves once its step succeeded.
+// Read back by the next update (bluegreen/history.ts); each resolves once its step succeeded.
 export const liveColor = pipeline.liveColor;
 export const deployedReleases = pipeline.deployedReleases;
 export const rebuildGenerations = records.rebuildGenerations;

@@ -1,13 +1,13 @@
 /**
- * The stack tests' view of the one mock runtime (pipeline/mock-program.ts): runs the Pulumi program
+ * The stack tests' view of the one mock runtime (tools/preview/mock-program.ts): runs the Pulumi program
  * (index.ts) with the given config and no previous deployment, recording every resource (inputs with
  * their secret markers), every invoke and every resource's options; any un-mocked invoke throws.
  * Config is set before the program is imported, and the module registry is reset so the program can
  * run more than once in one test file.
  */
 import { vi } from "vitest";
-import { recordProgram } from "../../pipeline/mock-program";
-import type { RecordedInvoke } from "../../pipeline/mock-program";
+import { recordProgram } from "../../tools/preview/mock-program";
+import type { RecordedInvoke } from "../../tools/preview/mock-program";
 
 export {
   AVAILABILITY_DOMAINS,
@@ -18,8 +18,8 @@ export {
   imageIdFor,
   isSecretMarker,
   unwrapSecrets,
-} from "../../pipeline/mock-program";
-export type { RecordedInvoke } from "../../pipeline/mock-program";
+} from "../../tools/preview/mock-program";
+export type { RecordedInvoke } from "../../tools/preview/mock-program";
 
 export interface RecordedResource {
   readonly type: string;

@@ -1,5 +1,5 @@
 /**
- * `npx tsx pipeline/preview-report.ts`: the preview-equivalent diff, from the mocks, of the three
+ * `npx tsx tools/preview/preview-report.ts`: the preview-equivalent diff, from the mocks, of the three
  * pipeline steps that change the stack: activeColor toggled, releases.green changed, and a rebuild of
  * the standby (green). "Before" is the steady state after a first deployment of the example config.
  */
@@ -56,7 +56,7 @@ function loadWithRequire(): Promise<unknown> {
     if (!key.includes(`${"/"}node_modules${"/"}`)) Reflect.deleteProperty(require.cache, key);
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh CommonJS load on purpose
-  return Promise.resolve(require("../index") as unknown);
+  return Promise.resolve(require("../../index") as unknown);
 }
 
 if (require.main === module) {

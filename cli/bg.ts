@@ -10,7 +10,7 @@
  *                   no-op for the active color, then Sentinel moves the message master to it)
  *   rebuild         rebuild.<standby> + 1           (replaces the standby engine from current cloud-init)
  */
-import { Color, releaseRefProblem } from "./commands";
+import { Color, releaseRefProblem } from "../bluegreen/commands";
 import { ConfigEdit, PipelineSettings, formatPath } from "./stack-file";
 
 export const USAGE = `usage: npm run bg -- <command> [--file PATH] [--no-git] [--dry-run]

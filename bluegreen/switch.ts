@@ -14,8 +14,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { Color } from "../cloud-init/layout";
-import { PreviousDeployment } from "../pipeline/guard";
-import { switchCommand } from "../pipeline/commands";
+import { PreviousDeployment } from "./guard";
+import { switchCommand } from "./commands";
 import { sshTo } from "./release";
 
 export interface SwitchArgs {

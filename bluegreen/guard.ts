@@ -1,6 +1,6 @@
 /**
  * The pipeline's guard: what the stack's LAST deployment recorded (its own outputs, read through a
- * self StackReference, see components/history.ts) against what this update asks for. Pure, so the
+ * self StackReference, see bluegreen/history.ts) against what this update asks for. Pure, so the
  * refusals are tested with exact messages; the program applies them before it registers the
  * resources they concern, and a refused update fails in `pulumi preview` already.
  */

@@ -5,7 +5,7 @@ import {
   releaseCommand,
   releaseRefProblem,
   switchCommand,
-} from "../../pipeline/commands";
+} from "../../bluegreen/commands";
 import {
   NO_PREVIOUS_DEPLOYMENT,
   PipelineIntent,
@@ -15,9 +15,9 @@ import {
   pipelineRefusals,
   previousFromOutputs,
   rebuildPending,
-} from "../../pipeline/guard";
-import type { ProgramRecording, RecordedResource } from "../../pipeline/mock-program";
-import { changedPaths, formatPreviewDiff, pathMatches, previewDiff } from "../../pipeline/preview-diff";
+} from "../../bluegreen/guard";
+import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
+import { changedPaths, formatPreviewDiff, pathMatches, previewDiff } from "../../tools/preview/preview-diff";
 
 const intent = (over: Partial<PipelineIntent> = {}): PipelineIntent => ({
   activeColor: "blue",

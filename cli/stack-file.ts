@@ -4,7 +4,7 @@
  * the quoting of everything else (no line folding). Pure: text in, text out.
  */
 import { Document, isMap, parseDocument } from "yaml";
-import { Color, isColor, otherColor, releaseRefProblem } from "./commands";
+import { Color, isColor, otherColor, releaseRefProblem } from "../bluegreen/commands";
 
 export const NAMESPACE = "yquant";
 export const DEFAULT_RELEASE = "placeholder";

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Invocation, UsageError, formatStatus, parseArgs, plan } from "../../pipeline/bg";
-import { applyEdits, readSettings } from "../../pipeline/stack-file";
+import { Invocation, UsageError, formatStatus, parseArgs, plan } from "../../cli/bg";
+import { applyEdits, readSettings } from "../../cli/stack-file";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROD = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8");
@@ -134,7 +134,7 @@ describe("the CLI on a temp copy of Pulumi.prod.yaml", () => {
     fs.writeFileSync(file, PROD);
   });
   const bg = (...args: string[]) =>
-    spawnSync(TSX, [path.join(ROOT, "pipeline/bg-cli.ts"), ...args], { encoding: "utf8", cwd: dir });
+    spawnSync(TSX, [path.join(ROOT, "cli/bg-cli.ts"), ...args], { encoding: "utf8", cwd: dir });
 
   it("exits 2 on a bad ref or an unknown command, changing nothing", () => {
     const bad = bg("release", "v1;reboot", "--file", file);

@@ -2,13 +2,13 @@
  * `npm run bg -- status | release <ref> | switch | promote | rebuild`: each step edits the stack file
  * (Pulumi.prod.yaml) in place, then puts the edit on a new branch with one commit and opens a pull
  * request (`gh pr create`) whose CI shows the step's `pulumi preview`. Without `gh` it prints the
- * exact commands that remain. A bad command line exits 2 and changes nothing. See pipeline/bg.ts.
+ * exact commands that remain. A bad command line exits 2 and changes nothing. See cli/bg.ts.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Invocation, USAGE, UsageError, formatStatus, parseArgs, plan } from "./bg";
-import { Color, isColor } from "./commands";
+import { Color, isColor } from "../bluegreen/commands";
 import { StackFileError, applyEdits, formatPath, readSettings } from "./stack-file";
 
 class Refusal extends Error {}

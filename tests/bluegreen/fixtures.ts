@@ -1,6 +1,6 @@
 /** Config for the pipeline's mock runs, and the recording of a baseline deployment. */
 import { vi } from "vitest";
-import { ProgramRecording, recordProgram } from "../../pipeline/mock-program";
+import { ProgramRecording, recordProgram } from "../../tools/preview/mock-program";
 
 export const SSH_PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nTESTONLYNOTAREALKEY\n-----END OPENSSH PRIVATE KEY-----\n";

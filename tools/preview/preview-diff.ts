@@ -1,6 +1,6 @@
 /**
  * previewDiff(before, after): what `pulumi preview` would do to each resource, from two mock
- * recordings of the program (pipeline/mock-program.ts) with different config. Like the engine, it
+ * recordings of the program (tools/preview/mock-program.ts) with different config. Like the engine, it
  * drops `ignoreChanges` paths before comparing, and it replaces when a changed path is in the
  * resource's `replaceOnChanges` (including the SDK's own, e.g. @pulumi/command's `triggers[*]`) or
  * is a known force-new property of the provider (FORCE_NEW below; conservative where unsure).

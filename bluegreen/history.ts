@@ -1,7 +1,7 @@
 /**
  * DeploymentHistory: what the stack's last deployment recorded, read through a StackReference to the
  * stack itself (`<organization>/<project>/<stack>`). The engine reads the last checkpoint's outputs,
- * in `pulumi preview` as in `pulumi up`, so the pipeline's refusals (pipeline/guard.ts) show in the
+ * in `pulumi preview` as in `pulumi up`, so the pipeline's refusals (bluegreen/guard.ts) show in the
  * PR's preview. A stack with no recorded outputs yet (first `pulumi up`) reads as "not deployed".
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +13,7 @@ import {
   PreviousDeployment,
   assertPipelineAllowed,
   previousFromOutputs,
-} from "../pipeline/guard";
+} from "./guard";
 
 export interface DeploymentHistoryArgs {
   /** Fully qualified name of the stack to read. Default: this stack, `<org>/<project>/<stack>`. */
@@ -78,7 +78,7 @@ export class DeploymentHistory extends pulumi.ComponentResource {
   }
 
   /**
-   * The last deployment, resolved only when `intent` passes every check of pipeline/guard.ts; it
+   * The last deployment, resolved only when `intent` passes every check of bluegreen/guard.ts; it
    * rejects with the refusals otherwise. The switch, the release commands and the engines' launch
    * metadata all read it, so a refused update registers none of them.
    */

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Color, HOSTNAMES } from "../cloud-init/layout";
-import { PreviousDeployment } from "../pipeline/guard";
+import { PreviousDeployment } from "./guard";
 import { Release } from "./release";
 import { Switch } from "./switch";
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { promoteMasterBody, releaseCommand, switchCommand } from "../../pipeline/commands";
+import { promoteMasterBody, releaseCommand, switchCommand } from "../../bluegreen/commands";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-commands-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,13 +3,13 @@
  * pinned private IP over SSH, with the gate as jump host (`connection.proxy`): the engines have no
  * public IP. The ref is in `create` and `update`, so a new ref re-runs the command as an update of
  * this resource only; its trigger is the engine's instance ID, so a rebuilt engine (new instance)
- * gets the release again from `create`. A refused update (pipeline/guard.ts) registers nothing here.
+ * gets the release again from `create`. A refused update (bluegreen/guard.ts) registers nothing here.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { Color } from "../cloud-init/layout";
-import { PreviousDeployment } from "../pipeline/guard";
-import { releaseCommand } from "../pipeline/commands";
+import { PreviousDeployment } from "./guard";
+import { releaseCommand } from "./commands";
 
 /** SSH user of Canonical's Ubuntu images. */
 export const SSH_USER = "ubuntu";

@@ -1,8 +1,8 @@
 import { expect, it } from "vitest";
-import { previewReport } from "../../pipeline/preview-report";
-import { loadProgram } from "./fixtures";
+import { previewReport } from "../../tools/preview/preview-report";
+import { loadProgram } from "../bluegreen/fixtures";
 
-it("prints the preview-equivalent diff of the three pipeline steps (npx tsx pipeline/preview-report.ts)", async () => {
+it("prints the preview-equivalent diff of the three pipeline steps (npx tsx tools/preview/preview-report.ts)", async () => {
   const report = await previewReport(loadProgram);
   console.log(report);
   expect(report).toBe(

@@ -4,9 +4,9 @@
  * self StackReference returns), "after" has one config change. previewDiff classifies every resource.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProgramRecording, RecordedResource } from "../../pipeline/mock-program";
-import { GATE_PUBLIC_IP } from "../../pipeline/mock-program";
-import { ResourceDiff, previewDiff } from "../../pipeline/preview-diff";
+import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
+import { GATE_PUBLIC_IP } from "../../tools/preview/mock-program";
+import { ResourceDiff, previewDiff } from "../../tools/preview/preview-diff";
 import { record } from "./fixtures";
 
 const COMMAND = "command:remote:Command";

@@ -8,14 +8,14 @@
  * an ignored property into the new inputs, and that holds for a replacement too, so an instance whose
  * `metadata` is ignored would be re-created with its old cloud-init. For the engines this
  * transformation therefore takes `metadata` out of `ignoreChanges` and instead chooses the value
- * itself (pipeline/guard.ts, engineLaunchMetadata): the metadata recorded at the engine's last
+ * itself (bluegreen/guard.ts, engineLaunchMetadata): the metadata recorded at the engine's last
  * creation (stack output `engineMetadata`), or the current one when the engine is created or rebuilt.
  * A changed renderer therefore still never replaces a running engine, and a rebuild boots from the
  * current cloud-init. The image stays in `ignoreChanges` (a rebuild keeps the recorded image).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Color } from "../cloud-init/layout";
-import { LaunchMetadata, PipelineIntent, PreviousDeployment, engineLaunchMetadata } from "../pipeline/guard";
+import { LaunchMetadata, PipelineIntent, PreviousDeployment, engineLaunchMetadata } from "./guard";
 
 export const INSTANCE_TYPE = "oci:Core/instance:Instance";
 export const REBUILD_TAG = "yquant-rebuild";
