@@ -1,4 +1,4 @@
-/** Pure parts of the pipeline: the guard's messages, the command builders, previewDiff. */
+/** Pure parts of the pipeline: the guard's messages and the command builders (previewDiff: tests/preview). */
 import { describe, expect, it } from "vitest";
 import {
   promoteMasterScript,
@@ -16,8 +16,6 @@ import {
   previousFromOutputs,
   rebuildPending,
 } from "../../bluegreen/guard";
-import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
-import { changedPaths, formatPreviewDiff, pathMatches, previewDiff } from "../../tools/preview/preview-diff";
 
 const intent = (over: Partial<PipelineIntent> = {}): PipelineIntent => ({
   activeColor: "blue",
@@ -139,87 +137,5 @@ describe("commands", () => {
     expect(script).toContain(". /etc/yquant/valkey.env");
     expect(script.split("\n")[0]).toBe("sudo bash -s <<'YQ_PROMOTE'");
     expect(script.split("\n").at(-1)).toBe("YQ_PROMOTE");
-  });
-});
-
-function resource(
-  name: string,
-  inputs: Record<string, unknown>,
-  extra: Partial<RecordedResource> = {},
-): RecordedResource {
-  return {
-    type: "test:index:Thing",
-    name,
-    custom: true,
-    inputs,
-    markedInputs: inputs,
-    secretInputs: [],
-    dependsOn: [],
-    ignoreChanges: [],
-    replaceOnChanges: [],
-    deleteBeforeReplace: false,
-    ...extra,
-  };
-}
-const recording = (...resources: RecordedResource[]): ProgramRecording => ({
-  resources,
-  invokes: [],
-  options: [],
-  outputs: {},
-});
-
-describe("previewDiff", () => {
-  it("lists changed leaf paths, walking objects, not arrays", () => {
-    expect(changedPaths({ a: { b: 1, "c-d": 2 }, e: [1] }, { a: { b: 1, "c-d": 3 }, e: [2] })).toEqual([
-      'a["c-d"]',
-      "e",
-    ]);
-  });
-
-  it("matches replaceOnChanges paths like the engine", () => {
-    expect(pathMatches("triggers[*]", "triggers")).toBe(true);
-    expect(pathMatches('freeformTags["yquant-rebuild"]', 'freeformTags["yquant-rebuild"]')).toBe(true);
-    expect(pathMatches('freeformTags["yquant-rebuild"]', 'freeformTags["other"]')).toBe(false);
-    expect(pathMatches("metadata", "metadata.user_data")).toBe(true);
-    expect(pathMatches("*", "anything.at.all")).toBe(true);
-    expect(pathMatches("connection", "create")).toBe(false);
-  });
-
-  it("classifies same, update, replace (option or force-new), create and delete; ignoreChanges hides a change", () => {
-    const before = recording(
-      resource("same", { x: 1 }),
-      resource("upd", { x: 1 }),
-      resource("rep", { t: ["a"] }, { replaceOnChanges: ["t[*]"] }),
-      resource("cmd", { connection: { host: "a" } }, { type: "command:remote:Command" }),
-      resource("ign", { metadata: "old" }, { ignoreChanges: ["metadata"] }),
-      resource("gone", {}),
-    );
-    const after = recording(
-      resource("same", { x: 1 }),
-      resource("upd", { x: 2 }),
-      resource("rep", { t: ["b"] }, { replaceOnChanges: ["t[*]"], deleteBeforeReplace: true }),
-      resource("cmd", { connection: { host: "b" } }, { type: "command:remote:Command" }),
-      resource("ign", { metadata: "new" }, { ignoreChanges: ["metadata"] }),
-      resource("new", {}),
-    );
-    const diffs = previewDiff(before, after);
-    expect(diffs.map((d) => [d.name, d.op, d.changed, d.replaceBecause])).toEqual([
-      ["same", "same", [], []],
-      ["upd", "update", ["x"], []],
-      ["rep", "replace", ["t"], ["t"]],
-      ["cmd", "replace", ["connection.host"], ["connection.host"]],
-      ["ign", "same", [], []],
-      ["new", "create", [], []],
-      ["gone", "delete", [], []],
-    ]);
-    expect(formatPreviewDiff("t", diffs).split("\n")).toEqual([
-      "t",
-      "  ~  update  test:index:Thing  upd [diff: ~x]",
-      "  +- replace test:index:Thing  rep [diff: ~t] (replace because: t; delete before replace)",
-      "  +- replace command:remote:Command  cmd [diff: ~connection.host] (replace because: connection.host)",
-      "  +  create  test:index:Thing  new",
-      "  -  delete  test:index:Thing  gone",
-      "  resources: 2 same, 1 create, 1 update, 2 replace, 1 delete",
-    ]);
   });
 });

@@ -58,7 +58,19 @@ export interface MockRunOptions {
   readonly load: () => Promise<unknown>;
   /** Run as a preview (`pulumi preview`). Default false. */
   readonly preview?: boolean;
+  /**
+   * Resources (`type::name`) whose ID and computed outputs are unknown, as `pulumi preview` sees a
+   * resource it is about to create or replace (needs `preview`). Default: none.
+   */
+  readonly unknown?: ReadonlySet<string>;
+  /** The image lookup's newest image is this many releases newer than the default one. Default 0. */
+  readonly imageRevision?: number;
 }
+
+/** How a recording shows a value that is unknown in the preview (an output of a replaced resource). */
+export const UNKNOWN = "<unknown>";
+/** The runtime's wire sentinel for an unknown value. */
+const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export const SECRET_CONFIG_KEYS = ["sshPrivateKey", "valkeyPassword", "sentinelPassword", "tlsPem"];
 export const SECRET_OUTPUT_NAMES = ["engineMetadata"];
@@ -84,10 +96,21 @@ export function isSecretMarker(value: unknown): value is { value: unknown } {
 
 /** Removes the runtime's secret markers, recursively. */
 export function unwrapSecrets(value: unknown): unknown {
+  if (pulumi.isUnknown(value)) return UNKNOWN;
   if (isSecretMarker(value)) return unwrapSecrets(value.value);
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** A recorded value back to the wire: UNKNOWN becomes the runtime's unknown sentinel again. */
+function toWire(value: unknown): unknown {
+  if (value === UNKNOWN) return UNKNOWN_WIRE;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
   }
   return value;
 }
@@ -118,7 +141,11 @@ function extraState(type: string, name: string, inputs: Record<string, unknown>)
   }
 }
 
-function invokeResult(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function invokeResult(
+  token: string,
+  inputs: Record<string, unknown>,
+  imageRevision: number,
+): Record<string, unknown> {
   switch (token) {
     case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
       return {
@@ -136,7 +163,10 @@ function invokeResult(token: string, inputs: Record<string, unknown>): Record<st
         id: "images",
         // Newest first, as the query's sortOrder DESC returns them.
         images: [
-          { id: imageIdFor(String(inputs["shape"])), displayName: "newest" },
+          {
+            id: `${imageIdFor(String(inputs["shape"]))}${imageRevision > 0 ? `-r${imageRevision}` : ""}`,
+            displayName: "newest",
+          },
           { id: "ocid1.image.oc1..older", displayName: "older" },
         ],
       };
@@ -194,6 +224,7 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
   const opts = new Map<string, RecordedOptions>();
   const names = new WeakMap<object, string>();
   const previous = options.previous ?? {};
+  const unknown = options.unknown ?? new Set<string>();
 
   await pulumi.runtime.setMocks(
     {
@@ -218,15 +249,22 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
             state: { name: inputs["name"], outputs: previous, secretOutputNames: SECRET_OUTPUT_NAMES },
           };
         }
+        const extra = extraState(args.type, args.name, inputs);
+        if (unknown.has(`${args.type}::${args.name}`)) {
+          // Being created or replaced: the inputs are what the program gave, the rest is computed.
+          const computed = Object.fromEntries(Object.keys(extra).map((k) => [k, UNKNOWN_WIRE]));
+          return { id: "", state: toWire({ ...inputs, ...computed }) as Record<string, unknown> };
+        }
+        // An input that is unknown stays unknown in the state (the provider echoes its inputs).
         return {
           id: mockId(args.type, args.name, inputs),
-          state: { ...inputs, ...extraState(args.type, args.name, inputs) },
+          state: toWire({ ...inputs, ...extra }) as Record<string, unknown>,
         };
       },
       call(args) {
         const inputs = args.inputs as Record<string, unknown>;
         invokes.push({ token: args.token, inputs });
-        return invokeResult(args.token, inputs);
+        return invokeResult(args.token, inputs, options.imageRevision ?? 0);
       },
     },
     "yquant",

@@ -1,16 +1,19 @@
 /**
- * `npx tsx tools/preview/preview-report.ts`: the preview-equivalent diff, from the mocks, of the three
- * pipeline steps that change the stack: activeColor toggled, releases.green changed, and a rebuild of
- * the standby (green). "Before" is the steady state after a first deployment of the example config.
+ * `npx tsx tools/preview/preview-report.ts`: what `pulumi up` would do, resource by resource, for each
+ * change an operator makes (tools/preview/preview-diff.ts planChange, from the mocks). "Before" is the
+ * steady state after a first deployment of EXAMPLE_CONFIG, read back through the self StackReference.
+ * tests/preview/operator-changes.test.ts asserts the exact plan of every scenario.
  */
-import { ProgramRecording, recordProgram } from "./mock-program";
-import { formatPreviewDiff, previewDiff } from "./preview-diff";
+import { recordProgram } from "./mock-program";
+import { Plan, describeDiff, planChange } from "./preview-diff";
 
-/** A stand-in configuration (test values only; no real key or OCID). */
+/** A stand-in configuration (test values only; no real key, password or OCID). */
 export const EXAMPLE_CONFIG: Readonly<Record<string, unknown>> = {
   compartmentId: "ocid1.compartment.oc1..aaaaexamplecompartment",
   sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE example",
   sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nEXAMPLEONLY\n-----END OPENSSH PRIVATE KEY-----\n",
+  valkeyPassword: "ExampleValkeyPassword0123456789ab",
+  sentinelPassword: "ExampleSentinelPassword0123456789",
   adminCidrs: ["203.0.113.7/32"],
   acknowledgeCharges: true,
   activeColor: "blue",
@@ -18,42 +21,115 @@ export const EXAMPLE_CONFIG: Readonly<Record<string, unknown>> = {
   rebuild: { blue: 0, green: 0 },
 };
 
-export const SCENARIOS: readonly { title: string; change: Record<string, unknown> }[] = [
-  { title: "1. activeColor: blue -> green", change: { activeColor: "green" } },
-  { title: "2. releases.green: v1.0.0 -> v1.1.0", change: { releases: { blue: "v1.0.0", green: "v1.1.0" } } },
-  { title: "3. rebuild.green: 0 -> 1 (green is the standby)", change: { rebuild: { blue: 0, green: 1 } } },
+/** A change of one renderer's output (a new version of the code), as the loader applies it. */
+export interface RendererChange {
+  /** Module under cloud-init/ (without extension). */
+  readonly module: string;
+  /** The exported render function whose text gets one more comment line. */
+  readonly fn: string;
+}
+
+export interface Scenario {
+  readonly title: string;
+  /** Config keys changed from EXAMPLE_CONFIG. */
+  readonly change?: Record<string, unknown>;
+  /** A renderer whose output changes. */
+  readonly renderer?: RendererChange;
+  /** The image lookup returns a newer image. */
+  readonly newerImage?: boolean;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { title: "activeColor: blue -> green", change: { activeColor: "green" } },
+  {
+    title: "releases.green: v1.0.0 -> v1.1.0 (release to the standby)",
+    change: { releases: { blue: "v1.0.0", green: "v1.1.0" } },
+  },
+  { title: "rebuild.green: 0 -> 1 (rebuild of the standby)", change: { rebuild: { blue: 0, green: 1 } } },
+  {
+    title: "renderer change for the gate (HAProxy)",
+    renderer: { module: "haproxy", fn: "renderHaproxyVariant" },
+  },
+  {
+    title: "renderer change for an engine (message Valkey)",
+    renderer: { module: "valkey", fn: "renderMessageValkey" },
+  },
+  { title: "adminCidrs: 203.0.113.7/32 -> 203.0.113.8/32", change: { adminCidrs: ["203.0.113.8/32"] } },
+  { title: "bootVolumeSizeGbs: 50 -> 60", change: { bootVolumeSizeGbs: 60 } },
+  { title: "engineOcpus: 2 -> 1", change: { engineOcpus: 1 } },
+  { title: "a newer image from the lookup", newerImage: true },
+  {
+    title: "sshPublicKey rotation",
+    change: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINEWKEYNEWKEYNEWKEYNEWKEYNEWKEY rotated" },
+  },
+  {
+    title: "sshPrivateKey rotation",
+    change: {
+      sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nROTATED\n-----END OPENSSH PRIVATE KEY-----\n",
+    },
+  },
+  { title: "valkeyPassword rotation", change: { valkeyPassword: "RotatedValkeyPassword0123456789ab" } },
+  { title: "natGateway: true -> false", change: { natGateway: false } },
+  { title: "availabilityDomainIndex: 0 -> 1", change: { availabilityDomainIndex: 1 } },
+  { title: "drainSeconds: 30 -> 10", change: { drainSeconds: 10 } },
 ];
 
-function asConfig(raw: Record<string, unknown>): Record<string, string> {
+export function asConfig(raw: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
 }
 
-/** Runs the scenarios against the program `load` imports afresh, and returns the report text. */
-export async function previewReport(load: () => Promise<unknown>): Promise<string> {
-  const run = (
-    change: Record<string, unknown>,
-    previous?: Record<string, unknown>,
-  ): Promise<ProgramRecording> =>
-    recordProgram({ config: asConfig({ ...EXAMPLE_CONFIG, ...change }), previous, load, preview: true });
-  const first = await run({});
+/** Imports the program afresh, with `renderer` (if any) changed. */
+export type Loader = (renderer?: RendererChange) => Promise<unknown>;
+
+/** The text a changed renderer adds (a comment line, valid in every rendered format used here). */
+export const RENDERER_CHANGE_LINE = "# renderer change\n";
+
+/** The plan of one scenario against the steady state of EXAMPLE_CONFIG. */
+export async function planScenario(scenario: Scenario, load: Loader): Promise<Plan> {
+  const config = asConfig(EXAMPLE_CONFIG);
+  const first = await recordProgram({ config, load: () => load() });
   if (first.error) throw first.error;
-  const before = await run({}, first.outputs);
-  if (before.error) throw before.error;
+  return planChange({
+    before: config,
+    after: asConfig({ ...EXAMPLE_CONFIG, ...scenario.change }),
+    previous: first.outputs,
+    loadBefore: () => load(),
+    load: () => load(scenario.renderer),
+    imageRevision: { after: scenario.newerImage ? 1 : 0 },
+  });
+}
+
+/** The lines the report prints for a plan: one per resource that changes (or keeps an old value). */
+export function planLines(plan: Plan): string[] {
+  if (plan.error) return [`refused: ${plan.error.message}`];
+  return plan.diffs.filter((d) => d.op !== "same" || d.kept.length > 0).map(describeDiff);
+}
+
+export async function previewReport(load: Loader): Promise<string> {
   const parts: string[] = [];
   for (const scenario of SCENARIOS) {
-    const after = await run(scenario.change, first.outputs);
-    if (after.error) throw after.error;
-    parts.push(formatPreviewDiff(scenario.title, previewDiff(before, after)));
+    const plan = await planScenario(scenario, load);
+    parts.push([scenario.title, ...planLines(plan).map((l) => `  ${l}`)].join("\n"));
   }
   return parts.join("\n\n");
 }
 
 /** Loads index.ts afresh under tsx (CommonJS): the project's modules leave the require cache first. */
-function loadWithRequire(): Promise<unknown> {
+function loadWithRequire(renderer?: RendererChange): Promise<unknown> {
   for (const key of Object.keys(require.cache)) {
     if (!key.includes(`${"/"}node_modules${"/"}`)) Reflect.deleteProperty(require.cache, key);
+  }
+  if (renderer) {
+    // The fresh module's exports are getters: put a patched copy in the cache before index.ts loads.
+    const file = require.resolve(`../../cloud-init/${renderer.module}`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- patch the fresh module before index.ts reads it
+    const mod = require(file) as Record<string, unknown>;
+    const original = mod[renderer.fn] as (...a: unknown[]) => string;
+    const cached = require.cache[file];
+    if (cached)
+      cached.exports = { ...mod, [renderer.fn]: (...a: unknown[]) => original(...a) + RENDERER_CHANGE_LINE };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh CommonJS load on purpose
   return Promise.resolve(require("../../index") as unknown);

@@ -1,0 +1,138 @@
+/**
+ * The table of operator changes: each one driven through the real program (index.ts under the mock
+ * runtime) against the steady state of a first deployment, with the exact plan `pulumi up` would
+ * carry out per resource (tools/preview/preview-diff.ts planChange, on the provider facts).
+ * `npx tsx tools/preview/preview-report.ts` prints the same table.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { recordProgram } from "../../tools/preview/mock-program";
+import { classifyPath } from "../../tools/preview/provider-rules";
+import {
+  EXAMPLE_CONFIG,
+  RENDERER_CHANGE_LINE,
+  RendererChange,
+  SCENARIOS,
+  asConfig,
+  planLines,
+  planScenario,
+} from "../../tools/preview/preview-report";
+
+async function load(renderer?: RendererChange): Promise<unknown> {
+  vi.resetModules();
+  if (renderer) {
+    vi.doMock(`../../cloud-init/${renderer.module}`, async (importOriginal) => {
+      const original = await importOriginal<Record<string, unknown>>();
+      const fn = original[renderer.fn] as (...a: unknown[]) => string;
+      return { ...original, [renderer.fn]: (...a: unknown[]) => fn(...a) + RENDERER_CHANGE_LINE };
+    });
+  }
+  try {
+    return await import("../../index");
+  } finally {
+    if (renderer) vi.doUnmock(`../../cloud-init/${renderer.module}`);
+  }
+}
+
+/** Every leaf input path of a value (objects walked, arrays and scalars are leaves). */
+function leaves(value: unknown, prefix = ""): string[] {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) =>
+      leaves(v, `${prefix}${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `["${k}"]`}`),
+    );
+  }
+  return [prefix.replace(/^\./, "")];
+}
+
+it("every input the program gives a resource is in the provider facts (nothing is classified by guess)", async () => {
+  for (const extra of [{}, { natGateway: false }]) {
+    const run = await recordProgram({
+      config: asConfig({ ...EXAMPLE_CONFIG, ...extra }),
+      load: () => load(),
+    });
+    expect(run.error).toBeUndefined();
+    const unlisted = run.resources
+      .filter((r) => r.custom && r.type !== "pulumi:pulumi:StackReference")
+      .flatMap((r) =>
+        leaves(r.inputs)
+          .filter((p) => classifyPath(r.type, p) === "unlisted")
+          .map((p) => `${r.type} ${p}`),
+      );
+    expect(unlisted).toEqual([]);
+  }
+});
+
+const EXPECTED: Readonly<Record<string, readonly string[]>> = {
+  "activeColor: blue -> green": ["~ yq-switch-active; update (create, update)"],
+  "releases.green: v1.0.0 -> v1.1.0 (release to the standby)": ["~ yq-green-deploy; update (create, update)"],
+  "rebuild.green: 0 -> 1 (rebuild of the standby)": [
+    '+- yq-green-instance; replace (freeformTags["yquant-rebuild"]) delete-first',
+    "+- yq-green-deploy; replace (triggers)",
+  ],
+  "renderer change for the gate (HAProxy)": [
+    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
+  ],
+  "renderer change for an engine (message Valkey)": [],
+  "adminCidrs: 203.0.113.7/32 -> 203.0.113.8/32": [
+    "+ yq-gate-22-from-203-0-113-8-32; create",
+    "+ yq-gate-8080-from-203-0-113-8-32; create",
+    "+ yq-gate-8404-from-203-0-113-8-32; create",
+    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
+    "- yq-gate-22-from-203-0-113-7-32; delete",
+    "- yq-gate-8080-from-203-0-113-7-32; delete",
+    "- yq-gate-8404-from-203-0-113-7-32; delete",
+  ],
+  "bootVolumeSizeGbs: 50 -> 60": [
+    "~ yq-gate-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
+    "~ yq-blue-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
+    "~ yq-green-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
+  ],
+  "engineOcpus: 2 -> 1": [
+    "~ yq-blue-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)",
+    "~ yq-green-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)",
+  ],
+  "a newer image from the lookup": [
+    "= yq-gate-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
+    "= yq-blue-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
+    "= yq-green-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
+  ],
+  "sshPublicKey rotation": ["= yq-gate-instance; same; kept by ignoreChanges (metadata.ssh_authorized_keys)"],
+  "sshPrivateKey rotation": [
+    "~ yq-blue-deploy; update (connection.privateKey, connection.proxy.privateKey)",
+    "~ yq-green-deploy; update (connection.privateKey, connection.proxy.privateKey)",
+    "~ yq-switch-active; update (connection.privateKey)",
+  ],
+  "valkeyPassword rotation": ["= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)"],
+  "natGateway: true -> false": [
+    "+- yq-engine-subnet; replace (prohibitInternetIngress, prohibitPublicIpOnVnic); COLLISION: cidrBlock 10.0.2.0/24 is still held by the old resource in the same VCN; dnsLabel engines is still held by the old resource in the same VCN",
+    "+- yq-blue-instance; replace (createVnicDetails.subnetId) delete-first",
+    "+- yq-green-instance; replace (createVnicDetails.subnetId) delete-first",
+    "+- yq-blue-deploy; replace (triggers)",
+    "+- yq-green-deploy; replace (triggers)",
+    "- yq-nat; delete",
+    "- yq-private-rt; delete",
+  ],
+  "availabilityDomainIndex: 0 -> 1": [
+    "+- yq-gate-instance; replace (availabilityDomain) delete-first",
+    "+- yq-blue-instance; replace (availabilityDomain) delete-first",
+    "+- yq-green-instance; replace (availabilityDomain) delete-first",
+    "~ yq-gate-public-ip; update (privateIpId)",
+    "+- yq-blue-deploy; replace (triggers)",
+    "+- yq-green-deploy; replace (triggers)",
+    "+- yq-switch-active; replace (triggers)",
+  ],
+  "drainSeconds: 30 -> 10": [
+    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
+    "~ yq-switch-active; update (create, update)",
+  ],
+};
+
+describe("operator changes: the exact plan per resource", () => {
+  for (const scenario of SCENARIOS) {
+    it(scenario.title, async () => {
+      const plan = await planScenario(scenario, load);
+      const lines = planLines(plan);
+      console.log([scenario.title, ...lines.map((l) => `  ${l}`)].join("\n"));
+      expect(lines).toEqual(EXPECTED[scenario.title]);
+    });
+  }
+});
