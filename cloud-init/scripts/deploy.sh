@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deploy.sh: builds a release on this engine and puts it in force.
 #
-#   usage: deploy.sh <release>
+#   usage: deploy.sh [--force] <release>
 #
 # <release> is "placeholder" (the built-in app), or, when APP_REPOSITORY is set, a git ref (tag,
 # branch or commit) that is fetched and built with APP_BUILD_COMMAND. Without APP_REPOSITORY any
@@ -9,12 +9,22 @@
 # opt/yquant/releases/<release>, the `current` symlink is flipped atomically, the app units are
 # restarted, and /health must report the release within YQ_DEPLOY_TIMEOUT seconds (default 60).
 # On failure the previous release is put back and restarted, and the exit status is non-zero.
+#
+# A release that is already in force (recorded in var/lib/yquant/release, `current` points at it,
+# and /health reports it) is left alone: nothing is built or restarted and the exit status is 0. So
+# re-running the same command (a changed SSH connection or command text makes Pulumi run it again)
+# never restarts a running app. --force rebuilds and restarts anyway (a moving ref such as a branch).
 set -euo pipefail
 
-usage() { echo "usage: deploy.sh <release>    (placeholder, or a git ref of APP_REPOSITORY)" >&2; }
+usage() { echo "usage: deploy.sh [--force] <release>    (placeholder, or a git ref of APP_REPOSITORY)" >&2; }
 if [[ $# -eq 1 && ($1 == "-h" || $1 == "--help") ]]; then
   usage
   exit 0
+fi
+force=false
+if [[ $# -ge 1 && $1 == "--force" ]]; then
+  force=true
+  shift
 fi
 if [[ $# -ne 1 ]]; then
   echo "deploy.sh: expected exactly one argument, the release; got $#" >&2
@@ -44,6 +54,16 @@ log() { printf 'deploy.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
 # Services must not inherit the lock (fd 9).
 svc() { "${SERVICE_CONTROL}" "$@" 9>&-; }
 
+healthy() {
+  local expected=$1 body service
+  # The app binds the private address only (HAProxy reaches it there), not the loopback.
+  body=$(curl -fsS --max-time 2 "http://${NODE_IP}:${APP_PORT}/health" 2>/dev/null) || return 1
+  [[ ${body} == *"\"release\": \"${expected}\""* ]] || return 1
+  for service in ${APP_SERVICES}; do
+    svc is-active "yquant-${service}" >/dev/null 2>&1 || return 1
+  done
+}
+
 base="${YQ_ROOT}/opt/yquant"
 releases="${base}/releases"
 current="${base}/current"
@@ -57,6 +77,12 @@ exec 9>"${state_dir}/deploy.lock"
 if ! flock -w 300 9; then
   echo "deploy.sh: another deploy holds ${state_dir}/deploy.lock" >&2
   exit 1
+fi
+
+if [[ ${force} == false && -f "${state_dir}/release" && $(<"${state_dir}/release") == "${release}" &&
+  -L ${current} && $(readlink "${current}") == "releases/${dir_name}" ]] && healthy "${release}"; then
+  log "release ${release} already in force and healthy: nothing to do (no rebuild, no restart)"
+  exit 0
 fi
 
 previous=""
@@ -105,16 +131,6 @@ flip() {
 restart_apps() {
   for service in ${APP_SERVICES}; do
     svc restart "yquant-${service}"
-  done
-}
-
-healthy() {
-  local expected=$1 body service
-  # The app binds the private address only (HAProxy reaches it there), not the loopback.
-  body=$(curl -fsS --max-time 2 "http://${NODE_IP}:${APP_PORT}/health" 2>/dev/null) || return 1
-  [[ ${body} == *"\"release\": \"${expected}\""* ]] || return 1
-  for service in ${APP_SERVICES}; do
-    svc is-active "yquant-${service}" >/dev/null 2>&1 || return 1
   done
 }
 

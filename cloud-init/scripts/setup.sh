@@ -94,6 +94,14 @@ if [[ ${PRODUCTION} == "true" ]]; then
   svc enable valkey-server >/dev/null 2>&1 || true
   svc enable valkey-sentinel >/dev/null 2>&1 || true
 fi
+# converge.sh compares Valkey's and Sentinel's rendered files with the last ones applied (both
+# processes rewrite their live files): at first boot that is what cloud-init just wrote.
+if [[ ${first_run} == "true" ]]; then
+  mkdir -p "${state_dir}/converge"
+  for conf in "${YQ_ROOT}/etc/valkey/valkey.conf" "${YQ_ROOT}/etc/valkey/sentinel.conf"; do
+    [[ -f ${conf} ]] && cp "${conf}" "${state_dir}/converge/$(printf '%s' "${conf}" | tr '/' '_')"
+  done
+fi
 ensure_service valkey-server
 ensure_service valkey-sentinel
 

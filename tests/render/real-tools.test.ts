@@ -24,8 +24,19 @@ describe("cloud-init schema --config-file", () => {
   }
 });
 
+/** Every script of cloud-init/scripts: the user data's, and converge.sh (installed by its command). */
+const ALL_SCRIPTS = fs
+  .readdirSync(SCRIPTS_DIR)
+  .filter((f) => f.endsWith(".sh"))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
 describe("shellcheck", () => {
-  it.each(SCRIPT_NAMES)("reports nothing on %s.sh", (script) => {
+  it("covers every script: the user data's and converge.sh", () => {
+    expect(ALL_SCRIPTS).toEqual([...SCRIPT_NAMES, "converge"].sort());
+  });
+
+  it.each(ALL_SCRIPTS)("reports nothing on %s.sh", (script) => {
     const file = path.join(SCRIPTS_DIR, `${script}.sh`);
     const result = run("shellcheck", ["--severity=style", "--shell=bash", file]);
     const output = `${result.stdout}${result.stderr}`;
@@ -36,7 +47,7 @@ describe("shellcheck", () => {
     expect(output).toBe("");
   });
 
-  it.each(SCRIPT_NAMES)("%s.sh is executable, strict and starts with a bash shebang", (script) => {
+  it.each(ALL_SCRIPTS)("%s.sh is executable, strict and starts with a bash shebang", (script) => {
     const file = path.join(SCRIPTS_DIR, `${script}.sh`);
     const text = fs.readFileSync(file, "utf8");
     expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);

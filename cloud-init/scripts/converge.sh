@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# converge.sh: brings this node's rendered files (a bundle from cloud-init/converge.ts, on stdin)
+# into force in place, without replacing the VM, and reloads only what changed.
+#
+#   usage: converge.sh [--check] < bundle
+#
+# 1. Reads the whole bundle and decides, file by file, what differs. Nothing differs: exit 0, and
+#    nothing is written, reloaded or restarted.
+# 2. Refuses (exit 1, nothing written) a Valkey or Sentinel setting that cannot change at runtime
+#    (bind, port, paths, passwords: docs/security.md has the rotation procedure), naming it.
+# 3. Writes the files that differ (atomic rename, mode, owner), then per action: host firewall rules
+#    added before the old ones are deleted; systemd daemon-reload for units; Valkey CONFIG SET then
+#    CONFIG REWRITE; SENTINEL SET; HAProxy: the active color's variant is checked with `haproxy -c`,
+#    copied over haproxy.cfg and reloaded hitlessly (under the switch's lock, server state kept).
+# --check prints what would change and exits 0 (2 when something would be refused).
+set -euo pipefail
+
+usage() { echo "usage: converge.sh [--check] < bundle    (the bundle from cloud-init/converge.ts)" >&2; }
+check_only=false
+case ${1:-} in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  --check) check_only=true ;;
+  "") ;;
+  *)
+    echo "converge.sh: unexpected argument '$1'" >&2
+    usage
+    exit 2
+    ;;
+esac
+
+script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
+[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+export YQ_ROOT
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/node.env"
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/valkey.env"
+
+log() { printf 'converge.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
+svc() { "${SERVICE_CONTROL}" "$@" 9>&- 8>&-; }
+state_dir="${YQ_ROOT}/var/lib/yquant"
+applied_dir="${state_dir}/converge"
+mkdir -p "${applied_dir}"
+
+exec 9>"${state_dir}/converge.lock"
+if ! flock -w 300 9; then
+  echo "converge.sh: another converge holds ${state_dir}/converge.lock" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "${state_dir}/.converge.XXXXXX")
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() { rm -rf "${work}"; }
+trap cleanup EXIT
+
+# --- 1. read the bundle -------------------------------------------------------------------------
+read -r header || header=""
+if [[ ${header} != "yquant-converge 1" ]]; then
+  echo "converge.sh: stdin is not a converge bundle (first line '${header:0:40}', expected 'yquant-converge 1')" >&2
+  exit 2
+fi
+actions=() modes=() owners=() paths=()
+n=0 ended=false
+while read -r kind action mode owner path; do
+  if [[ ${kind} == "end" ]]; then
+    ended=true
+    break
+  fi
+  if [[ ${kind} != "file" || ! ${mode} =~ ^0[0-7]{3}$ || ! ${path} =~ ^/[A-Za-z0-9._/-]+$ || ${path} == *..* ]]; then
+    echo "converge.sh: malformed bundle entry '${kind} ${action} ${mode} ${owner} ${path}'" >&2
+    exit 2
+  fi
+  case ${action} in write | haproxy | valkey | sentinel | firewall | unit | ssh-keys) ;; *)
+    echo "converge.sh: unknown action '${action}' for ${path}" >&2
+    exit 2
+    ;;
+  esac
+  read -r data || data=""
+  printf '%s' "${data}" | base64 -d >"${work}/${n}" || {
+    echo "converge.sh: bad base64 content for ${path}" >&2
+    exit 2
+  }
+  actions+=("${action}") modes+=("${mode}") owners+=("${owner}") paths+=("${path}")
+  n=$((n + 1))
+done
+[[ ${ended} == true ]] || {
+  echo "converge.sh: the bundle has no 'end' line (truncated?)" >&2
+  exit 2
+}
+
+applied_copy() { printf '%s/%s' "${applied_dir}" "$(printf '%s' "$1" | tr '/' '_')"; }
+same_file() { [[ -f $2 ]] && cmp -s "$1" "$2"; }
+mode_of() { stat -c '%a' "$1" 2>/dev/null | sed 's/^/0/; s/^00/0/'; }
+
+# Settings of a config text: "key args...", comments and blank lines dropped.
+# Values are compared without the double quotes Valkey and Sentinel add when they rewrite a file.
+settings() { sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' -e 's/"//g' "$1"; }
+# Lines of a config text for one key (exact first word).
+lines_for() { settings "$2" 2>/dev/null | awk -v k="$1" '$1 == k'; }
+
+vcli() { REDISCLI_AUTH="${VALKEY_PASSWORD}" valkey-cli --no-auth-warning -h "${NODE_LOOPBACK}" -p "${VALKEY_PORT}" "$@"; }
+scli() { REDISCLI_AUTH="${SENTINEL_PASSWORD}" valkey-cli --no-auth-warning -h "${NODE_LOOPBACK}" -p "${SENTINEL_PORT}" "$@"; }
+
+# Valkey's CONFIG GET spelling of a size: 256mb -> 268435456 (Valkey: kb/mb/gb are powers of 1024).
+bytes() {
+  local v=${1,,}
+  case ${v} in
+    *gb) echo $((${v%gb} * 1024 * 1024 * 1024)) ;; *mb) echo $((${v%mb} * 1024 * 1024)) ;;
+    *kb) echo $((${v%kb} * 1024)) ;; *g) echo $((${v%g} * 1000000000)) ;;
+    *m) echo $((${v%m} * 1000000)) ;; *k) echo $((${v%k} * 1000)) ;; *) echo "${v}" ;;
+  esac
+}
+
+# Settings Valkey cannot take at runtime here: compared with the last applied file; a change is refused.
+VALKEY_FIXED=" daemonize pidfile logfile dir port bind requirepass masterauth include aclfile user rename-command "
+VALKEY_OWNED=" replicaof slaveof " # Sentinel moves the master: the bootstrap line is not re-applied
+SENTINEL_RUNTIME=" down-after-milliseconds failover-timeout parallel-syncs "
+
+refusals=()
+valkey_sets=()   # "key value..." to CONFIG SET
+sentinel_sets=() # "option value" to SENTINEL SET <master>
+
+plan_valkey() { # $1 new file, $2 last applied (or the live file)
+  local key rest current desired
+  while read -r key rest; do
+    if [[ ${VALKEY_OWNED} == *" ${key} "* ]]; then continue; fi
+    if [[ ${VALKEY_FIXED} == *" ${key} "* ]]; then
+      if [[ "$(lines_for "${key}" "$2")" != "$(lines_for "${key}" "$1")" ]]; then
+        if [[ ${key} == requirepass || ${key} == masterauth ]]; then
+          refusals+=("valkey ${key}: a password changes by the rotation procedure in docs/security.md, not by converge")
+        else
+          refusals+=("valkey ${key}: cannot change at runtime; it needs a restart of this Valkey (docs/runbooks/day2.md)")
+        fi
+      fi
+      continue
+    fi
+    current=$(vcli CONFIG GET "${key}" | sed -n 2p) || current=""
+    desired=${rest}
+    [[ ${key} == maxmemory ]] && desired=$(bytes "${rest}")
+    [[ ${current} == "${desired}" ]] || valkey_sets+=("${key} ${rest}")
+  done < <(settings "$1")
+}
+
+plan_sentinel() { # $1 new file, $2 last applied (or the live file)
+  local key opt rest info value wanted name
+  info=$(scli SENTINEL MASTER "${SENTINEL_MASTER_NAME}" 2>/dev/null || true)
+  field() { printf '%s\n' "${info}" | awk -v f="$1" 'NR % 2 == 1 && $0 == f { getline; print; exit }'; }
+  while read -r key opt _master rest; do
+    if [[ ${key} == "sentinel" && ${opt} == "monitor" ]]; then
+      # Sentinel owns the master's address after any failover; only the quorum is a setting.
+      wanted=${rest##* }
+      value=$(field quorum)
+      [[ -z ${info} || ${value} == "${wanted}" ]] || sentinel_sets+=("quorum ${wanted}")
+      continue
+    fi
+    if [[ ${key} == "sentinel" && ${SENTINEL_RUNTIME} == *" ${opt} "* ]]; then
+      value=$(field "${opt}")
+      [[ -z ${info} || ${value} == "${rest}" ]] || sentinel_sets+=("${opt} ${rest}")
+      continue
+    fi
+    # Everything else (addresses, passwords, paths): compared with the last applied file.
+    name="${key} ${opt}"
+    [[ ${key} == "sentinel" ]] || name=${key}
+    if [[ "$(settings "$2" | grep -F -- "${name} " || true)" != "$(settings "$1" | grep -F -- "${name} " || true)" ]]; then
+      if [[ ${name} == requirepass || ${name} == "sentinel auth-pass" || ${name} == "sentinel sentinel-pass" ]]; then
+        refusals+=("sentinel ${name}: a password changes by the rotation procedure in docs/security.md, not by converge")
+      else
+        refusals+=("sentinel ${name}: cannot change at runtime; it needs a restart of this Sentinel (docs/runbooks/day2.md)")
+      fi
+    fi
+  done < <(settings "$1")
+}
+
+changed=()
+for ((i = 0; i < n; i++)); do
+  path=${paths[i]} new="${work}/${i}"
+  case ${actions[i]} in
+    valkey | sentinel)
+      reference=$(applied_copy "${path}")
+      if same_file "${new}" "${reference}"; then continue; fi
+      [[ -f ${reference} ]] || reference=${path}
+      before=$((${#valkey_sets[@]} + ${#sentinel_sets[@]} + ${#refusals[@]}))
+      if [[ ${actions[i]} == valkey ]]; then plan_valkey "${new}" "${reference}"; else plan_sentinel "${new}" "${reference}"; fi
+      # Already in force at runtime: only the record of the applied file is missing or stale.
+      changed+=("${i}")
+      ((${#valkey_sets[@]} + ${#sentinel_sets[@]} + ${#refusals[@]} > before)) || log "${path}: in force at runtime; recording it"
+      ;;
+    *)
+      if same_file "${new}" "${path}" && [[ $(mode_of "${path}") == "${modes[i]}" ]]; then continue; fi
+      changed+=("${i}")
+      ;;
+  esac
+done
+
+if ((${#refusals[@]} > 0)); then
+  for r in "${refusals[@]}"; do echo "converge.sh: refused: ${r}" >&2; done
+  echo "converge.sh: nothing was changed on ${NODE_NAME}" >&2
+  [[ ${check_only} == true ]] && exit 2
+  exit 1
+fi
+if ((${#changed[@]} == 0)); then
+  log "every file is in force: nothing to do"
+  exit 0
+fi
+for i in "${changed[@]}"; do log "differs: ${paths[i]} (${actions[i]})"; done
+for s in "${valkey_sets[@]}"; do log "valkey: CONFIG SET ${s%% *} ..."; done
+for s in "${sentinel_sets[@]}"; do log "sentinel: SENTINEL SET ${SENTINEL_MASTER_NAME} ${s%% *} ${s#* }"; done
+[[ ${check_only} == true ]] && exit 0
+
+# --- 3. apply -----------------------------------------------------------------------------------
+put() { # $1 index: atomic write with mode and owner
+  local i=$1 path=${paths[$1]} tmp
+  mkdir -p "$(dirname -- "${path}")"
+  tmp="${path}.converge.$$"
+  cp "${work}/${i}" "${tmp}"
+  chmod "${modes[i]}" "${tmp}"
+  if [[ ${PRODUCTION} == "true" ]]; then chown "${owners[i]}" "${tmp}"; fi
+  mv -f "${tmp}" "${path}"
+}
+fw_spec() { spec=(-p "$1" -s "$3" -m state --state NEW -m "$1" --dport "$2" -m comment --comment "yquant-$4" -j ACCEPT); }
+
+reload_haproxy=false daemon_reload=false
+for i in "${changed[@]}"; do
+  case ${actions[i]} in
+    write | unit | ssh-keys)
+      put "${i}"
+      [[ ${actions[i]} == unit ]] && daemon_reload=true
+      ;;
+    haproxy)
+      put "${i}"
+      active=$(cat "${state_dir}/active-color" 2>/dev/null || echo blue)
+      if [[ ${paths[i]} == *"/haproxy-active-${active}.cfg" || ${paths[i]} == *.pem ]]; then reload_haproxy=true; fi
+      ;;
+    firewall)
+      old="${work}/firewall.old"
+      cp "${paths[i]}" "${old}" 2>/dev/null || : >"${old}"
+      put "${i}"
+      if [[ ${HOST_FIREWALL} == "on" ]]; then
+        while read -r proto port source name; do # new rules first: admin access is never lost
+          [[ -z ${proto} || ${proto} == \#* ]] && continue
+          fw_spec "${proto}" "${port}" "${source}" "${name}"
+          iptables -C INPUT "${spec[@]}" 2>/dev/null && continue
+          position=$(iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { print $1; exit }')
+          if [[ -n ${position} ]]; then iptables -I INPUT "${position}" "${spec[@]}"; else iptables -A INPUT "${spec[@]}"; fi
+        done <"${paths[i]}"
+        while read -r proto port source name; do
+          [[ -z ${proto} || ${proto} == \#* ]] && continue
+          grep -qxF -- "${proto} ${port} ${source} ${name}" "${paths[i]}" && continue
+          fw_spec "${proto}" "${port}" "${source}" "${name}"
+          iptables -D INPUT "${spec[@]}" 2>/dev/null || true
+        done <"${old}"
+        netfilter-persistent save >/dev/null
+        log "firewall: rules converged and saved"
+      else
+        log "firewall: HOST_FIREWALL=${HOST_FIREWALL}, rules file written, not applied"
+      fi
+      ;;
+    valkey | sentinel) ;; # below, once every file is written
+  esac
+done
+if [[ ${daemon_reload} == true ]]; then
+  svc daemon-reload
+  log "systemd units reloaded; the app takes them at its next deploy or restart (no restart here)"
+fi
+for s in "${valkey_sets[@]}"; do
+  # shellcheck disable=SC2086 # a setting's arguments are separate words
+  out=$(vcli CONFIG SET ${s} 2>&1) || true
+  if [[ ${out} != OK ]]; then
+    echo "converge.sh: valkey CONFIG SET ${s%% *} failed: ${out}" >&2
+    exit 1
+  fi
+done
+if ((${#valkey_sets[@]} > 0)); then
+  out=$(vcli CONFIG REWRITE)
+  [[ ${out} == OK ]] || log "valkey: CONFIG REWRITE answered '${out}' (the settings are in force, not yet in the file)"
+fi
+for s in "${sentinel_sets[@]}"; do
+  # shellcheck disable=SC2086 # option and value are separate words
+  out=$(scli SENTINEL SET "${SENTINEL_MASTER_NAME}" ${s} 2>&1) || true
+  if [[ ${out} != OK ]]; then
+    echo "converge.sh: SENTINEL SET ${SENTINEL_MASTER_NAME} ${s} failed: ${out}" >&2
+    exit 1
+  fi
+done
+for i in "${changed[@]}"; do
+  case ${actions[i]} in valkey | sentinel) cp "${work}/${i}" "$(applied_copy "${paths[i]}")" ;; esac
+done
+
+if [[ ${reload_haproxy} == true ]]; then
+  exec 8>"${state_dir}/switch.lock"
+  flock -w 120 8 || {
+    echo "converge.sh: a switch holds ${state_dir}/switch.lock for over 120 s; the variants are written, HAProxy was not reloaded (run converge again)" >&2
+    exit 1
+  }
+  active=$(cat "${state_dir}/active-color" 2>/dev/null || echo blue)
+  config="${YQ_ROOT}/etc/haproxy/haproxy.cfg"
+  variant="${YQ_ROOT}/etc/haproxy/yquant/haproxy-active-${active}.cfg"
+  cp "${variant}" "${config}.new"
+  if ! check=$(haproxy -c -q -f "${config}.new" 2>&1); then
+    rm -f "${config}.new"
+    echo "converge.sh: haproxy -c rejected ${variant}; HAProxy keeps its configuration: ${check}" >&2
+    exit 1
+  fi
+  cp -p "${config}" "${config}.previous"
+  mv -f "${config}.new" "${config}"
+  socket="${YQ_ROOT}/run/haproxy/admin.sock"
+  server_state="${YQ_ROOT}/var/lib/haproxy/server-state"
+  if command -v socat >/dev/null 2>&1 &&
+    printf 'show servers state\n' | timeout 5 socat -t 2 stdio "unix-connect:${socket}" >"${server_state}.tmp" 2>/dev/null &&
+    [[ -s ${server_state}.tmp ]]; then
+    mv -f "${server_state}.tmp" "${server_state}"
+  else
+    rm -f "${server_state}.tmp"
+  fi
+  if ! svc reload haproxy; then
+    mv -f "${config}.previous" "${config}"
+    svc reload haproxy || true
+    echo "converge.sh: reloading HAProxy failed; the previous configuration is back" >&2
+    exit 1
+  fi
+  rm -f "${config}.previous"
+  log "haproxy: ${active}'s variant in force, reloaded (hitless)"
+fi
+log "${#changed[@]} file(s) converged"

@@ -1,0 +1,78 @@
+/**
+ * Day-2 operations in the lab, on real HAProxy, Valkey and Sentinel processes: a release already in
+ * force is a no-op for deploy.sh (no restart), and configuration converges under live load
+ * (lab/scenarios/s9-converge-under-load.ts). Timings come from `npm run lab -- bench`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Lab } from "../../lab/lab";
+import { convergeNode } from "../../lab/converge";
+import { convergeUnderLoad } from "../../lab/scenarios/s9-converge-under-load";
+import { labDown, labUp, log } from "./helpers";
+
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await labUp();
+});
+
+afterAll(async () => {
+  if (lab) await labDown(lab);
+});
+
+describe("deploy.sh", () => {
+  it("does nothing when the release asked for is already in force: same app process, exit 0", async () => {
+    const first = await lab.runScript("green", "deploy", ["v-day2"], 120_000);
+    expect(first.status, first.stderr).toBe(0);
+    const pid = lab.pid("green", "yquant-frontend");
+    expect(pid).not.toBeNull();
+    const again = await lab.runScript("green", "deploy", ["v-day2"], 120_000);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(
+      "deploy.sh[green]: release v-day2 already in force and healthy: nothing to do (no rebuild, no restart)",
+    );
+    expect(lab.pid("green", "yquant-frontend")).toBe(pid);
+    const forced = await lab.runScript("green", "deploy", ["--force", "v-day2"], 120_000);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain("release v-day2 in force and healthy");
+    expect(lab.pid("green", "yquant-frontend")).not.toBe(pid);
+    const back = await lab.runScript("green", "deploy", ["placeholder"], 120_000);
+    expect(back.status, back.stderr).toBe(0);
+  });
+});
+
+describe("converge.sh", () => {
+  it("runs nothing on a node whose files are all in force", async () => {
+    for (const node of ["green", "blue", "gate"] as const) {
+      const r = await convergeNode(lab, lab.layout, node);
+      expect([r.status, r.stdout.trim()]).toEqual([
+        0,
+        `converge.sh[${node}]: every file is in force: nothing to do`,
+      ]);
+    }
+  });
+
+  it("refuses a setting that cannot change at runtime, before writing anything", async () => {
+    const moved = { ...lab.layout, ports: { ...lab.layout.ports, valkey: lab.layout.ports.valkey + 1 } };
+    const r = await convergeNode(lab, moved, "green");
+    expect(r.status).toBe(1);
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual([
+      "converge.sh: refused: valkey port: cannot change at runtime; it needs a restart of this Valkey (docs/runbooks/day2.md)",
+      "converge.sh: nothing was changed on green",
+    ]);
+    const still = await convergeNode(lab, lab.layout, "green");
+    expect(still.stdout.trim()).toBe("converge.sh[green]: every file is in force: nothing to do");
+  });
+
+  it("converges adminCidrs and a Sentinel setting under live load: 0 failed, in force everywhere, tokens intact", async () => {
+    const f = await convergeUnderLoad({ lab, log });
+    expect(f.get("failedRequests")).toBe(0);
+    expect(f.get("requests") as number).toBeGreaterThanOrEqual(8000);
+    expect(f.get("convergeExitCodes")).toBe("0,0,0");
+    expect(f.get("sentinelsWithNewSetting")).toBe(3);
+    expect(f.get("haproxyAdminAclInForce")).toBe(true);
+    expect(f.get("messageMasterKept")).toBe(true);
+    expect(f.get("tokensLost")).toBe(0);
+    expect(f.get("secondConvergeIdleNodes")).toBe(3);
+    expect(f.get("restoredExit")).toBe(true);
+  });
+});
