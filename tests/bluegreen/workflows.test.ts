@@ -30,6 +30,27 @@ function pulumiSteps(workflow: Workflow, job: string): Record<string, unknown>[]
     .map((s) => s.with ?? {});
 }
 
+describe("Pulumi CLI pin", () => {
+  it.each(["preview.yml", "deploy.yml"])(
+    "%s pins every pulumi/actions step to @pulumi/pulumi's version, at least 3.112.0",
+    (name) => {
+      const sdk = (
+        JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../package.json"), "utf8")) as {
+          dependencies: Record<string, string>;
+        }
+      ).dependencies["@pulumi/pulumi"];
+      const workflow = parse(read(name)) as Workflow;
+      const pins = Object.keys(workflow.jobs).flatMap((job) =>
+        pulumiSteps(workflow, job).map((w) => w["pulumi-version"]),
+      );
+      expect(pins.length).toBeGreaterThan(0);
+      expect(new Set(pins)).toEqual(new Set([sdk]));
+      const [major, minor] = String(sdk).split(".").map(Number);
+      expect((major ?? 0) > 3 || ((major ?? 0) === 3 && (minor ?? 0) >= 112)).toBe(true);
+    },
+  );
+});
+
 describe("workflow validation", () => {
   it.each(["preview.yml", "deploy.yml"])("%s has no errors", (name) => {
     expect(validateWorkflow(read(name)).errors).toEqual([]);
@@ -74,6 +95,7 @@ describe("preview.yml", () => {
     expect(pulumiSteps(workflow, "preview")).toEqual([
       {
         command: "preview",
+        "pulumi-version": "3.248.0",
         "stack-name": "${{ vars.PULUMI_STACK_NAME || 'prod' }}",
         "work-dir": "./",
         "cloud-url": "${{ secrets.PULUMI_BACKEND_URL }}",
@@ -108,8 +130,23 @@ describe("deploy.yml", () => {
     expect(workflow.jobs["deploy"]?.needs).toBe("test");
   });
 
-  it("previews (the guard) and then runs pulumi up", () => {
-    expect(pulumiSteps(workflow, "deploy").map((w) => w["command"])).toEqual(["preview", "up"]);
+  it("installs the pinned CLI, checks the gate's SSH, previews (the guard) and then runs pulumi up", () => {
+    expect(pulumiSteps(workflow, "deploy").map((w) => w["command"])).toEqual([undefined, "preview", "up"]);
+    const names = steps.map((s) => s.name ?? s.run ?? "");
+    expect(names.indexOf("Gate SSH reachable from this runner (DEPLOY_RUNNER inside adminCidrs)")).toBe(
+      names.indexOf("Pulumi CLI (pinned)") + 1,
+    );
+    expect(names.indexOf("pulumi preview (guard)")).toBe(names.indexOf("Pulumi CLI (pinned)") + 2);
+  });
+
+  it("fails early, naming DEPLOY_RUNNER and adminCidrs, when the runner cannot reach the gate's SSH", () => {
+    const check = steps.find((s) => s.name?.startsWith("Gate SSH"))?.run ?? "";
+    expect(check).toContain('ip=$(pulumi stack output gatePublicIp --stack "$STACK" 2>/dev/null || true)');
+    expect(check).toContain('if ! timeout 10 bash -c "exec 3<>/dev/tcp/${ip}/22" 2>/dev/null; then');
+    expect(check).toContain("::error::this runner cannot reach the gate's SSH at ${ip}:22");
+    expect(check).toContain("set the repository variable DEPLOY_RUNNER");
+    expect(check).toContain("add this runner's address to yquant:adminCidrs");
+    expect(check.split("\n").filter((l) => l.trim() === "exit 1")).toHaveLength(1);
   });
 
   it("smoke-tests the standby through the staging URL with bounded retries and writes a job summary", () => {
