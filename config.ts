@@ -11,7 +11,7 @@
  * `Pulumi.yaml` as well, and a test keeps the two in step.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Color, NodeName, isColor, otherColor } from "./cloud-init/layout";
+import { Color, NodeName, TOPOLOGY, Topology, isColor, otherColor, roleOf } from "./cloud-init/layout";
 import { CostEstimate, InstanceUsage, LayoutUsage, estimateMonthlyCost } from "./cost/free-tier";
 
 export const NAMESPACE = "yquant";
@@ -152,8 +152,6 @@ export const SSH_PUBLIC_KEY_PATTERN =
 export const SUBNET_PREFIX: readonly [number, number] = [16, 28];
 /** Admin CIDRs shorter than this count as "the world" and need `allowWorldAdminAccess`. */
 export const WORLD_PREFIX_BELOW = 8;
-/** Host offsets of the pinned private addresses inside their subnet. */
-export const HOST_OFFSETS: Readonly<Record<NodeName, number>> = { gate: 10, blue: 10, green: 11 };
 
 export interface StackConfig {
   readonly compartmentId: string;
@@ -168,7 +166,7 @@ export interface StackConfig {
   readonly vcnCidr: string;
   readonly gateSubnetCidr: string;
   readonly engineSubnetCidr: string;
-  /** Derived: gate at host .10 of the gate subnet, blue .10 and green .11 of the engine subnet. */
+  /** Derived: each node's host offset in its subnet (cloud-init/topology.ts). */
   readonly privateIps: Readonly<Record<NodeName, string>>;
   readonly natGateway: boolean;
   readonly gateShape: string;
@@ -371,6 +369,7 @@ function readCidr(raw: RawConfig, key: ConfigKey, fallback: string): Cidr {
 
 function readNetwork(
   raw: RawConfig,
+  topology: Topology,
 ): Pick<StackConfig, "vcnCidr" | "gateSubnetCidr" | "engineSubnetCidr" | "privateIps"> {
   const vcn = readCidr(raw, "vcnCidr", DEFAULTS.vcnCidr);
   const vcnText = `${formatIpv4(vcn.network)}/${vcn.prefix}`;
@@ -409,11 +408,9 @@ function readNetwork(
     vcnCidr: vcnText,
     gateSubnetCidr: gateText,
     engineSubnetCidr: engineText,
-    privateIps: {
-      gate: hostAddress(gate, HOST_OFFSETS.gate),
-      blue: hostAddress(engine, HOST_OFFSETS.blue),
-      green: hostAddress(engine, HOST_OFFSETS.green),
-    },
+    privateIps: Object.fromEntries(
+      topology.nodes.map((n) => [n.name, hostAddress({ gate, engine }[n.subnet], n.hostOffset)]),
+    ),
   };
 }
 
@@ -562,34 +559,34 @@ function checkPattern(key: ConfigKey, value: string, pattern: RegExp, allowed: s
   return value;
 }
 
-/** What the cost model sees of a configuration. */
+/** What the cost model sees of a configuration: one instance per node of the topology. */
 export function layoutUsage(
   config: Pick<
     StackConfig,
     "gateShape" | "gateOcpus" | "gateMemoryGbs" | "engineShape" | "engineOcpus" | "engineMemoryGbs"
   > &
     Pick<StackConfig, "bootVolumeSizeGbs" | "natGateway">,
+  topology: Topology = TOPOLOGY,
 ): LayoutUsage {
-  const engine = (node: Color): InstanceUsage => ({
-    node,
-    shape: config.engineShape,
-    ocpus: config.engineOcpus,
-    memoryGbs: config.engineMemoryGbs,
-    bootVolumeGbs: config.bootVolumeSizeGbs,
-  });
+  const instance = (node: NodeName): InstanceUsage =>
+    roleOf(topology, node).sizing === "gate"
+      ? {
+          node,
+          shape: config.gateShape,
+          ocpus: config.gateOcpus,
+          memoryGbs: config.gateMemoryGbs,
+          bootVolumeGbs: config.bootVolumeSizeGbs,
+        }
+      : {
+          node,
+          shape: config.engineShape,
+          ocpus: config.engineOcpus,
+          memoryGbs: config.engineMemoryGbs,
+          bootVolumeGbs: config.bootVolumeSizeGbs,
+        };
   return {
-    instances: [
-      {
-        node: "gate",
-        shape: config.gateShape,
-        ocpus: config.gateOcpus,
-        memoryGbs: config.gateMemoryGbs,
-        bootVolumeGbs: config.bootVolumeSizeGbs,
-      },
-      engine("blue"),
-      engine("green"),
-    ],
-    reservedPublicIps: 1,
+    instances: topology.nodes.map((n) => instance(n.name)),
+    reservedPublicIps: topology.nodes.filter((n) => roleOf(topology, n.name).publicIp === "reserved").length,
     natGateways: config.natGateway ? 1 : 0,
   };
 }
@@ -603,7 +600,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Validates raw configuration (keys without the `yquant:` namespace) into one frozen StackConfig. */
-export function parseConfig(raw: RawConfig): StackConfig {
+export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): StackConfig {
   for (const key of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       throw new ConfigError(key, "is not a known setting", `one of ${CONFIG_KEYS.join(", ")}`);
@@ -650,7 +647,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
     DEFAULTS.availabilityDomainIndex,
     [0, 2],
   );
-  const network = readNetwork(raw);
+  const network = readNetwork(raw, topology);
   const natGateway = readBoolean(raw, "natGateway", DEFAULTS.natGateway);
   const shapes = readShapes(raw);
   const bootVolumeSizeGbs = readInteger(
@@ -716,7 +713,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
     allowDeployToActive: readBoolean(raw, "allowDeployToActive", DEFAULTS.allowDeployToActive),
     rebuild: readColorMap(raw, "rebuild", 0, checkRebuild),
   };
-  const costEstimate = estimateMonthlyCost(layoutUsage(config));
+  const costEstimate = estimateMonthlyCost(layoutUsage(config, topology));
   if (!costEstimate.withinFreeTier && !config.acknowledgeCharges) {
     throw new ConfigError(
       "acknowledgeCharges",
@@ -728,7 +725,7 @@ export function parseConfig(raw: RawConfig): StackConfig {
 }
 
 /** Reads `pulumi.Config("yquant")` and validates it with `parseConfig`. Call it before any resource. */
-export function loadConfig(): StackConfig {
+export function loadConfig(topology: Topology = TOPOLOGY): StackConfig {
   const config = new pulumi.Config(NAMESPACE);
   const raw: Record<string, unknown> = {};
   for (const [key, kind] of Object.entries(SCALAR_KEYS)) {
@@ -754,5 +751,5 @@ export function loadConfig(): StackConfig {
     const [namespace, key] = fullKey.split(":");
     if (namespace === NAMESPACE && key !== undefined && !(key in raw)) raw[key] = "(set)";
   }
-  return parseConfig(raw);
+  return parseConfig(raw, topology);
 }

@@ -10,7 +10,9 @@ import {
   DEFAULT_SENTINEL,
   Layout,
   LayoutSecrets,
-  NodeName,
+  TOPOLOGY,
+  Topology,
+  nodesWhere,
 } from "./cloud-init/layout";
 import { StackConfig } from "./config";
 
@@ -27,11 +29,18 @@ export function messageMaxmemoryMb(engineMemoryGbs: number): number {
   return Math.min(2048, Math.floor((engineMemoryGbs * 1024) / 4));
 }
 
-export function buildCloudLayout(config: LayoutConfig, secrets: LayoutSecrets): Layout {
-  const node = (name: NodeName) => ({ privateIp: config.privateIps[name], loopback: "127.0.0.1" });
+export function buildCloudLayout(
+  config: LayoutConfig,
+  secrets: LayoutSecrets,
+  topology: Topology = TOPOLOGY,
+): Layout {
+  const names = topology.nodes.map((n) => n.name);
   return {
-    roots: { gate: "/", blue: "/", green: "/" },
-    nodes: { gate: node("gate"), blue: node("blue"), green: node("green") },
+    topology,
+    roots: Object.fromEntries(names.map((name) => [name, "/"])),
+    nodes: Object.fromEntries(
+      names.map((name) => [name, { privateIp: config.privateIps[name], loopback: "127.0.0.1" }]),
+    ),
     publicBind: "*",
     ports: DEFAULT_PORTS,
     adminCidrs: [...config.adminCidrs],
@@ -54,9 +63,12 @@ export function buildCloudLayout(config: LayoutConfig, secrets: LayoutSecrets): 
   };
 }
 
-/** `host:port` of every Sentinel, gate first, for apps. */
-export function sentinelAddresses(config: Pick<StackConfig, "privateIps">): string[] {
-  return (["gate", "blue", "green"] as const).map(
+/** `host:port` of every Sentinel, in topology order (gate first), for apps. */
+export function sentinelAddresses(
+  config: Pick<StackConfig, "privateIps">,
+  topology: Topology = TOPOLOGY,
+): string[] {
+  return nodesWhere(topology, (role) => role.sentinel).map(
     (name) => `${config.privateIps[name]}:${DEFAULT_PORTS.sentinel}`,
   );
 }

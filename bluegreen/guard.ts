@@ -139,18 +139,18 @@ export class PipelineRefusal extends Error {
 }
 
 /**
- * The launch metadata an engine instance is given. OCI cannot change `user_data` or
+ * The launch metadata an engine instance keeps. OCI cannot change `user_data` or
  * `ssh_authorized_keys` of a running instance (a change replaces it), so an engine keeps the metadata
  * it was created with, recorded in the stack output `engineMetadata`, and takes the CURRENT metadata
- * (today's rendered cloud-init and key) only when it is created or rebuilt. See docs/runbooks/deploy.md.
+ * (today's rendered cloud-init and key; undefined here) only when it is created or rebuilt. See
+ * docs/runbooks/deploy.md.
  */
-export function engineLaunchMetadata(
+export function keptLaunchMetadata(
   previous: PreviousDeployment,
   intent: PipelineIntent,
   color: Color,
-  current: LaunchMetadata,
-): LaunchMetadata {
-  if (!previous.deployed || rebuildPending(previous, intent, color)) return current;
+): LaunchMetadata | undefined {
+  if (!previous.deployed || rebuildPending(previous, intent, color)) return undefined;
   const kept = previous.engineMetadata?.[color];
   if (kept) return kept;
   throw new Error(
@@ -158,4 +158,14 @@ export function engineLaunchMetadata(
       `metadata of yq-${color} cannot be kept and a changed user data would replace it. This stack was ` +
       `deployed by a program older than the blue-green pipeline; see docs/runbooks/deploy.md, "Adopting".`,
   );
+}
+
+/** The launch metadata an engine instance is given: the kept one, or `current`. */
+export function engineLaunchMetadata(
+  previous: PreviousDeployment,
+  intent: PipelineIntent,
+  color: Color,
+  current: LaunchMetadata,
+): LaunchMetadata {
+  return keptLaunchMetadata(previous, intent, color) ?? current;
 }

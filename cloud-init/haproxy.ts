@@ -18,7 +18,7 @@
  *   naming the old color is honoured only while that color is listed in `draining.lst` (see
  *   docs/architecture.md, "HAProxy: switch and drain").
  */
-import { Color, COLORS, Layout, bindAddresses, nodePath, otherColor } from "./layout";
+import { Color, COLORS, Layout, bindAddresses, gateNode, nodePath, otherColor } from "./layout";
 
 /** Paths on the gate, rooted at the gate's root. */
 export function haproxyPaths(layout: Layout): {
@@ -31,7 +31,7 @@ export function haproxyPaths(layout: Layout): {
   pidfile: string;
   serverState: string;
 } {
-  const p = (abs: string): string => nodePath(layout, "gate", abs);
+  const p = (abs: string): string => nodePath(layout, gateNode(layout.topology), abs);
   return {
     config: p("/etc/haproxy/haproxy.cfg"),
     variantDir: p("/etc/haproxy/yquant"),
@@ -134,7 +134,7 @@ export function renderHaproxyVariant(layout: Layout, active: Color): string {
   ];
 
   const stats = [
-    ...bindAddresses(layout, "gate").map((address) => `bind ${address}:${ports.stats}`),
+    ...bindAddresses(layout, gateNode(layout.topology)).map((address) => `bind ${address}:${ports.stats}`),
     `acl yq_admin src ${admins}`,
     "http-request deny unless yq_admin",
     "http-request use-service prometheus-exporter if { path /metrics }",

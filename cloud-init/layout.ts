@@ -7,12 +7,26 @@
  * Nothing here depends on `activeColor`: the switch is a command run on the gate.
  */
 import * as path from "node:path";
+import { NodeName, TOPOLOGY, Topology, TopologyError, nodeSpec, nodesWhere } from "./topology";
+
+export {
+  NODE_NAMES,
+  NodeName,
+  NodeSpec,
+  RoleSpec,
+  ROLES,
+  SubnetName,
+  TOPOLOGY,
+  Topology,
+  TopologyError,
+  gateNode,
+  nodeSpec,
+  nodesWhere,
+  roleOf,
+} from "./topology";
 
 export const COLORS = ["blue", "green"] as const;
 export type Color = (typeof COLORS)[number];
-
-export const NODE_NAMES = ["gate", "blue", "green"] as const;
-export type NodeName = (typeof NODE_NAMES)[number];
 
 /** The color that is not `color`. */
 export function otherColor(color: Color): Color {
@@ -23,18 +37,13 @@ export function isColor(value: unknown): value is Color {
   return typeof value === "string" && (COLORS as readonly string[]).includes(value);
 }
 
-/** Host names as the user's document names them. */
-export const HOSTNAMES: Readonly<Record<NodeName, string>> = {
-  gate: "yq-gate",
-  blue: "yq-blue",
-  green: "yq-green",
-};
+/** Host names of the default topology's nodes (the table's `hostname` column). */
+export const HOSTNAMES: Readonly<Record<NodeName, string>> = Object.fromEntries(
+  TOPOLOGY.nodes.map((n) => [n.name, n.hostname]),
+);
 
 /** The engine whose message Valkey starts as master. Fixed: it never follows `activeColor`. */
 export const BOOTSTRAP_MESSAGE_MASTER: Color = "blue";
-
-/** The color HAProxy sends live traffic to at first boot, before the first switch command runs. */
-export const BOOTSTRAP_ACTIVE_COLOR: Color = "blue";
 
 export interface Ports {
   /** Live HTTP on the gate. Default 80. */
@@ -125,6 +134,8 @@ export interface NodeAddress {
 }
 
 export interface Layout {
+  /** The nodes and roles (cloud-init/topology.ts); `roots` and `nodes` have one entry per node. */
+  readonly topology: Topology;
   /** Filesystem root every rendered path hangs from: "/" on a VM, `<lab dir>/<node>` in the lab. */
   readonly roots: Readonly<Record<NodeName, string>>;
   readonly nodes: Readonly<Record<NodeName, NodeAddress>>;
@@ -136,11 +147,11 @@ export interface Layout {
   readonly sentinel: SentinelSettings;
   readonly app: AppSettings;
   readonly secrets: LayoutSecrets;
-  /** Token Valkey `maxmemory` in MB, sized for the 1 GB gate. Default 256. */
+  /** Token Valkey `maxmemory` in MB, sized for the 1 GB gate (stack-layout.ts, TOKEN_MAXMEMORY_MB). */
   readonly tokenMaxmemoryMb: number;
-  /** Message Valkey `maxmemory` in MB on the 12 GB engines. Default 2048. */
+  /** Message Valkey `maxmemory` in MB on an engine (stack-layout.ts sizes it from the engine memory). */
   readonly messageMaxmemoryMb: number;
-  /** Default drain window of `switch-active.sh`, in seconds. Default 30. */
+  /** Default drain window of `switch-active.sh`, in seconds (yquant:drainSeconds). */
   readonly drainSeconds: number;
   /**
    * How the operations scripts control services: "systemctl" on a VM; in the lab, the path of the
@@ -153,11 +164,24 @@ export interface Layout {
 
 /** An absolute path on `node`, rooted at the node's root. */
 export function nodePath(layout: Layout, node: NodeName, absolutePath: string): string {
+  nodeSpec(layout.topology, node);
   return path.posix.join(layout.roots[node], absolutePath);
+}
+
+/** The layout's node names, in topology order. */
+export function nodeNames(layout: Layout): NodeName[] {
+  return layout.topology.nodes.map((n) => n.name);
 }
 
 /** Addresses a service on `node` binds: its private address and its loopback, without repeats. */
 export function bindAddresses(layout: Layout, node: NodeName): string[] {
   const { privateIp, loopback } = layout.nodes[node];
   return privateIp === loopback ? [privateIp] : [privateIp, loopback];
+}
+
+/** The node of the token Valkey (the gate by default). */
+export function tokenNode(layout: Layout): NodeName {
+  const [node] = nodesWhere(layout.topology, (role) => role.valkey === "token");
+  if (node === undefined) throw new TopologyError("topology: no node runs the token Valkey");
+  return node;
 }

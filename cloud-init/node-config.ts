@@ -2,7 +2,19 @@
  * Small per-node files: the env files the scripts and apps read, the host firewall rules, and the
  * systemd units of the app's services. Pure functions over the Layout.
  */
-import { Layout, NODE_NAMES, NodeName, nodePath } from "./layout";
+import {
+  COLORS,
+  Layout,
+  NodeName,
+  gateNode,
+  nodeNames,
+  nodePath,
+  nodeSpec,
+  nodesWhere,
+  roleOf,
+  tokenNode,
+} from "./layout";
+import { FirewallSource, validateTopology } from "./topology";
 
 /** A render refused because the Layout holds a value that cannot be written safely. */
 export class RenderError extends Error {
@@ -22,6 +34,7 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
  * not hold a single quote, a backslash or a newline; Valkey reads secrets as bare words.
  */
 export function validateLayout(layout: Layout): void {
+  validateTopology(layout.topology, COLORS);
   for (const [field, value] of Object.entries(layout.secrets)) {
     if (field === "tlsPem") continue;
     if (!SAFE_SECRET.test(value) || /["'\\]/.test(value)) {
@@ -66,7 +79,10 @@ export function validateLayout(layout: Layout): void {
       throw new RenderError(`layout.ports.${key}: missing`);
     }
   }
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(layout)) {
+    if (typeof layout.nodes[node]?.privateIp !== "string") {
+      throw new RenderError(`layout.nodes.${node}: missing (every node of the topology needs an address)`);
+    }
     if (typeof layout.roots[node] !== "string" || !layout.roots[node].startsWith("/")) {
       throw new RenderError(`layout.roots.${node}: must be an absolute path, got "${layout.roots[node]}"`);
     }
@@ -82,10 +98,10 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
   const { ports } = layout;
   return envFile(`# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. Non-secret.`, [
     ["NODE_NAME", node],
-    ["NODE_ROLE", node === "gate" ? "gate" : "engine"],
+    ["NODE_ROLE", nodeSpec(layout.topology, node).role],
     ["NODE_IP", layout.nodes[node].privateIp],
     ["NODE_LOOPBACK", layout.nodes[node].loopback],
-    ["GATE_IP", layout.nodes.gate.privateIp],
+    ["GATE_IP", layout.nodes[gateNode(layout.topology)].privateIp],
     ["BLUE_IP", layout.nodes.blue.privateIp],
     ["GREEN_IP", layout.nodes.green.privateIp],
     ["HTTP_PORT", ports.http],
@@ -110,7 +126,9 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
 
 /** `/etc/yquant/valkey.env` (root:yquant 0640): what the apps need to reach Valkey and Sentinel. */
 export function renderValkeyEnv(layout: Layout, node: NodeName): string {
-  const sentinels = NODE_NAMES.map((n) => `${layout.nodes[n].privateIp}:${layout.ports.sentinel}`).join(",");
+  const sentinels = sentinelNodes(layout)
+    .map((n) => `${layout.nodes[n].privateIp}:${layout.ports.sentinel}`)
+    .join(",");
   return envFile(
     `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. SECRET: root:yquant 0640.`,
     [
@@ -118,9 +136,14 @@ export function renderValkeyEnv(layout: Layout, node: NodeName): string {
       ["SENTINEL_PASSWORD", layout.secrets.sentinelPassword],
       ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
       ["SENTINELS", sentinels],
-      ["TOKEN_VALKEY", `${layout.nodes.gate.privateIp}:${layout.ports.valkey}`],
+      ["TOKEN_VALKEY", `${layout.nodes[tokenNode(layout)].privateIp}:${layout.ports.valkey}`],
     ],
   );
+}
+
+/** The nodes that run a Sentinel, in topology order. */
+export function sentinelNodes(layout: Layout): NodeName[] {
+  return nodesWhere(layout.topology, (role) => role.sentinel);
 }
 
 /** One host firewall rule: `tcp <port> <source CIDR> <name>`. */
@@ -132,23 +155,15 @@ export interface FirewallRule {
 
 /** The exact port map of a node: what `setup.sh` opens above the image's REJECT rule. */
 export function firewallRules(layout: Layout, node: NodeName): FirewallRule[] {
-  const { ports } = layout;
-  const cluster = NODE_NAMES.map((n) => `${layout.nodes[n].privateIp}/32`);
-  const rules: FirewallRule[] = [];
-  const add = (port: number, sources: readonly string[], name: string): void => {
-    for (const source of sources) rules.push({ port, source, name });
+  const sources: Readonly<Record<FirewallSource, readonly string[]>> = {
+    world: ["0.0.0.0/0"],
+    admin: layout.adminCidrs,
+    gate: [`${layout.nodes[gateNode(layout.topology)].privateIp}/32`],
+    cluster: nodeNames(layout).map((n) => `${layout.nodes[n].privateIp}/32`),
   };
-  if (node === "gate") {
-    add(ports.http, ["0.0.0.0/0"], "http");
-    add(ports.https, ["0.0.0.0/0"], "https");
-    add(ports.staging, layout.adminCidrs, "staging");
-    add(ports.stats, layout.adminCidrs, "stats");
-  } else {
-    add(ports.app, [`${layout.nodes.gate.privateIp}/32`], "app");
-  }
-  add(ports.valkey, cluster, "valkey");
-  add(ports.sentinel, cluster, "sentinel");
-  return rules;
+  return roleOf(layout.topology, node).firewall.flatMap((grant) =>
+    sources[grant.from].map((source) => ({ port: layout.ports[grant.port], source, name: grant.name })),
+  );
 }
 
 export function renderFirewallRules(layout: Layout, node: NodeName): string {
@@ -166,7 +181,7 @@ function systemdQuote(command: string): string {
 }
 
 /** `yquant-<service>.service` on an engine. The placeholder app runs when no command is configured. */
-export function renderAppUnit(layout: Layout, node: "blue" | "green", serviceName: string): string {
+export function renderAppUnit(layout: Layout, node: NodeName, serviceName: string): string {
   const service = layout.app.services.find((s) => s.name === serviceName);
   if (service === undefined) {
     throw new RenderError(`renderAppUnit: no service "${serviceName}" in layout.app.services`);

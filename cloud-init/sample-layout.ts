@@ -2,16 +2,23 @@
  * A cloud-style sample Layout (the defaults of docs/architecture.md, with sample secrets), for the
  * render command and the tests. Never deployed: the Pulumi program builds the real one from config.
  */
-import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, Layout } from "./layout";
+import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, Layout, TOPOLOGY } from "./layout";
 
+/** The default subnets' first three octets (yquant:gateSubnetCidr, yquant:engineSubnetCidr). */
+const SAMPLE_SUBNETS = { gate: "10.0.1", engine: "10.0.2" } as const;
+
+/** `overrides.topology` (default: the stack's) gives the nodes; their addresses follow its host offsets. */
 export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
+  const topology = overrides.topology ?? TOPOLOGY;
   return {
-    roots: { gate: "/", blue: "/", green: "/" },
-    nodes: {
-      gate: { privateIp: "10.0.1.10", loopback: "127.0.0.1" },
-      blue: { privateIp: "10.0.2.10", loopback: "127.0.0.1" },
-      green: { privateIp: "10.0.2.11", loopback: "127.0.0.1" },
-    },
+    topology,
+    roots: Object.fromEntries(topology.nodes.map((n) => [n.name, "/"])),
+    nodes: Object.fromEntries(
+      topology.nodes.map((n) => [
+        n.name,
+        { privateIp: `${SAMPLE_SUBNETS[n.subnet]}.${n.hostOffset}`, loopback: "127.0.0.1" },
+      ]),
+    ),
     publicBind: "*",
     ports: DEFAULT_PORTS,
     adminCidrs: ["203.0.113.0/24"],

@@ -23,7 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as yaml from "js-yaml";
-import { COLORS, HOSTNAMES, Layout, NodeName, nodePath } from "./layout";
+import { COLORS, Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
 import { haproxyPaths, renderHaproxyVariant } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import {
@@ -44,39 +44,10 @@ export const OCI_METADATA_LIMIT_BYTES = 32_000;
 /** Files larger than this are written `gz+b64` to stay under OCI's metadata limit. */
 export const COMPRESS_OVER_BYTES = 1024;
 
-/** The operations scripts, kept as real files in `cloud-init/scripts/`. */
-export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active"] as const;
-
-/** Where each script is installed: `deploy.sh` runs on the engines, `switch-active.sh` on the gate. */
-export const SCRIPT_ROLES: Readonly<Record<(typeof SCRIPT_NAMES)[number], "all" | "gate" | "engine">> = {
-  setup: "all",
-  deploy: "engine",
-  "health-check": "all",
-  "switch-active": "gate",
-};
+export { SCRIPT_NAMES } from "./topology";
 
 /** Directory of the scripts and the placeholder app in this repository. */
 export const SOURCE_DIR = __dirname;
-
-export const GATE_PACKAGES = [
-  "haproxy",
-  "valkey-server",
-  "valkey-sentinel",
-  "socat",
-  "openssl",
-  "curl",
-  "iptables-persistent",
-] as const;
-
-export const ENGINE_PACKAGES = [
-  "valkey-server",
-  "valkey-sentinel",
-  "python3",
-  "git",
-  "socat",
-  "curl",
-  "iptables-persistent",
-] as const;
 
 /** One file a node needs, as `renderNodeFiles` returns it and `write_files` carries it. */
 export interface NodeFile {
@@ -102,6 +73,7 @@ function readSource(relative: string): string {
 /** Every file `node` needs, in a fixed order. Pure apart from reading the repo's script files. */
 export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   validateLayout(layout);
+  const role = roleOf(layout.topology, node);
   const p = (abs: string): string => nodePath(layout, node, abs);
   const files: NodeFile[] = [];
   const add = (absPath: string, content: string, permissions: string, owner: string, defer = true): void => {
@@ -118,29 +90,30 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   add("/etc/yquant/node.env", renderNodeEnv(layout, node), "0644", "root:root");
   add("/etc/yquant/valkey.env", renderValkeyEnv(layout, node), "0640", "root:yquant");
   add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
-  for (const script of SCRIPT_NAMES) {
-    if (SCRIPT_ROLES[script] !== "all" && SCRIPT_ROLES[script] !== (node === "gate" ? "gate" : "engine"))
-      continue;
+  for (const script of role.scripts) {
     add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
   }
   const valkey = valkeyPaths(layout, node);
-  const valkeyConf = node === "gate" ? renderTokenValkey(layout) : renderMessageValkey(layout, node);
-  files.push({
-    path: valkey.config,
-    content: valkeyConf,
-    permissions: "0640",
-    owner: "valkey:valkey",
-    defer: true,
-  });
-  files.push({
-    path: valkey.sentinelConfig,
-    content: renderSentinel(layout, node),
-    permissions: "0640",
-    owner: "valkey:valkey",
-    defer: true,
-  });
+  if (role.valkey !== "none") {
+    files.push({
+      path: valkey.config,
+      content: role.valkey === "token" ? renderTokenValkey(layout) : renderMessageValkey(layout, node),
+      permissions: "0640",
+      owner: "valkey:valkey",
+      defer: true,
+    });
+  }
+  if (role.sentinel) {
+    files.push({
+      path: valkey.sentinelConfig,
+      content: renderSentinel(layout, node),
+      permissions: "0640",
+      owner: "valkey:valkey",
+      defer: true,
+    });
+  }
 
-  if (node === "gate") {
+  if (role.haproxy) {
     // haproxy.cfg itself is not carried: setup.sh copies the active color's variant over it (blue at
     // first boot), which keeps a third copy of the file out of the size-limited user data.
     const hp = haproxyPaths(layout);
@@ -158,7 +131,8 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
       const pem = layout.secrets.tlsPem.endsWith("\n") ? layout.secrets.tlsPem : `${layout.secrets.tlsPem}\n`;
       files.push({ path: hp.pem, content: pem, permissions: "0600", owner: "root:root", defer: true });
     }
-  } else {
+  }
+  if (role.app) {
     add("/opt/yquant/placeholder/app.py", readSource("placeholder/app.py"), "0755", "root:root");
     for (const service of layout.app.services) {
       add(
@@ -215,10 +189,10 @@ export const WAIT_FOR_PACKAGE_SOURCES: readonly string[] = [
 export function renderUserData(layout: Layout, node: NodeName): string {
   const config = {
     bootcmd: [WAIT_FOR_PACKAGE_SOURCES],
-    hostname: HOSTNAMES[node],
+    hostname: nodeSpec(layout.topology, node).hostname,
     package_update: true,
     package_upgrade: false,
-    packages: [...(node === "gate" ? GATE_PACKAGES : ENGINE_PACKAGES)],
+    packages: [...roleOf(layout.topology, node).packages],
     users: [
       "default",
       {

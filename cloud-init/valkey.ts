@@ -17,7 +17,7 @@
  * Sentinel, which rewrites it with what it learns (replicas, other Sentinels, epochs). Its lines are
  * rendered in a fixed order because `sentinel auth-pass` and friends must follow `sentinel monitor`.
  */
-import { BOOTSTRAP_MESSAGE_MASTER, Layout, NodeName, bindAddresses, nodePath } from "./layout";
+import { BOOTSTRAP_MESSAGE_MASTER, Layout, NodeName, bindAddresses, nodePath, tokenNode } from "./layout";
 
 /** Data, pid and log paths of the packaged units (Debian/Ubuntu `valkey-server`, `valkey-sentinel`). */
 export function valkeyPaths(
@@ -69,14 +69,14 @@ export function renderTokenValkey(layout: Layout): string {
   return (
     [
       "# Rendered by yquant-infra (cloud-init/valkey.ts): token Valkey on the gate.",
-      ...common(layout, "gate"),
+      ...common(layout, tokenNode(layout)),
       `maxmemory ${layout.tokenMaxmemoryMb}mb`,
     ].join("\n") + "\n"
   );
 }
 
 /** An engine's message Valkey: blue starts as master, green as its replica (fixed bootstrap). */
-export function renderMessageValkey(layout: Layout, node: "blue" | "green"): string {
+export function renderMessageValkey(layout: Layout, node: NodeName): string {
   const master = layout.nodes[BOOTSTRAP_MESSAGE_MASTER].privateIp;
   const lines = [
     `# Rendered by yquant-infra (cloud-init/valkey.ts): message Valkey on ${node}.`,

@@ -1,7 +1,14 @@
 /**
- * Node: one VM of the layout (the gate or an engine), with a pinned private IP, a fixed fault domain,
- * IMDSv2 only, and user data from cloud-init/. Once created, neither a newer "latest" image nor a
- * changed user data replaces it: both are in `ignoreChanges`. Rebuilding a VM is an explicit act.
+ * Node: one VM of the layout, with a pinned private IP, a fixed fault domain, IMDSv2 only, and user
+ * data from cloud-init/. Once created, neither a newer "latest" image nor a changed user data
+ * replaces it: both are in `ignoreChanges`. Rebuilding a VM is an explicit act: with
+ * `rebuildGeneration` set, a change of that number replaces the instance.
+ *
+ * Why a rebuildable node does not ignore `metadata`: Pulumi applies `ignoreChanges` by putting the
+ * OLD recorded value of an ignored property into the new inputs, and that holds for a replacement
+ * too, so an ignored `metadata` would re-create the instance with its old cloud-init. Such a node
+ * therefore chooses the value itself: `keptMetadata` (the metadata recorded at its last creation,
+ * bluegreen/rebuild.ts) while it stands, the current one when it is created or rebuilt.
  */
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,60 +16,20 @@ import * as pulumi from "@pulumi/pulumi";
 /** OCI forces replacement on `metadata`, and an image change rebuilds the boot volume: ignore both. */
 export const NODE_IGNORE_CHANGES: readonly string[] = ["metadata", "sourceDetails.sourceId"];
 
-export const UBUNTU_OPERATING_SYSTEM = "Canonical Ubuntu";
-export const UBUNTU_VERSION = "24.04";
+/** The freeform tag that carries a node's rebuild generation; a change of it replaces the instance. */
+export const REBUILD_TAG = "yquant-rebuild";
+/** The property path whose change replaces a rebuildable instance. */
+export const REBUILD_REPLACE_PATH = `freeformTags["${REBUILD_TAG}"]`;
 
-/**
- * The newest Canonical Ubuntu 24.04 platform image for `shape` (aarch64 for A1, x86_64 for E2): the
- * image list is filtered by shape, so the architecture follows the shape.
- */
-export function ubuntuImageId(
-  compartmentId: pulumi.Input<string>,
-  shape: string,
-  opts?: pulumi.InvokeOutputOptions,
-): pulumi.Output<string> {
-  return oci.core
-    .getImagesOutput(
-      {
-        compartmentId,
-        operatingSystem: UBUNTU_OPERATING_SYSTEM,
-        operatingSystemVersion: UBUNTU_VERSION,
-        shape,
-        sortBy: "TIMECREATED",
-        sortOrder: "DESC",
-        state: "AVAILABLE",
-      },
-      opts,
-    )
-    .images.apply((images) => {
-      const image = images[0];
-      if (!image) {
-        throw new Error(
-          `No ${UBUNTU_OPERATING_SYSTEM} ${UBUNTU_VERSION} image is available for ${shape}; ` +
-            "pin one with yquant:gateImageId or yquant:engineImageId",
-        );
-      }
-      return image.id;
-    });
-}
+/** An instance's launch metadata (`ssh_authorized_keys`, base64 `user_data`), as OCI takes it. */
+export type InstanceMetadata = Readonly<Record<string, string>>;
 
-/** The name of availability domain `index` (0-based) of the tenancy, as `getAvailabilityDomains` lists them. */
-export function availabilityDomainName(
-  compartmentId: pulumi.Input<string>,
-  index: number,
-  opts?: pulumi.InvokeOutputOptions,
-): pulumi.Output<string> {
-  return oci.identity
-    .getAvailabilityDomainsOutput({ compartmentId }, opts)
-    .availabilityDomains.apply((domains) => {
-      const domain = domains[index];
-      if (!domain) {
-        throw new Error(
-          `yquant:availabilityDomainIndex: ${index} is out of range. Allowed: an integer from 0 to ${domains.length - 1}.`,
-        );
-      }
-      return domain.name;
-    });
+/** The launch metadata of `userData` (plain `#cloud-config` text) and the SSH key line(s). */
+export function launchMetadata(userData: string, sshPublicKey: string): InstanceMetadata {
+  return {
+    ssh_authorized_keys: sshPublicKey,
+    user_data: Buffer.from(userData, "utf8").toString("base64"),
+  };
 }
 
 export interface NodeArgs {
@@ -96,21 +63,35 @@ export interface NodeArgs {
   readonly userData: pulumi.Input<string>;
   /** OpenSSH public key line(s) for the `ubuntu` user. Required, no default. */
   readonly sshPublicKey: string;
+  /**
+   * The rebuild counter: set, the instance carries it in the freeform tag `yquant-rebuild` and is
+   * replaced when it changes, and `metadata` leaves `ignoreChanges` (see the header). Default: none
+   * (never rebuilt by a counter).
+   */
+  readonly rebuildGeneration?: number;
+  /**
+   * With `rebuildGeneration`: the launch metadata to keep (recorded at the last creation), or
+   * undefined to launch with the current `userData`. Default: undefined.
+   */
+  readonly keptMetadata?: pulumi.Input<InstanceMetadata | undefined>;
 }
 
 export class Node extends pulumi.ComponentResource {
   public readonly instanceId: pulumi.Output<string>;
   public readonly privateIp: pulumi.Output<string>;
   public readonly publicIp: pulumi.Output<string>;
+  /** The metadata the instance is launched with (secret). */
+  public readonly launchMetadata: pulumi.Output<InstanceMetadata>;
 
   constructor(name: string, args: NodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("yquant:compute:Node", name, {}, opts);
+    const rebuildable = args.rebuildGeneration !== undefined;
     // Secret: user data carries the Valkey and Sentinel passwords.
+    const current = pulumi
+      .output(args.userData)
+      .apply((userData) => launchMetadata(userData, args.sshPublicKey));
     const metadata = pulumi.secret(
-      pulumi.output(args.userData).apply((userData) => ({
-        ssh_authorized_keys: args.sshPublicKey,
-        user_data: Buffer.from(userData, "utf8").toString("base64"),
-      })),
+      rebuildable ? pulumi.all([current, args.keptMetadata]).apply(([now, kept]) => kept ?? now) : current,
     );
     const flex = args.ocpus !== undefined || args.memoryGbs !== undefined;
     const instance = new oci.core.Instance(
@@ -139,10 +120,14 @@ export class Node extends pulumi.ComponentResource {
         instanceOptions: { areLegacyImdsEndpointsDisabled: true },
         preserveBootVolume: false,
         metadata,
+        ...(rebuildable ? { freeformTags: { [REBUILD_TAG]: String(args.rebuildGeneration) } } : {}),
       },
       {
         parent: this,
-        ignoreChanges: [...NODE_IGNORE_CHANGES],
+        ignoreChanges: rebuildable
+          ? NODE_IGNORE_CHANGES.filter((path) => path !== "metadata")
+          : [...NODE_IGNORE_CHANGES],
+        ...(rebuildable ? { replaceOnChanges: [REBUILD_REPLACE_PATH] } : {}),
         // The private IP is pinned, so a replacement cannot exist beside the old VM.
         deleteBeforeReplace: true,
       },
@@ -151,6 +136,7 @@ export class Node extends pulumi.ComponentResource {
     this.instanceId = instance.id;
     this.privateIp = instance.privateIp;
     this.publicIp = instance.publicIp;
+    this.launchMetadata = metadata;
     this.registerOutputs({ instanceId: this.instanceId, privateIp: this.privateIp, publicIp: this.publicIp });
   }
 }

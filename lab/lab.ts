@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { COLORS, Color, Layout, NODE_NAMES, NodeName } from "../cloud-init/layout";
+import { COLORS, Color, Layout, NodeName, gateNode, nodeNames, roleOf } from "../cloud-init/layout";
 import { SERVICE_CONTROL, labLayout } from "./layout";
 
 /** A service as the CLI names it, and the unit the shim runs for it. */
@@ -20,18 +20,18 @@ export interface LabService {
 
 /** Every service of `node`, in start order. */
 export function nodeServices(layout: Layout, node: NodeName): LabService[] {
-  const common: LabService[] = [
-    { name: "valkey", unit: "valkey-server", port: layout.ports.valkey },
-    { name: "sentinel", unit: "valkey-sentinel", port: layout.ports.sentinel },
-  ];
-  if (node === "gate") return [...common, { name: "haproxy", unit: "haproxy", port: layout.ports.http }];
+  const role = roleOf(layout.topology, node);
   return [
-    ...common,
-    ...layout.app.services.map((s, i) => ({
-      name: s.name,
-      unit: `yquant-${s.name}`,
-      port: i === 0 ? layout.ports.app : null,
-    })),
+    ...(role.valkey === "none" ? [] : [{ name: "valkey", unit: "valkey-server", port: layout.ports.valkey }]),
+    ...(role.sentinel ? [{ name: "sentinel", unit: "valkey-sentinel", port: layout.ports.sentinel }] : []),
+    ...(role.haproxy ? [{ name: "haproxy", unit: "haproxy", port: layout.ports.http }] : []),
+    ...(role.app
+      ? layout.app.services.map((s, i) => ({
+          name: s.name,
+          unit: `yquant-${s.name}`,
+          port: i === 0 ? layout.ports.app : null,
+        }))
+      : []),
   ];
 }
 
@@ -48,7 +48,7 @@ export function findService(layout: Layout, node: NodeName, name: string): LabSe
 
 export function serviceNames(layout: Layout, node: NodeName): string[] {
   const names = nodeServices(layout, node).map((s) => s.name);
-  return node === "gate" ? names : [...names, "app"];
+  return roleOf(layout.topology, node).app ? [...names, "app"] : names;
 }
 
 /** The lab: a layout plus helpers bound to it. */
@@ -187,7 +187,10 @@ export class Lab {
   activeColor(): Color | null {
     try {
       const text = fs
-        .readFileSync(path.join(this.root("gate"), "var/lib/yquant/active-color"), "utf8")
+        .readFileSync(
+          path.join(this.root(gateNode(this.layout.topology)), "var/lib/yquant/active-color"),
+          "utf8",
+        )
         .trim();
       return (COLORS as readonly string[]).includes(text) ? (text as Color) : null;
     } catch {
@@ -197,7 +200,7 @@ export class Lab {
 
   /** The node a private address belongs to. */
   nodeOf(address: string): NodeName | null {
-    return NODE_NAMES.find((n) => this.address(n) === address) ?? null;
+    return nodeNames(this.layout).find((n) => this.address(n) === address) ?? null;
   }
 
   liveUrl(pathname = "/"): string {

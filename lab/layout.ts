@@ -1,8 +1,8 @@
 /**
- * The lab's `Layout`: the three nodes of the cloud layout on one Linux machine.
+ * The lab's `Layout`: the nodes of the cloud layout on one Linux machine.
  *
- * Each node gets its own loopback address (gate 127.0.10.1, blue 127.0.10.2, green 127.0.10.3) so
- * every node keeps the port map of the cloud, and its own root `<lab dir>/<node>` under which every
+ * Each node gets its own loopback address (the topology table's `labAddress`) so every node keeps
+ * the port map of the cloud, and its own root `<lab dir>/<node>` under which every
  * rendered path hangs. The renderers are the cloud's own; only this plain value differs.
  */
 import * as crypto from "node:crypto";
@@ -14,9 +14,11 @@ import {
   DEFAULT_SENTINEL,
   Layout,
   LayoutSecrets,
-  NODE_NAMES,
-  NodeName,
   Ports,
+  TOPOLOGY,
+  Topology,
+  gateNode,
+  nodeSpec,
 } from "../cloud-init/layout";
 
 /** The repository root (this file lives in `<repo>/lab/`). */
@@ -25,11 +27,10 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 /** The lab's service-control shim: the lab's `systemctl`. */
 export const SERVICE_CONTROL = path.join(REPO_ROOT, "lab", "service-control.sh");
 
-export const LAB_ADDRESSES: Readonly<Record<NodeName, string>> = {
-  gate: "127.0.10.1",
-  blue: "127.0.10.2",
-  green: "127.0.10.3",
-};
+/** Each node's lab address (the topology table's `labAddress` column). */
+export const LAB_ADDRESSES: Readonly<Record<string, string>> = Object.fromEntries(
+  TOPOLOGY.nodes.map((n) => [n.name, n.labAddress]),
+);
 
 /** Added to 80/443 when this process may not bind privileged ports. */
 export const UNPRIVILEGED_PORT_OFFSET = 10000;
@@ -108,19 +109,21 @@ export interface LabLayoutOptions {
   readonly secrets?: LayoutSecrets;
   /** Default true: generate `<dir>/secrets.json` when it is missing (false: empty secrets instead). */
   readonly createSecrets?: boolean;
+  /** The nodes and roles. Default: the stack's (cloud-init/topology.ts). */
+  readonly topology?: Topology;
 }
 
 /** The lab's `Layout`. Creates `<dir>/secrets.json` the first time unless `secrets` is given. */
 export function labLayout(options: LabLayoutOptions = {}): Layout {
   const dir = options.dir ?? labDir();
-  const roots = Object.fromEntries(NODE_NAMES.map((n) => [n, path.join(dir, n)])) as Record<NodeName, string>;
-  const nodes = Object.fromEntries(
-    NODE_NAMES.map((n) => [n, { privateIp: LAB_ADDRESSES[n], loopback: LAB_ADDRESSES[n] }]),
-  ) as Layout["nodes"];
+  const topology = options.topology ?? TOPOLOGY;
   return {
-    roots,
-    nodes,
-    publicBind: LAB_ADDRESSES.gate,
+    topology,
+    roots: Object.fromEntries(topology.nodes.map((n) => [n.name, path.join(dir, n.name)])),
+    nodes: Object.fromEntries(
+      topology.nodes.map((n) => [n.name, { privateIp: n.labAddress, loopback: n.labAddress }]),
+    ),
+    publicBind: nodeSpec(topology, gateNode(topology)).labAddress,
     ports: labPorts(options.privilegedPorts),
     adminCidrs: ["127.0.0.0/8"],
     sentinel: DEFAULT_SENTINEL,

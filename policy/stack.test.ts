@@ -1,5 +1,5 @@
 /**
- * The policy pack against the real program: index.ts runs under the stack tests' mocks
+ * The policy pack against the real program: program.ts runs under the stack tests' mocks
  * (tests/stack/harness.ts), and every policy of the pack is applied to every resource it records,
  * as `pulumi preview --policy-pack policy` would.
  */

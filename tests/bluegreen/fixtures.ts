@@ -24,10 +24,10 @@ export function pipelineConfig(overrides: Record<string, unknown> = {}): Record<
   );
 }
 
-/** Imports index.ts afresh (vitest's module registry is reset first). */
+/** Imports program.ts afresh (vitest's module registry is reset first) and runs it. */
 export async function loadProgram(): Promise<unknown> {
   vi.resetModules();
-  return import("../../index");
+  return (await import("../../program")).yquantStack();
 }
 
 export async function record(

@@ -79,6 +79,7 @@ describe("first deployment and steady state", () => {
       "pulumi:pulumi:Stack": 1,
       "pulumi:pulumi:StackReference": 1,
       "yquant:compute:Node": 3,
+      "yquant:compute:Nodes": 1,
       "yquant:network:GateAddress": 1,
       "yquant:network:Network": 1,
       "yquant:pipeline:BlueGreen": 1,
@@ -88,7 +89,7 @@ describe("first deployment and steady state", () => {
       "yquant:security:Secrets": 1,
     });
     // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
-    expect(before.resources).toHaveLength(43);
+    expect(before.resources).toHaveLength(44);
   });
 
   it("adds exactly three commands and the pipeline components", () => {

@@ -1,5 +1,5 @@
 /**
- * The table of operator changes: each one driven through the real program (index.ts under the mock
+ * The table of operator changes: each one driven through the real program (program.ts under the mock
  * runtime) against the steady state of a first deployment, with the exact plan `pulumi up` would
  * carry out per resource (tools/preview/preview-diff.ts planChange, on the provider facts).
  * `npx tsx tools/preview/preview-report.ts` prints the same table.
@@ -27,7 +27,7 @@ async function load(renderer?: RendererChange): Promise<unknown> {
     });
   }
   try {
-    return await import("../../index");
+    return (await import("../../program")).yquantStack();
   } finally {
     if (renderer) vi.doUnmock(`../../cloud-init/${renderer.module}`);
   }

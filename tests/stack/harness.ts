@@ -1,11 +1,12 @@
 /**
  * The stack tests' view of the one mock runtime (tools/preview/mock-program.ts): runs the Pulumi program
- * (index.ts) with the given config and no previous deployment, recording every resource (inputs with
+ * (program.ts) with the given config and no previous deployment, recording every resource (inputs with
  * their secret markers), every invoke and every resource's options; any un-mocked invoke throws.
  * Config is set before the program is imported, and the module registry is reset so the program can
  * run more than once in one test file.
  */
 import { vi } from "vitest";
+import { TOPOLOGY, Topology } from "../../cloud-init/layout";
 import { recordProgram } from "../../tools/preview/mock-program";
 import type { RecordedInvoke } from "../../tools/preview/mock-program";
 
@@ -48,12 +49,15 @@ export interface ProgramRun {
 }
 
 /** Config keys without the namespace; values as Pulumi passes them (strings, JSON for lists/objects). */
-export async function runProgram(config: Record<string, string>): Promise<ProgramRun> {
+export async function runProgram(
+  config: Record<string, string>,
+  topology: Topology = TOPOLOGY,
+): Promise<ProgramRun> {
   const recording = await recordProgram({
     config,
     load: () => {
       vi.resetModules();
-      return import("../../index");
+      return import("../../program").then((program) => program.yquantStack(topology));
     },
   });
   return {

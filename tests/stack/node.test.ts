@@ -9,6 +9,7 @@ interface Captured {
   name: string;
   inputs: Record<string, unknown>;
   ignoreChanges?: string[];
+  replaceOnChanges?: string[];
   deleteBeforeReplace?: boolean;
   parent: boolean;
 }
@@ -38,6 +39,7 @@ beforeAll(async () => {
         name: args.name,
         inputs: {},
         ignoreChanges: args.opts.ignoreChanges,
+        replaceOnChanges: args.opts.replaceOnChanges,
         deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
         parent: args.opts.parent !== undefined,
       });
@@ -71,6 +73,24 @@ beforeAll(async () => {
       assignPublicIp: true,
       nsgIds: ["nsg-id"],
     });
+    new Node("fresh", {
+      ...common,
+      faultDomain: "FAULT-DOMAIN-2",
+      hostname: "yq-fresh",
+      shape: "VM.Standard.E2.1.Micro",
+      privateIp: "10.0.2.10",
+      rebuildGeneration: 3,
+      keptMetadata: undefined,
+    });
+    new Node("kept", {
+      ...common,
+      faultDomain: "FAULT-DOMAIN-3",
+      hostname: "yq-kept",
+      shape: "VM.Standard.E2.1.Micro",
+      privateIp: "10.0.2.11",
+      rebuildGeneration: 0,
+      keptMetadata: pulumi.output({ ssh_authorized_keys: "old-key", user_data: "b2xk" }),
+    });
     return {};
   });
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -79,6 +99,7 @@ beforeAll(async () => {
 describe("Node", () => {
   it("ignores metadata and the image after creation, and deletes before replacing", () => {
     expect(NODE_IGNORE_CHANGES).toEqual(["metadata", "sourceDetails.sourceId"]);
+    expect(captured.get("fixed-instance")?.replaceOnChanges).toBeUndefined();
     for (const name of ["fixed-instance", "flex-instance"]) {
       const instance = captured.get(name);
       expect([
@@ -124,5 +145,40 @@ describe("Node", () => {
     expect(inputs["shapeConfig"]).toEqual({ ocpus: 2, memoryInGbs: 12 });
     expect((inputs["sourceDetails"] as Record<string, unknown>)["bootVolumeSizeInGbs"]).toBe("60");
     expect(inputs["createVnicDetails"]).toMatchObject({ assignPublicIp: "true", nsgIds: ["nsg-id"] });
+  });
+});
+
+describe("Node with a rebuild generation", () => {
+  it("tags the generation, replaces on its change, and no longer ignores metadata", () => {
+    for (const [name, generation] of [
+      ["fresh-instance", "3"],
+      ["kept-instance", "0"],
+    ] as const) {
+      const instance = captured.get(name);
+      expect([
+        instance?.ignoreChanges,
+        instance?.replaceOnChanges,
+        instance?.deleteBeforeReplace,
+        unwrapSecrets(instance?.inputs["freeformTags"]),
+      ]).toEqual([
+        ["sourceDetails.sourceId"],
+        ['freeformTags["yquant-rebuild"]'],
+        true,
+        { "yquant-rebuild": generation },
+      ]);
+    }
+  });
+
+  it("launches with the current user data when nothing is kept, and with the kept metadata otherwise", () => {
+    expect(isSecretMarker(captured.get("fresh-instance")?.inputs["metadata"])).toBe(true);
+    expect(unwrapSecrets(captured.get("fresh-instance")?.inputs["metadata"])).toEqual({
+      ssh_authorized_keys: "ssh-ed25519 AAAATEST node@test",
+      user_data: Buffer.from("#cloud-config\nhostname: test\n").toString("base64"),
+    });
+    expect(isSecretMarker(captured.get("kept-instance")?.inputs["metadata"])).toBe(true);
+    expect(unwrapSecrets(captured.get("kept-instance")?.inputs["metadata"])).toEqual({
+      ssh_authorized_keys: "old-key",
+      user_data: "b2xk",
+    });
   });
 });

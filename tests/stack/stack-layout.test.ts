@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL } from "../../cloud-init/layout";
+import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, TOPOLOGY } from "../../cloud-init/layout";
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
 import { ADMIN_CIDR, validRaw } from "./fixtures";
@@ -16,6 +16,7 @@ describe("buildCloudLayout", () => {
       }),
     );
     expect(buildCloudLayout(config, SECRETS)).toEqual({
+      topology: TOPOLOGY,
       roots: { gate: "/", blue: "/", green: "/" },
       nodes: {
         gate: { privateIp: "10.0.1.10", loopback: "127.0.0.1" },

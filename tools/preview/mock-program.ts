@@ -1,5 +1,5 @@
 /**
- * Runs the Pulumi program (index.ts) under mocks and records every resource with its inputs and
+ * Runs the Pulumi program (program.ts) under mocks and records every resource with its inputs and
  * options, and every invoke, so two runs with different config can be diffed
  * (tools/preview/preview-diff.ts). The one mock runtime of the repository: shared by the tests
  * (tests/pipeline, and tests/stack through tests/stack/harness.ts) and

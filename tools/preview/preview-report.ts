@@ -116,15 +116,15 @@ export async function previewReport(load: Loader): Promise<string> {
   return parts.join("\n\n");
 }
 
-/** Loads index.ts afresh under tsx (CommonJS): the project's modules leave the require cache first. */
+/** Loads program.ts afresh under tsx (CommonJS) and runs it: the project's modules leave the require cache first. */
 function loadWithRequire(renderer?: RendererChange): Promise<unknown> {
   for (const key of Object.keys(require.cache)) {
     if (!key.includes(`${"/"}node_modules${"/"}`)) Reflect.deleteProperty(require.cache, key);
   }
   if (renderer) {
-    // The fresh module's exports are getters: put a patched copy in the cache before index.ts loads.
+    // The fresh module's exports are getters: put a patched copy in the cache before program.ts loads.
     const file = require.resolve(`../../cloud-init/${renderer.module}`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- patch the fresh module before index.ts reads it
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- patch the fresh module before program.ts reads it
     const mod = require(file) as Record<string, unknown>;
     const original = mod[renderer.fn] as (...a: unknown[]) => string;
     const cached = require.cache[file];
@@ -132,7 +132,8 @@ function loadWithRequire(renderer?: RendererChange): Promise<unknown> {
       cached.exports = { ...mod, [renderer.fn]: (...a: unknown[]) => original(...a) + RENDERER_CHANGE_LINE };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh CommonJS load on purpose
-  return Promise.resolve(require("../../index") as unknown);
+  const program = require("../../program") as typeof import("../../program");
+  return Promise.resolve(program.yquantStack());
 }
 
 if (require.main === module) {

@@ -1,0 +1,106 @@
+/**
+ * The stack's program, as a function of the topology table (cloud-init/topology.ts): index.ts runs it
+ * with the stack's table and exports what it returns; the mock runtime (tools/preview) and the tests
+ * call it directly, with another table too. Configuration is read and validated first, so bad input
+ * creates nothing. `activeColor` feeds only the switch command and the outputs: no instance, VNIC,
+ * volume or network input reads it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { TOPOLOGY, Topology, gateNode } from "./cloud-init/layout";
+import { BlueGreen } from "./bluegreen/blue-green";
+import { DeploymentHistory } from "./bluegreen/history";
+import { engineRebuilds, rebuildRecords } from "./bluegreen/rebuild";
+import { GateAddress } from "./components/gate-address";
+import { Network } from "./components/network";
+import { Nodes } from "./components/nodes";
+import { Secrets } from "./components/secrets";
+import { loadConfig } from "./config";
+import { buildCloudLayout, sentinelAddresses } from "./stack-layout";
+
+export function yquantStack(topology: Topology = TOPOLOGY) {
+  const config = loadConfig(topology);
+  // Blue-green pipeline (docs/runbooks/deploy.md): this stack's own last outputs guard releases and
+  // rebuilds; an engine's rebuild counter replaces only that engine, from the current cloud-init.
+  const history = new DeploymentHistory("yq");
+  const previous = history.guarded(config);
+  const secrets = new Secrets("yq", {
+    valkeyPassword: config.valkeyPassword,
+    sentinelPassword: config.sentinelPassword,
+    tlsPem: config.tlsPem,
+  });
+  const network = new Network("yq", {
+    compartmentId: config.compartmentId,
+    vcnCidr: config.vcnCidr,
+    gateSubnetCidr: config.gateSubnetCidr,
+    engineSubnetCidr: config.engineSubnetCidr,
+    adminCidrs: config.adminCidrs,
+    natGateway: config.natGateway,
+  });
+  // One Layout for every node, rendered once the secret values resolve.
+  const layout = pulumi
+    .all([secrets.valkeyPassword, secrets.sentinelPassword, secrets.tlsPem])
+    .apply(([valkeyPassword, sentinelPassword, tlsPem]) =>
+      buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem }, topology),
+    );
+  const rebuilds = engineRebuilds(config, previous, history.engineMetadata);
+  const { nodes, instanceIds } = new Nodes("yq", {
+    topology,
+    compartmentId: config.compartmentId,
+    availabilityDomainIndex: config.availabilityDomainIndex,
+    sizes: {
+      gate: { shape: config.gateShape, imageId: config.gateImageId },
+      engine: {
+        shape: config.engineShape,
+        ocpus: config.engineOcpus,
+        memoryGbs: config.engineMemoryGbs,
+        imageId: config.engineImageId,
+      },
+    },
+    bootVolumeSizeGbs: config.bootVolumeSizeGbs,
+    subnetIds: { gate: network.gateSubnetId, engine: network.engineSubnetId },
+    nsgIds: { gate: network.gateNsgId, engine: network.engineNsgId },
+    privateIps: config.privateIps,
+    publicIpsWithoutNat: network.enginePublicIps,
+    layout,
+    sshPublicKey: config.sshPublicKey,
+    rebuilds,
+  });
+  const gate = gateNode(topology);
+  const gateAddress = new GateAddress(`yq-${gate}`, {
+    compartmentId: config.compartmentId,
+    instanceId: instanceIds[gate],
+  });
+  const pipeline = new BlueGreen("yq", {
+    activeColor: config.activeColor,
+    releases: config.releases,
+    enginePrivateIps: { blue: config.privateIps.blue, green: config.privateIps.green },
+    instanceIds: { gate: instanceIds[gate], blue: instanceIds.blue, green: instanceIds.green },
+    drainSeconds: config.drainSeconds,
+    messageMasterFollowsActive: config.messageMasterFollowsActive,
+    gateHost: gateAddress.publicIp,
+    sshPrivateKey: pulumi.secret(config.sshPrivateKey.reveal()),
+    previous,
+  });
+  const records = rebuildRecords(config, { blue: nodes.blue, green: nodes.green });
+  return {
+    activeColor: config.activeColor,
+    standbyColor: config.standbyColor,
+    gatePublicIp: gateAddress.publicIp,
+    liveUrl: pulumi.interpolate`http://${gateAddress.publicIp}/`,
+    stagingUrl: pulumi.interpolate`http://${gateAddress.publicIp}:8080/`,
+    privateIps: { ...config.privateIps },
+    instanceIds: { ...instanceIds },
+    sentinels: sentinelAddresses(config, topology),
+    costEstimate: {
+      monthlyUsd: config.costEstimate.monthlyUsd,
+      monthlyUsdWithoutFreeTier: config.costEstimate.monthlyUsdWithoutFreeTier,
+      withinFreeTier: config.costEstimate.withinFreeTier,
+      overages: [...config.costEstimate.overages],
+    },
+    // Read back by the next update (bluegreen/history.ts); each resolves once its step succeeded.
+    liveColor: pipeline.liveColor,
+    deployedReleases: pipeline.deployedReleases,
+    rebuildGenerations: records.rebuildGenerations,
+    engineMetadata: records.engineMetadata,
+  };
+}
