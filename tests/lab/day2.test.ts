@@ -3,7 +3,13 @@
  * force is a no-op for deploy.sh (no restart), and configuration converges under live load
  * (lab/scenarios/s9-converge-under-load.ts). Timings come from `npm run lab -- bench`.
  */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONVERGE_SCRIPT_SOURCE, convergeEntries, renderConvergeBundle } from "../../cloud-init/converge";
+import { convergeCommand } from "../../components/converge";
 import { Lab } from "../../lab/lab";
 import { convergeNode } from "../../lab/converge";
 import { convergeUnderLoad } from "../../lab/scenarios/s9-converge-under-load";
@@ -49,6 +55,34 @@ describe("converge.sh", () => {
         `converge.sh[${node}]: every file is in force: nothing to do`,
       ]);
     }
+  });
+
+  it("runs from the stack's command text as the remote Command does: installs converge.sh, stdin reaches it", () => {
+    const bin = path.join(lab.root("green"), "opt", "yquant", "bin");
+    fs.rmSync(path.join(bin, "converge.sh"), { force: true });
+    const shims = fs.mkdtempSync(path.join(os.tmpdir(), "yq-shims-"));
+    fs.writeFileSync(path.join(shims, "sudo"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(shims, "cloud-init"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const text = convergeCommand("yq-green", fs.readFileSync(CONVERGE_SCRIPT_SOURCE, "utf8")).replaceAll(
+      "/opt/yquant/bin",
+      bin,
+    );
+    const r = spawnSync("bash", ["-c", text], {
+      input: renderConvergeBundle(convergeEntries(lab.layout, "green")),
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ""}` },
+      timeout: 60_000,
+    });
+    fs.rmSync(shims, { recursive: true, force: true });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([
+      0,
+      "converge.sh[green]: every file is in force: nothing to do",
+      "",
+    ]);
+    expect(fs.readFileSync(path.join(bin, "converge.sh"), "utf8")).toBe(
+      fs.readFileSync(CONVERGE_SCRIPT_SOURCE, "utf8"),
+    );
+    expect(fs.statSync(path.join(bin, "converge.sh")).mode & 0o777).toBe(0o755);
   });
 
   it("refuses a setting that cannot change at runtime, before writing anything", async () => {
