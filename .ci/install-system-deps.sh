@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real tools that the tests and the lab run: HAProxy, cloud-init (for `cloud-init schema`),
-# ShellCheck, OpenSSL, curl, socat, Python 3, git, iproute2 and Valkey with Sentinel. Idempotent; root.
+# ShellCheck, OpenSSL, curl, socat, jq, Python 3, git, iproute2 and Valkey with Sentinel. Idempotent; root.
 #   Debian 12: Valkey 8 from bookworm-backports. The backports entry is the machine's own first Debian
 #              stanza with another suite, so no mirror address is ever written here.
 #   Ubuntu 24.04: Valkey 7.2 from the release's own archive (universe).
@@ -32,7 +32,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  haproxy cloud-init shellcheck openssl curl socat python3 git iproute2 procps util-linux \
+  haproxy cloud-init shellcheck openssl curl socat jq python3 git iproute2 procps util-linux \
   ca-certificates >/dev/null
 apt-get install -y -qq --no-install-recommends "${valkey_suite[@]}" \
   valkey-server valkey-sentinel valkey-tools >/dev/null

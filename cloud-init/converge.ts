@@ -14,7 +14,7 @@
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { COLORS, Layout, NodeName, nodePath } from "./layout";
+import { Layout, NodeName, nodePath } from "./layout";
 import { haproxyPaths } from "./haproxy";
 import { valkeyPaths } from "./valkey";
 import { NodeFile, renderNodeFiles } from "./user-data";
@@ -22,8 +22,9 @@ import { NodeFile, renderNodeFiles } from "./user-data";
 /**
  * What converge.sh does with a file that differs:
  * - `write`: write it in place (atomic rename, mode and owner);
- * - `haproxy`: write it; when it is the active color's variant (or the PEM), check it with
- *   `haproxy -c`, put it in force and reload HAProxy hitlessly (under the switch's lock);
+ * - `haproxy`: haproxy.cfg (checked with `haproxy -c` before it is written) or the PEM: write it and
+ *   reload HAProxy hitlessly (under the switch's lock). The live color is not in it: it is in the
+ *   switch map, which is runtime state and not in the bundle;
  * - `valkey` / `sentinel`: apply the changed settings to the running process (CONFIG SET, then
  *   CONFIG REWRITE; SENTINEL SET), never a restart, so the master and the data stay; a setting that
  *   cannot change at runtime (or a password, see docs/security.md) is refused with its name;
@@ -44,15 +45,14 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 
 /**
  * The converge entries of `node`: every rendered file but the first-boot-only ones (the policy-rc.d
- * that holds package services back during the install) and the switch's runtime state (the drain
- * list), plus the `ubuntu` user's authorized_keys when `sshAuthorizedKeys` is given.
+ * that holds package services back during the install), plus the `ubuntu` user's authorized_keys when `sshAuthorizedKeys` is given.
  */
 export function convergeEntries(layout: Layout, node: NodeName, sshAuthorizedKeys?: string): ConvergeEntry[] {
   const p = (abs: string): string => nodePath(layout, node, abs);
   const hp = node === "gate" ? haproxyPaths(layout) : undefined;
   const vp = valkeyPaths(layout, node);
-  const skip = new Set([p("/usr/sbin/policy-rc.d"), ...(hp ? [hp.draining] : [])]);
-  const haproxy = new Set(hp ? [...COLORS.map((c) => hp.variant(c)), hp.pem] : []);
+  const skip = new Set([p("/usr/sbin/policy-rc.d")]);
+  const haproxy = new Set(hp ? [hp.config, hp.pem] : []);
   const action = (file: string): ConvergeAction => {
     if (haproxy.has(file)) return "haproxy";
     if (file === vp.config) return "valkey";

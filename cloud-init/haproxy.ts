@@ -1,31 +1,41 @@
 /**
- * HAProxy configuration of the gate: one pure renderer, two variants (active blue, active green).
+ * HAProxy configuration of the gate: one pure renderer, one file, the same whichever color is live.
  *
- * The variants differ only in which server of `yquant_backend` is `backup`, where the staging
- * backend points, and which cookie value `ignore-persist` applies to (the drain). Every directive
- * below is in HAProxy 2.6's configuration manual and is accepted by `haproxy -c` (tests/render):
+ * The live color is not in the configuration: it is an entry of the switch map
+ * (`/etc/haproxy/yquant/switch.map`, format below), which `switch-active.sh` changes through the admin
+ * socket (`prepare map` / `add map @<ver>` / `commit map`: one atomic change, no reload, no connection
+ * closed) after writing the same content to the file (so a reload or a restart keeps it). Every
+ * directive and runtime command used here is in HAProxy 2.6's manuals (Debian 12) and still in 2.8's
+ * (Ubuntu 24.04); `haproxy -c` checks the file in tests/render.
  *
- * - `option httpchk GET /health` + `http-check expect status 200`: the app's health endpoint.
- * - `default-server ... observe layer4 error-limit 1 on-error mark-down`: the first failed
- *   connection to a crashed app marks it down at once, instead of after `fall` check intervals.
- * - `retries 3`, `option redispatch 1`, `retry-on conn-failure empty-response response-timeout`:
- *   a request caught by the crash is retried, on another server (redispatch on every retry).
- * - `http-request disable-l7-retry if !{ method GET HEAD OPTIONS }`: everything but idempotent
- *   methods is retried only on `conn-failure`, i.e. when the request could not be sent at all. A POST
- *   (an order) that reached a server is never replayed; a POST whose connection failed may go to the
- *   other server, which never saw it.
- * - `ignore-persist if { req.cook(SERVERID) -m str <standby> } !yq_draining`: after a switch, a cookie
- *   naming the old color is honoured only while that color is listed in `draining.lst` (see
- *   docs/architecture.md, "HAProxy: switch and drain").
+ * - Live traffic: `use_backend yquant_live_%[str(live),map(<switch map>,blue)]`. Backend
+ *   `yquant_live_<color>` holds the document's lines with `<color>` active and the other color `backup`.
+ *   Staging goes to `yquant_staging_<color>`: the server that is standby while `<color>` is live.
+ * - The drain: the map holds `drain-<color> <epoch seconds>`, when cookies naming `<color>` stop being
+ *   honoured after `<color>` stopped being live. HAProxy compares it with the request's `date`, so the
+ *   drain ends by itself at that time, also after a crash of the switch, a reload, a restart or a boot.
+ *   `0` means no drain.
+ * - Health: `option httpchk GET /health` + `http-check expect status 200` every `inter`; the first
+ *   failed connection to a crashed app marks it down at once (`observe layer4 error-limit 1 on-error
+ *   mark-down`); a frozen app fails its checks within about 1.75 s (`inter 500ms`, `timeout check
+ *   500ms`, `fall 2`, `fastinter 250ms`).
+ * - Retries: `retries 3`, `option redispatch 1`, `retry-on conn-failure empty-response
+ *   response-timeout`. GET, HEAD and OPTIONS wait for a response at most `GET_TIMEOUT` per attempt, so
+ *   a GET caught by a frozen app is sent again (to the other color once the frozen one is down); every
+ *   other method is retried only on `conn-failure` (`disable-l7-retry`), so a POST that reached a server
+ *   is never replayed, and gets a 504 after `timeout server` instead. Trade-off: docs/architecture.md.
  */
 import { Color, COLORS, Layout, bindAddresses, gateNode, nodePath, otherColor } from "./layout";
+
+/** How long one attempt of a GET, HEAD or OPTIONS request may wait for the server's response. */
+export const GET_TIMEOUT = "1s";
+/** How long any other request (a POST: an order) waits for the server's response before a 504. */
+export const SERVER_TIMEOUT = "3s";
 
 /** Paths on the gate, rooted at the gate's root. */
 export function haproxyPaths(layout: Layout): {
   config: string;
-  variantDir: string;
-  variant: (color: Color) => string;
-  draining: string;
+  switchMap: string;
   pem: string;
   adminSocket: string;
   pidfile: string;
@@ -34,9 +44,7 @@ export function haproxyPaths(layout: Layout): {
   const p = (abs: string): string => nodePath(layout, gateNode(layout.topology), abs);
   return {
     config: p("/etc/haproxy/haproxy.cfg"),
-    variantDir: p("/etc/haproxy/yquant"),
-    variant: (color: Color) => p(`/etc/haproxy/yquant/haproxy-active-${color}.cfg`),
-    draining: p("/etc/haproxy/yquant/draining.lst"),
+    switchMap: p("/etc/haproxy/yquant/switch.map"),
     pem: p("/etc/haproxy/certs/yquant.pem"),
     adminSocket: p("/run/haproxy/admin.sock"),
     pidfile: p("/run/haproxy.pid"),
@@ -44,22 +52,31 @@ export function haproxyPaths(layout: Layout): {
   };
 }
 
+/** What the switch map holds: the live color and, per color, when its drain ends (epoch s, 0: none). */
+export interface SwitchState {
+  readonly live: Color;
+  readonly drainUntil: Readonly<Record<Color, number>>;
+}
+
+/** The switch map's text (the format `switch-active.sh` writes and parses). Pure. */
+export function renderSwitchMap(state: SwitchState): string {
+  if (!(COLORS as readonly string[]).includes(state.live)) {
+    throw new Error(`renderSwitchMap: live must be one of ${COLORS.join(", ")}, got "${String(state.live)}"`);
+  }
+  return [`live ${state.live}`, ...COLORS.map((c) => `drain-${c} ${state.drainUntil[c]}`)].join("\n") + "\n";
+}
+
 function section(header: string, lines: readonly string[]): string {
   return [header, ...lines.map((line) => `    ${line}`)].join("\n");
 }
 
-/** The HAProxy file that is in force while `active` takes live traffic. Pure. */
-export function renderHaproxyVariant(layout: Layout, active: Color): string {
-  if (!(COLORS as readonly string[]).includes(active)) {
-    throw new Error(
-      `renderHaproxyVariant: color must be one of ${COLORS.join(", ")}, got "${String(active)}"`,
-    );
-  }
+/** The gate's `haproxy.cfg`. Pure; takes no color. */
+export function renderHaproxyConfig(layout: Layout): string {
   const paths = haproxyPaths(layout);
-  const standby = otherColor(active);
   const { ports } = layout;
   const admins = [...layout.adminCidrs, "127.0.0.0/8"].join(" ");
   const ip = (color: Color): string => layout.nodes[color].privateIp;
+  const map = paths.switchMap;
 
   const global = [
     ...(layout.production
@@ -82,16 +99,16 @@ export function renderHaproxyVariant(layout: Layout, active: Color): string {
     "option dontlognull",
     "timeout connect 2s",
     "timeout client 30s",
-    "timeout server 30s",
+    `timeout server ${SERVER_TIMEOUT}`,
     "timeout http-request 10s",
     "timeout http-keep-alive 10s",
     "timeout queue 5s",
-    "timeout check 2s",
+    "timeout check 500ms",
     "retries 3",
     "option redispatch 1",
     "retry-on conn-failure empty-response response-timeout",
     "load-server-state-from-file global",
-    "default-server inter 1s fastinter 250ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down",
+    "default-server inter 500ms fastinter 250ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down",
   ];
 
   const live = [
@@ -100,38 +117,52 @@ export function renderHaproxyVariant(layout: Layout, active: Color): string {
     "option forwardfor",
     "http-request set-header X-Forwarded-Proto https if { ssl_fc }",
     "http-request set-header X-Forwarded-Proto http if !{ ssl_fc }",
-    "default_backend yquant_backend",
+    "http-request set-var(txn.yq_now) date",
+    `use_backend yquant_live_%[str(live),map(${map},blue)]`,
+    "default_backend yquant_live_blue",
   ];
 
-  const backend = [
-    "balance roundrobin",
-    "cookie SERVERID insert indirect nocache",
-    "option httpchk GET /health",
-    "http-check expect status 200",
+  const retryRules = [
     "http-request disable-l7-retry if !{ method GET HEAD OPTIONS }",
-    `acl yq_draining req.cook(SERVERID) -m str -f ${paths.draining}`,
-    `ignore-persist if { req.cook(SERVERID) -m str ${standby} } !yq_draining`,
-    ...COLORS.map((color) =>
-      color === active
-        ? `server ${color} ${ip(color)}:${ports.app} check cookie ${color}`
-        : `server ${color} ${ip(color)}:${ports.app} check backup cookie ${color}`,
-    ),
+    `http-request set-timeout server ${GET_TIMEOUT} if { method GET HEAD OPTIONS }`,
   ];
+
+  const liveBackend = (active: Color): string[] => {
+    const standby = otherColor(active);
+    return [
+      "balance roundrobin",
+      "cookie SERVERID insert indirect nocache",
+      "option httpchk GET /health",
+      "http-check expect status 200",
+      ...retryRules,
+      `acl yq_draining str(drain-${standby}),map(${map},0),sub(txn.yq_now) gt 0`,
+      `ignore-persist if { req.cook(SERVERID) -m str ${standby} } !yq_draining`,
+      ...COLORS.map((color) =>
+        color === active
+          ? `server ${color} ${ip(color)}:${ports.app} check cookie ${color}`
+          : `server ${color} ${ip(color)}:${ports.app} check backup cookie ${color}`,
+      ),
+    ];
+  };
 
   const stagingFrontend = [
     `bind ${layout.publicBind}:${ports.staging}`,
     `acl yq_admin src ${admins}`,
     "http-request deny unless yq_admin",
     "option forwardfor",
-    "default_backend yquant_staging",
+    `use_backend yquant_staging_%[str(live),map(${map},blue)]`,
+    "default_backend yquant_staging_blue",
   ];
 
-  const stagingBackend = [
-    "option httpchk GET /health",
-    "http-check expect status 200",
-    "http-request disable-l7-retry if !{ method GET HEAD OPTIONS }",
-    `server ${standby} ${ip(standby)}:${ports.app} check`,
-  ];
+  const stagingBackend = (active: Color): string[] => {
+    const standby = otherColor(active);
+    return [
+      "option httpchk GET /health",
+      "http-check expect status 200",
+      ...retryRules,
+      `server ${standby} ${ip(standby)}:${ports.app} check`,
+    ];
+  };
 
   const stats = [
     ...bindAddresses(layout, gateNode(layout.topology)).map((address) => `bind ${address}:${ports.stats}`),
@@ -146,14 +177,14 @@ export function renderHaproxyVariant(layout: Layout, active: Color): string {
 
   return (
     [
-      `# Rendered by yquant-infra (cloud-init/haproxy.ts). Variant: active ${active}, standby ${standby}.`,
-      "# switch-active.sh copies one variant over haproxy.cfg; do not edit by hand.",
+      "# Rendered by yquant-infra (cloud-init/haproxy.ts); do not edit by hand. The live color is in",
+      `# ${map}, which switch-active.sh changes at runtime and on disk.`,
       section("global", global),
       section("defaults", defaults),
       section("frontend yquant_live", live),
-      section("backend yquant_backend", backend),
+      ...COLORS.map((c) => section(`backend yquant_live_${c}`, liveBackend(c))),
       section("frontend yquant_staging", stagingFrontend),
-      section("backend yquant_staging", stagingBackend),
+      ...COLORS.map((c) => section(`backend yquant_staging_${c}`, stagingBackend(c))),
       section("frontend yquant_stats", stats),
     ].join("\n\n") + "\n"
   );

@@ -2,15 +2,15 @@
  * `npm run render -- --out <dir> [--layout <layout.json>]`
  *
  * Writes, for each of gate, blue and green: <dir>/<node>/user-data.yaml (the exact cloud-config)
- * and every write_files entry under <dir>/<node>/files/<its absolute path>; and
- * <dir>/gate/haproxy-active-<color>.cfg for each color (the exact file the switch puts in force).
+ * and every write_files entry under <dir>/<node>/files/<its absolute path> (the gate's haproxy.cfg
+ * among them).
  * Without --layout it renders the cloud-style sample Layout (cloud-init/sample-layout.ts). Files are
  * materialised from the parsed user data, never from a second path. Bad arguments: exit 2.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { COLORS, Layout, NODE_NAMES } from "./layout";
-import { parseWriteFiles, renderHaproxyVariant, renderUserData } from "./user-data";
+import { Layout, NODE_NAMES } from "./layout";
+import { parseWriteFiles, renderUserData } from "./user-data";
 import { sampleLayout } from "./sample-layout";
 
 const USAGE = "usage: npm run render -- --out <dir> [--layout <layout.json>]";
@@ -72,9 +72,6 @@ export function renderTo(out: string, layout: Layout): string[] {
     for (const file of parseWriteFiles(userData)) {
       write(path.join(node, "files", file.path), file.content, parseInt(file.permissions, 8));
     }
-  }
-  for (const color of COLORS) {
-    write(path.join("gate", `haproxy-active-${color}.cfg`), renderHaproxyVariant(layout, color), 0o644);
   }
   return written;
 }

@@ -23,8 +23,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as yaml from "js-yaml";
-import { COLORS, Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
-import { haproxyPaths, renderHaproxyVariant } from "./haproxy";
+import { Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
+import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import {
   RenderError,
@@ -35,7 +35,7 @@ import {
   validateLayout,
 } from "./node-config";
 
-export { renderHaproxyVariant } from "./haproxy";
+export { renderHaproxyConfig } from "./haproxy";
 export { RenderError, validateLayout } from "./node-config";
 
 /** OCI's documented limit on an instance's metadata (user_data base64 + ssh_authorized_keys). */
@@ -114,19 +114,16 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   }
 
   if (role.haproxy) {
-    // haproxy.cfg itself is not carried: setup.sh copies the active color's variant over it (blue at
-    // first boot), which keeps a third copy of the file out of the size-limited user data.
+    // The live color is not in haproxy.cfg: setup.sh has switch-active.sh write the first switch map
+    // (live blue) when there is none, and the switch changes it (cloud-init/haproxy.ts).
     const hp = haproxyPaths(layout);
-    for (const color of COLORS) {
-      files.push({
-        path: hp.variant(color),
-        content: renderHaproxyVariant(layout, color),
-        permissions: "0644",
-        owner: "root:root",
-        defer: true,
-      });
-    }
-    files.push({ path: hp.draining, content: "", permissions: "0644", owner: "root:root", defer: true });
+    files.push({
+      path: hp.config,
+      content: renderHaproxyConfig(layout),
+      permissions: "0644",
+      owner: "root:root",
+      defer: true,
+    });
     if (layout.secrets.tlsPem !== "") {
       const pem = layout.secrets.tlsPem.endsWith("\n") ? layout.secrets.tlsPem : `${layout.secrets.tlsPem}\n`;
       files.push({ path: hp.pem, content: pem, permissions: "0600", owner: "root:root", defer: true });

@@ -5,8 +5,10 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
-import { COLORS, Color, Layout, NodeName, gateNode, nodeNames, roleOf } from "../cloud-init/layout";
+import { Color, Layout, NodeName, nodeNames, roleOf, isColor } from "../cloud-init/layout";
+import { haproxyPaths } from "../cloud-init/haproxy";
 import { SERVICE_CONTROL, labLayout } from "./layout";
 
 /** A service as the CLI names it, and the unit the shim runs for it. */
@@ -183,16 +185,42 @@ export class Lab {
     });
   }
 
-  /** The active color from the gate's state file, or null. */
-  activeColor(): Color | null {
+  /** One command on the gate's HAProxy admin socket; its answer, or null when HAProxy does not answer. */
+  adminCommand(command: string, timeoutMs = 2000): Promise<string | null> {
+    const socket = haproxyPaths(this.layout).adminSocket;
+    return new Promise((resolve) => {
+      let out = "";
+      const conn = net.connect(socket);
+      const timer = setTimeout(() => {
+        conn.destroy();
+        resolve(null);
+      }, timeoutMs);
+      conn.on("connect", () => conn.write(`${command}\n`));
+      conn.on("data", (d: Buffer) => (out += d.toString()));
+      conn.on("error", () => {
+        clearTimeout(timer);
+        resolve(null);
+      });
+      conn.on("close", () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
+    });
+  }
+
+  /** The color HAProxy routes live traffic to now (its runtime switch map), or null. */
+  async activeColor(): Promise<Color | null> {
+    const out = await this.adminCommand(`show map ${haproxyPaths(this.layout).switchMap}`);
+    const live = /^\S+ live (\S+)$/m.exec(out ?? "")?.[1];
+    return isColor(live) ? live : null;
+  }
+
+  /** The live color in the gate's switch map file (what a reload or restart would load), or null. */
+  activeColorOnDisk(): Color | null {
     try {
-      const text = fs
-        .readFileSync(
-          path.join(this.root(gateNode(this.layout.topology)), "var/lib/yquant/active-color"),
-          "utf8",
-        )
-        .trim();
-      return (COLORS as readonly string[]).includes(text) ? (text as Color) : null;
+      const text = fs.readFileSync(haproxyPaths(this.layout).switchMap, "utf8");
+      const live = /^live (\S+)$/m.exec(text)?.[1];
+      return isColor(live) ? live : null;
     } catch {
       return null;
     }

@@ -289,7 +289,7 @@ export async function status(lab: Lab): Promise<LabStatus> {
   return {
     schema: "yquant-lab-status/1",
     labDir: lab.dir,
-    activeColor: lab.activeColor(),
+    activeColor: await lab.activeColor(),
     messageMaster,
     sentinelViews: views,
     endpoints: endpoints(lab),
@@ -301,7 +301,7 @@ export async function status(lab: Lab): Promise<LabStatus> {
 export function formatStatus(s: LabStatus): string {
   const lines = [
     `lab ${s.labDir}`,
-    `active color: ${s.activeColor ?? "unknown"}   message master (Sentinel): ${
+    `active color (what HAProxy routes): ${s.activeColor ?? "unknown"}   message master (Sentinel): ${
       s.messageMaster
         ? `${s.messageMaster.node ?? "?"} ${s.messageMaster.address}:${s.messageMaster.port}`
         : "unknown"
@@ -322,7 +322,7 @@ export function formatStatus(s: LabStatus): string {
 /** The endpoint table `up` ends with. */
 export function formatEndpoints(lab: Lab): string {
   const e = endpoints(lab);
-  const active = lab.activeColor() ?? "blue";
+  const active = lab.activeColorOnDisk() ?? "blue";
   const other = active === "blue" ? "green" : "blue";
   const rows: [string, string][] = [
     ["live (HTTP)", e.live],

@@ -13,6 +13,7 @@ export const REQUIRED_PROGRAMS: readonly { program: string; pkg: string; backpor
   { program: "valkey-server", pkg: "valkey-server", backports: true },
   { program: "valkey-sentinel", pkg: "valkey-sentinel", backports: true },
   { program: "socat", pkg: "socat", backports: false },
+  { program: "jq", pkg: "jq", backports: false },
   { program: "openssl", pkg: "openssl", backports: false },
   { program: "curl", pkg: "curl", backports: false },
   { program: "python3", pkg: "python3", backports: false },

@@ -10,8 +10,8 @@
 #    (bind, port, paths, passwords: docs/security.md has the rotation procedure), naming it.
 # 3. Writes the files that differ (atomic rename, mode, owner), then per action: host firewall rules
 #    added before the old ones are deleted; systemd daemon-reload for units; Valkey CONFIG SET then
-#    CONFIG REWRITE; SENTINEL SET; HAProxy: the active color's variant is checked with `haproxy -c`,
-#    copied over haproxy.cfg and reloaded hitlessly (under the switch's lock, server state kept).
+#    CONFIG REWRITE; SENTINEL SET; HAProxy: haproxy.cfg is checked with `haproxy -c` before it is
+#    written, then reloaded hitlessly (under the switch's lock, server state kept).
 # --check prints what would change and exits 0 (2 when something would be refused).
 set -euo pipefail
 
@@ -231,9 +231,12 @@ for i in "${changed[@]}"; do
       [[ ${actions[i]} == unit ]] && daemon_reload=true
       ;;
     haproxy)
+      if [[ ${paths[i]} == */haproxy.cfg ]] && ! check=$(haproxy -c -q -f "${work}/${i}" 2>&1); then
+        echo "converge.sh: haproxy -c rejected the new ${paths[i]}; HAProxy keeps its configuration: ${check}" >&2
+        exit 1
+      fi
       put "${i}"
-      active=$(cat "${state_dir}/active-color" 2>/dev/null || echo blue)
-      if [[ ${paths[i]} == *"/haproxy-active-${active}.cfg" || ${paths[i]} == *.pem ]]; then reload_haproxy=true; fi
+      reload_haproxy=true
       ;;
     firewall)
       old="${work}/firewall.old"
@@ -293,20 +296,9 @@ done
 if [[ ${reload_haproxy} == true ]]; then
   exec 8>"${state_dir}/switch.lock"
   flock -w 120 8 || {
-    echo "converge.sh: a switch holds ${state_dir}/switch.lock for over 120 s; the variants are written, HAProxy was not reloaded (run converge again)" >&2
+    echo "converge.sh: a switch holds ${state_dir}/switch.lock for over 120 s; haproxy.cfg is written, HAProxy was not reloaded (run converge again)" >&2
     exit 1
   }
-  active=$(cat "${state_dir}/active-color" 2>/dev/null || echo blue)
-  config="${YQ_ROOT}/etc/haproxy/haproxy.cfg"
-  variant="${YQ_ROOT}/etc/haproxy/yquant/haproxy-active-${active}.cfg"
-  cp "${variant}" "${config}.new"
-  if ! check=$(haproxy -c -q -f "${config}.new" 2>&1); then
-    rm -f "${config}.new"
-    echo "converge.sh: haproxy -c rejected ${variant}; HAProxy keeps its configuration: ${check}" >&2
-    exit 1
-  fi
-  cp -p "${config}" "${config}.previous"
-  mv -f "${config}.new" "${config}"
   socket="${YQ_ROOT}/run/haproxy/admin.sock"
   server_state="${YQ_ROOT}/var/lib/haproxy/server-state"
   if command -v socat >/dev/null 2>&1 &&
@@ -317,12 +309,9 @@ if [[ ${reload_haproxy} == true ]]; then
     rm -f "${server_state}.tmp"
   fi
   if ! svc reload haproxy; then
-    mv -f "${config}.previous" "${config}"
-    svc reload haproxy || true
-    echo "converge.sh: reloading HAProxy failed; the previous configuration is back" >&2
+    echo "converge.sh: reloading HAProxy failed; the running HAProxy keeps its configuration" >&2
     exit 1
   fi
-  rm -f "${config}.previous"
-  log "haproxy: ${active}'s variant in force, reloaded (hitless)"
+  log "haproxy: haproxy.cfg in force, reloaded (hitless; the live color stays as the switch map says)"
 fi
 log "${#changed[@]} file(s) converged"

@@ -58,7 +58,9 @@ healthy() {
   local expected=$1 body service
   # The app binds the private address only (HAProxy reaches it there), not the loopback.
   body=$(curl -fsS --max-time 2 "http://${NODE_IP}:${APP_PORT}/health" 2>/dev/null) || return 1
-  [[ ${body} == *"\"release\": \"${expected}\""* ]] || return 1
+  # The /health contract (docs/architecture.md): a JSON object; status "ok", color this engine,
+  # release the one expected. Parsed with jq, so compact and pretty JSON are alike.
+  [[ $(printf '%s' "${body}" | jq -r 'if type == "object" then "\(.status) \(.color) \(.release)" else empty end' 2>/dev/null) == "ok ${NODE_NAME} ${expected}" ]] || return 1
   for service in ${APP_SERVICES}; do
     svc is-active "yquant-${service}" >/dev/null 2>&1 || return 1
   done

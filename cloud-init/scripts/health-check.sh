@@ -4,8 +4,9 @@
 #   usage: health-check.sh [--json]
 #
 # Engines: the app (/health, and every app unit active). Gate: HAProxy (running, stats answering)
-# and the active color. Every node: Valkey (PING with the password, and its role) and Sentinel (its
-# view of the master and how many Sentinels it knows, at least the quorum). --json prints one
+# and the switch (what HAProxy routes agrees with the switch map on disk). Every node: Valkey (PING
+# with the password, and its role) and Sentinel (its view of the master and how many Sentinels it
+# knows, at least the quorum). --json prints one
 # object with a fixed key order: {"node":..,"ok":..,"checks":[{"name":..,"ok":..,"detail":..},..]}.
 set -euo pipefail
 
@@ -54,11 +55,15 @@ vcli() { vcli_at "${NODE_LOOPBACK}" "$@"; }
 
 if [[ ${NODE_ROLE} == "engine" ]]; then
   # The app binds the private address only (HAProxy reaches it there), not the loopback.
-  if body=$(curl -fsS --max-time 3 "http://${NODE_IP}:${APP_PORT}/health" 2>&1) &&
-    [[ ${body} == *'"status": "ok"'* ]]; then
-    record app true "${body}"
-  else
+  # The /health contract (docs/architecture.md): a JSON object, "status" "ok", "color" this engine.
+  if ! body=$(curl -fsS --max-time 3 "http://${NODE_IP}:${APP_PORT}/health" 2>&1); then
     record app false "GET /health on ${NODE_IP}:${APP_PORT}: ${body:-no answer}"
+  elif ! got=$(printf '%s' "${body}" | jq -er 'if type == "object" then "\(.status) \(.color) \(.release)" else error("not an object") end' 2>/dev/null); then
+    record app false "GET /health on ${NODE_IP}:${APP_PORT}: not a JSON object: ${body}"
+  elif [[ ${got} != "ok ${NODE_NAME} "* ]]; then
+    record app false "GET /health on ${NODE_IP}:${APP_PORT}: status, color, release are '${got}', expected 'ok ${NODE_NAME} ...'"
+  else
+    record app true "status ok, color ${NODE_NAME}, release ${got#ok "${NODE_NAME}" }"
   fi
   for service in ${APP_SERVICES}; do
     if "${SERVICE_CONTROL}" is-active "yquant-${service}" >/dev/null 2>&1; then
@@ -74,11 +79,11 @@ else
   else
     record haproxy false "not running, or stats not answering on ${NODE_LOOPBACK}:${STATS_PORT}"
   fi
-  active=$(cat "${YQ_ROOT}/var/lib/yquant/active-color" 2>/dev/null || echo unknown)
-  if [[ ${active} == "blue" || ${active} == "green" ]]; then
-    record active-color true "${active}"
+  # What HAProxy routes must agree with the switch map on disk (a reload would change it otherwise).
+  if switch_status=$("${script_dir}/switch-active.sh" status 2>&1); then
+    record switch true "${switch_status}"
   else
-    record active-color false "state file holds '${active}'"
+    record switch false "${switch_status}"
   fi
 fi
 

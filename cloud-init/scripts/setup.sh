@@ -8,7 +8,7 @@
 # - host firewall (HOST_FIREWALL=on): one ACCEPT per line of firewall.rules, inserted above the
 #   image's REJECT in INPUT (checked first with `iptables -C`, so never twice; the InstanceServices
 #   chain is never touched), then persisted with `netfilter-persistent save`;
-# - gate: a self-signed certificate when no PEM was given, the active color's HAProxy variant;
+# - gate: a self-signed certificate when no PEM was given, the first switch map (switch-active.sh init);
 # - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
 # - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
 #   force; later runs only start what is not running.
@@ -121,26 +121,11 @@ if [[ ${NODE_ROLE} == "gate" ]]; then
     rm -rf "${work}"
     log "no TLS PEM given: made a self-signed certificate at ${pem}"
   fi
-  [[ -f ${haproxy_dir}/yquant/draining.lst ]] || : >"${haproxy_dir}/yquant/draining.lst"
   # An empty server-state file (format version 1 only) keeps HAProxy's first start free of warnings.
   server_state="${YQ_ROOT}/var/lib/haproxy/server-state"
   [[ -s ${server_state} ]] || echo 1 >"${server_state}"
-  color_file="${state_dir}/active-color"
-  if [[ ! -f ${color_file} ]]; then
-    echo blue >"${color_file}.tmp"
-    mv -f "${color_file}.tmp" "${color_file}"
-  fi
-  active=$(<"${color_file}")
-  if [[ ${active} != "blue" && ${active} != "green" ]]; then
-    echo "setup.sh: ${color_file} holds '${active}', expected blue or green" >&2
-    exit 1
-  fi
-  variant="${haproxy_dir}/yquant/haproxy-active-${active}.cfg"
-  if ! cmp -s "${variant}" "${haproxy_dir}/haproxy.cfg"; then
-    cp "${variant}" "${haproxy_dir}/haproxy.cfg.tmp"
-    mv -f "${haproxy_dir}/haproxy.cfg.tmp" "${haproxy_dir}/haproxy.cfg"
-    log "haproxy.cfg: put the active-${active} variant in force"
-  fi
+  # The live color is in the switch map, which HAProxy loads: the first one says blue.
+  "${script_dir}/switch-active.sh" init
   haproxy -c -q -f "${haproxy_dir}/haproxy.cfg"
   [[ ${PRODUCTION} == "true" ]] && svc enable haproxy >/dev/null 2>&1
   ensure_service haproxy

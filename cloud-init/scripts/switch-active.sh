@@ -1,60 +1,70 @@
 #!/usr/bin/env bash
-# switch-active.sh: moves live traffic to <color>, on the gate. Hitless, guarded, with a drain.
+# switch-active.sh: moves live traffic to <color>, on the gate, through HAProxy's runtime API.
 #
 #   usage: switch-active.sh <blue|green> [--drain SECONDS] [--force]
+#          switch-active.sh status [--json]
+#          switch-active.sh init
 #
-# 1. Refuses a target whose /health fails (unless --force): clear message, exit 1, nothing changed.
-# 2. Switching to the color already active is a no-op (exit 0).
-# 3. Writes the old color into draining.lst, copies the target's variant over haproxy.cfg atomically
-#    (checked first with `haproxy -c`), saves server state through the admin socket, and reloads
-#    HAProxy (master-worker: hitless). Records the color in var/lib/yquant/active-color.
-# 4. After the drain window (DRAIN_SECONDS, or --drain; 0..3600) it empties draining.lst and clears
-#    the ACL on the admin socket, so cookies naming the old color go to the new active. Interrupting
-#    the wait ends the drain early (trap). See docs/architecture.md, "HAProxy: switch and drain".
+# The live color is the `live` entry of etc/haproxy/yquant/switch.map. HAProxy routes by the map it
+# holds at runtime; a reload or a restart loads the file. A switch takes switch.lock without waiting
+# (a second one exits 1 saying what is in force), checks the target's /health, writes the file, then
+# commits the map at runtime in one step (no reload). `status` exits 0 only when HAProxy answers and
+# agrees with the file; `init` writes the first map. Steps, drain and recovery: docs/architecture.md,
+# "HAProxy: switch and drain".
 set -euo pipefail
 
-usage() { echo "usage: switch-active.sh <blue|green> [--drain SECONDS] [--force]" >&2; }
+usage() {
+  echo "usage: switch-active.sh <blue|green> [--drain SECONDS] [--force] | status [--json] | init" >&2
+}
 fail_usage() {
   echo "switch-active.sh: $1" >&2
   usage
   exit 2
 }
 
+action=""
 target=""
 drain=""
 force=false
+json=false
 while [[ $# -gt 0 ]]; do
   case $1 in
-    -h | --help)
+    -h | --help | help)
       usage
       exit 0
       ;;
     --force) force=true ;;
+    --json) json=true ;;
     --drain)
       [[ $# -ge 2 ]] || fail_usage "--drain needs a number of seconds"
       drain=$2
       shift
       ;;
     --drain=*) drain=${1#--drain=} ;;
-    blue | green)
-      [[ -z ${target} ]] || fail_usage "only one color may be given"
-      target=$1
+    blue | green | status | init)
+      [[ -z ${action} ]] || fail_usage "only one color or command may be given"
+      action=$1
+      [[ $1 == blue || $1 == green ]] && target=$1
       ;;
     -*) fail_usage "unknown option '$1'" ;;
     *) fail_usage "unknown color '$1': expected blue or green" ;;
   esac
   shift
 done
-[[ -n ${target} ]] || fail_usage "missing the target color (blue or green)"
+[[ -n ${action} ]] || fail_usage "missing the target color (blue or green)"
 if [[ -n ${drain} ]]; then
   if [[ ! ${drain} =~ ^[0-9]{1,4}$ ]] || ((10#${drain} > 3600)); then
     fail_usage "invalid --drain '${drain}': a whole number of seconds from 0 to 3600"
   fi
   drain=$((10#${drain}))
 fi
+[[ ${json} == false || ${action} == status ]] || fail_usage "--json goes with status only"
+[[ -n ${target} || (-z ${drain} && ${force} == false) ]] || fail_usage "--drain and --force go with a color"
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
+script_dir=${BASH_SOURCE[0]%/*}
+[[ ${script_dir} != "${BASH_SOURCE[0]}" ]] || script_dir=.
+script_dir=$(cd -- "${script_dir}" && pwd)
+YQ_ROOT=${script_dir%/opt/yquant/bin}
 [[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
 export YQ_ROOT
 # shellcheck source=/dev/null
@@ -67,119 +77,186 @@ fi
 drain=${drain:-${DRAIN_SECONDS}}
 
 log() { printf 'switch-active.sh: %s\n' "$*"; }
-# Services must not inherit the lock (fd 9).
-svc() { "${SERVICE_CONTROL}" "$@" 9>&-; }
+die() {
+  printf 'switch-active.sh: %s\n' "$*" >&2
+  exit 1
+}
+# The crash tests stop the script at a step (then SIGKILL it).
+step() { [[ ${YQ_SWITCH_STOP_AT:-} != "$1" ]] || kill -STOP $$; }
 
 state_dir="${YQ_ROOT}/var/lib/yquant"
-color_file="${state_dir}/active-color"
-haproxy_dir="${YQ_ROOT}/etc/haproxy"
-config="${haproxy_dir}/haproxy.cfg"
-variant="${haproxy_dir}/yquant/haproxy-active-${target}.cfg"
-draining="${haproxy_dir}/yquant/draining.lst"
+map="${YQ_ROOT}/etc/haproxy/yquant/switch.map"
 socket="${YQ_ROOT}/run/haproxy/admin.sock"
-server_state="${YQ_ROOT}/var/lib/haproxy/server-state"
-mkdir -p "${state_dir}"
+[[ -d ${state_dir} ]] || mkdir -p "${state_dir}"
 
-exec 9>"${state_dir}/switch.lock"
-if ! flock -w 30 9; then
-  echo "switch-active.sh: another switch holds ${state_dir}/switch.lock" >&2
-  exit 1
-fi
+admin() { printf '%s\n' "$1" | socat -t 2 -T 5 stdio "unix-connect:${socket}" 2>/dev/null; }
 
-current=$(cat "${color_file}" 2>/dev/null || echo blue)
-if [[ ${current} == "${target}" ]]; then
-  log "${target} is already active: nothing to do"
+# A map as canonical text, or "" without a valid live entry. $2: 1 for `show map` lines (with ids).
+canonical() {
+  local live="" db=0 dg=0 a b c k v
+  while read -r a b c; do
+    if [[ $2 == 1 ]]; then k=$b v=$c; else k=$a v=$b; fi
+    case ${k} in
+      live) [[ ${v} == blue || ${v} == green ]] && live=${v} ;;
+      drain-blue) [[ ${v} =~ ^[0-9]{1,12}$ ]] && db=$((10#${v})) ;;
+      drain-green) [[ ${v} =~ ^[0-9]{1,12}$ ]] && dg=$((10#${v})) ;;
+    esac
+  done <<<"$1"
+  [[ -z ${live} ]] || printf 'live %s\ndrain-blue %s\ndrain-green %s' "${live}" "${db}" "${dg}"
+}
+field() {
+  local k v
+  while read -r k v; do [[ ${k} == "$2" ]] && printf '%s' "${v}" && return; done <<<"$1"
+  [[ $2 == live ]] || printf 0
+}
+read_runtime() {
+  local out
+  out=$(admin "show map ${map}") || out=""
+  rt=$(canonical "${out}" 1)
+}
+read_disk() {
+  local text=""
+  [[ -f ${map} ]] && text=$(<"${map}")
+  disk=$(canonical "${text}" 0)
+}
+utc() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
+drain_text() {
+  local now=${EPOCHSECONDS} c until
+  for c in blue green; do
+    until=$(field "$1" "drain-${c}")
+    if [[ $(field "$1" live) != "${c}" ]] && ((until > now)); then
+      printf '%s until %s (%s s left)' "${c}" "$(utc "${until}")" $((until - now))
+      return
+    fi
+  done
+  printf none
+}
+wanted() {
+  if [[ $1 == blue ]]; then printf 'live blue\ndrain-blue 0\ndrain-green %s' "$2"; else
+    printf 'live green\ndrain-blue %s\ndrain-green 0' "$2"; fi
+}
+# The /health contract (docs/architecture.md). Prints why the target fails it, or nothing.
+health_problem() {
+  local body got
+  if ! body=$(curl -fsS --max-time 3 "$1" 2>&1); then
+    printf 'no answer: %s' "$(printf '%s' "${body}" | tr '\n' ' ' | cut -c1-200)"
+  elif ! got=$(printf '%s' "${body}" | jq -er 'if type == "object" then "\(.status) \(.color)" else error("not an object") end' 2>/dev/null); then
+    printf 'not a JSON object: %s' "$(printf '%s' "${body}" | tr '\n' ' ' | cut -c1-200)"
+  elif [[ ${got} != "ok $2" ]]; then
+    printf "status and color are '%s', expected 'ok %s'" "${got}" "$2"
+  fi
+}
+
+if [[ ${action} == init ]]; then
+  if [[ -s ${map} ]]; then
+    log "${map} exists: kept"
+    exit 0
+  fi
+  mkdir -p "${map%/*}"
+  wanted blue 0 >"${map}.tmp"
+  echo >>"${map}.tmp"
+  mv -f "${map}.tmp" "${map}"
+  log "wrote ${map}: live blue"
   exit 0
 fi
 
+if [[ ${action} == status ]]; then
+  rt=""
+  read_runtime || true
+  read_disk
+  live=$(field "${rt}" live)
+  on_disk=$(field "${disk}" live)
+  agree=false
+  [[ -n ${rt} && ${rt} == "${disk}" ]] && agree=true
+  if [[ ${json} == true ]]; then
+    q() { if [[ -n $1 ]]; then printf '"%s"' "$1"; else printf null; fi; }
+    printf '{"live":%s,"disk":%s,"agree":%s,"drain":"%s"}\n' "$(q "${live}")" "$(q "${on_disk}")" \
+      "${agree}" "$(drain_text "${rt}")"
+  else
+    printf 'live (HAProxy): %s   on disk: %s   drain: %s\n' "${live:-unknown (HAProxy does not answer)}" \
+      "${on_disk:-missing}" "$(drain_text "${rt}")"
+    [[ -n ${rt} && ${rt} != "${disk}" ]] &&
+      printf 'DISAGREE: HAProxy routes %s but %s holds %s: run switch-active.sh %s to repair\n' \
+        "${live}" "${map}" "${on_disk:-nothing}" "${live}"
+  fi
+  [[ ${agree} == true ]]
+  exit
+fi
+
+# Never waits for the lock: a rollback must not queue behind anything.
+exec 9>>"${state_dir}/switch.lock"
+if ! flock -n 9; then
+  rt=""
+  read_runtime || true
+  die "another switch is running ($(cat "${state_dir}/switch.intent" 2>/dev/null || echo unknown)); not switching to ${target}. In force: live $(field "${rt}" live), drain $(drain_text "${rt}")"
+fi
+printf 'to %s, pid %s, started %s\n' "${target}" "$$" "$(utc "${EPOCHSECONDS}")" >"${state_dir}/switch.intent"
+step locked
+
+# /health runs while the map is read and a version prepared.
 if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
 health_url="http://${target_ip}:${APP_PORT}/health"
-if ! body=$(curl -fsS --max-time 3 "${health_url}" 2>&1) || [[ ${body} != *'"status": "ok"'* ]]; then
-  reason=$(printf '%s' "${body:-no answer}" | tr '\n' ' ' | cut -c1-200)
-  if [[ ${force} != "true" ]]; then
-    echo "switch-active.sh: refusing to switch to ${target}: GET ${health_url} failed (${reason}); traffic stays on ${current}. Use --force to switch anyway." >&2
-    exit 1
-  fi
-  echo "switch-active.sh: WARNING: ${target} is unhealthy (GET ${health_url}: ${reason}); switching anyway (--force)" >&2
-fi
+health_out="${state_dir}/switch.health"
+health_problem "${health_url}" "${target}" >"${health_out}" 9>&- &
+health_pid=$!
+out=$(admin "show map ${map}; prepare map ${map}") || out=""
+ver=""
+[[ ${out} =~ New\ version\ created:\ *([0-9]+) ]] && ver=${BASH_REMATCH[1]}
+[[ -n ${ver} ]] || die "HAProxy does not answer on ${socket} with ${map}; nothing changed"
+rt=$(canonical "${out}" 1)
+read_disk
+# A runtime map without a valid live entry routes to the map's default, blue.
+current=$(field "${rt}" live)
+current=${current:-blue}
+now=${EPOCHSECONDS}
 
-[[ -f ${variant} ]] || {
-  echo "switch-active.sh: missing ${variant}" >&2
-  exit 1
-}
-
-admin() {
-  command -v socat >/dev/null 2>&1 || return 1
-  printf '%s\n' "$1" | timeout 5 socat -t 2 stdio "unix-connect:${socket}"
-}
-
-# 1. The old color keeps its sessions during the drain; the new config is checked before use.
-previous_draining=$(cat "${draining}" 2>/dev/null || true)
-echo "${current}" >"${draining}.tmp"
-mv -f "${draining}.tmp" "${draining}"
-cp "${variant}" "${config}.new"
-if ! check=$(haproxy -c -q -f "${config}.new" 2>&1); then
-  rm -f "${config}.new"
-  printf '%s\n' "${previous_draining}" | sed '/^$/d' >"${draining}"
-  echo "switch-active.sh: haproxy -c rejected ${variant}; nothing changed: ${check}" >&2
-  exit 1
-fi
-cp -p "${config}" "${config}.previous"
-mv -f "${config}.new" "${config}"
-
-# 2. Keep health states across the reload; a stale state file is worse than none.
-if admin "show servers state" >"${server_state}.tmp" 2>/dev/null && [[ -s ${server_state}.tmp ]]; then
-  mv -f "${server_state}.tmp" "${server_state}"
+if [[ ${current} == "${target}" ]]; then
+  # Keep the runtime's drain of the other color.
+  kill "${health_pid}" 2>/dev/null || true
+  other_until=$(field "${rt}" "drain-$([[ ${target} == blue ]] && echo green || echo blue)")
+  ((other_until > now)) || other_until=0
+  want=$(wanted "${target}" "${other_until}")
 else
-  rm -f "${server_state}.tmp"
-  echo 1 >"${server_state}"
-  log "could not save server state (admin socket ${socket}); reloading without it"
-fi
-
-if ! svc reload haproxy; then
-  mv -f "${config}.previous" "${config}"
-  printf '%s\n' "${previous_draining}" | sed '/^$/d' >"${draining}"
-  svc reload haproxy || true
-  echo "switch-active.sh: reloading HAProxy failed; put the ${current} configuration back" >&2
-  exit 1
-fi
-rm -f "${config}.previous"
-echo "${target}" >"${color_file}.tmp"
-mv -f "${color_file}.tmp" "${color_file}"
-log "live traffic now goes to ${target} (was ${current})"
-
-# 3. Bounded wait until the new worker answers on the admin socket with the new active server.
-command -v socat >/dev/null 2>&1 || log "socat is missing: no admin socket (the drain ends with a reload)"
-for _ in $(seq 1 40); do
-  command -v socat >/dev/null 2>&1 || break
-  if stat=$(admin "show stat" 2>/dev/null) &&
-    printf '%s\n' "${stat}" | awk -F, -v t="${target}" '$1 == "yquant_backend" && $2 == t && $21 == 0 { ok = 1 } END { exit !ok }'; then
-    break
+  wait "${health_pid}" || true
+  reason=$(<"${health_out}")
+  if [[ -n ${reason} ]]; then
+    [[ ${force} == true ]] || die "refusing to switch to ${target}: GET ${health_url} failed (${reason}); traffic stays on ${current}. Use --force to switch anyway."
+    echo "switch-active.sh: WARNING: ${target} is unhealthy (GET ${health_url}: ${reason}); switching anyway (--force)" >&2
   fi
-  sleep 0.25
-done
-
-end_drain() {
-  : >"${draining}"
-  if ! admin "clear acl ${draining}" >/dev/null 2>&1; then
-    # Without the admin socket, a reload reads the now empty file.
-    svc reload haproxy || true
-  fi
-}
-
-if ((drain > 0)); then
-  # shellcheck disable=SC2317 # invoked by the trap
-  on_interrupt() {
-    end_drain
-    log "interrupted: drain of ${current} ended early"
-    exit 130
-  }
-  trap on_interrupt INT TERM HUP
-  log "draining ${current} for ${drain}s: cookies naming ${current} are still honoured"
-  for ((i = 0; i < drain; i++)); do
-    sleep 1
-  done
-  trap - INT TERM HUP
+  old_until=0
+  if ((drain > 0)); then old_until=$((now + drain)); fi
+  want=$(wanted "${target}" "${old_until}")
 fi
-end_drain
-log "drain over: requests naming ${current} now go to ${target}"
+step checked
+
+# The file first: a reload from here on puts the target in force.
+if [[ ${disk} != "${want}" ]]; then
+  printf '%s\n' "${want}" >"${map}.tmp"
+  mv -f "${map}.tmp" "${map}"
+fi
+step written
+
+if [[ ${rt} != "${want}" ]]; then
+  step prepared
+  cmds=""
+  while read -r key value; do cmds+="add map @${ver} ${map} ${key} ${value}; "; done <<<"${want}"
+  admin "${cmds}commit map @${ver} ${map}" >/dev/null || true
+  step committed
+  read_runtime
+  [[ -n ${rt} ]] || die "HAProxy stopped answering after the commit; run this again"
+  [[ ${rt} == "${want}" ]] || die "HAProxy holds '${rt//$'\n'/, }' after the commit, expected '${want//$'\n'/, }': run this again"
+fi
+rm -f "${state_dir}/switch.intent"
+
+if [[ ${current} == "${target}" ]]; then
+  if [[ $(field "${disk}" live) == "${target}" ]]; then log "${target} is already live: nothing to do"; else
+    log "${target} is already live; ${map} repaired (it said: ${disk:-nothing})"
+  fi
+else
+  log "live traffic now goes to ${target} (was ${current:-unknown})"
+  if ((drain > 0)); then
+    log "drain: cookies naming ${current} are honoured until $(utc $((now + drain))) (${drain} s); HAProxy ends it by itself"
+  else
+    log "no drain: cookies naming ${current} go to ${target} now"
+  fi
+fi

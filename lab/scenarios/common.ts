@@ -77,7 +77,7 @@ export async function haproxyServerStatus(lab: Lab, backend: string, server: str
 export async function waitServerUp(lab: Lab, color: Color, timeoutMs = 30_000): Promise<void> {
   const ok = await waitFor(
     async () =>
-      (await haproxyServerStatus(lab, "yquant_backend", color))?.startsWith("UP") ? true : undefined,
+      (await haproxyServerStatus(lab, `yquant_live_${color}`, color))?.startsWith("UP") ? true : undefined,
     timeoutMs,
     100,
   );
@@ -239,7 +239,7 @@ export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 9
 
 /** Puts `color` in force (switch without drain) when it is not the active color. */
 export async function ensureActive(lab: Lab, color: Color, log: ScenarioLog): Promise<void> {
-  if (lab.activeColor() !== color) {
+  if ((await lab.activeColor()) !== color) {
     log(`restore: switching live traffic back to ${color}`);
     const r = await lab.runScript("gate", "switch-active", [color, "--drain", "0"], 60_000);
     if (r.status !== 0) throw new Error(`restore: switch to ${color} failed: ${r.stderr.trim()}`);

@@ -61,7 +61,7 @@ export async function guardedSwitch(ctx: ScenarioContext): Promise<Figures> {
       sum.byColor.blue === sum.total,
     ),
   );
-  const active = lab.activeColor();
+  const active = await lab.activeColor();
   figures.add(
     figure("activeAfter", "active color after the refused switch", active, "", "blue", active === "blue"),
   );

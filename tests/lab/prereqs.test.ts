@@ -33,6 +33,7 @@ describe("installInstructions", () => {
       "valkey-server",
       "valkey-sentinel",
       "socat",
+      "jq",
       "openssl",
       "curl",
       "python3",

@@ -42,7 +42,7 @@ describe("lab scenarios", () => {
     expect(num(f, "toGreenFirstNewSessionMs")).toBeLessThan(5_000);
     expect(num(f, "toBlueFirstNewSessionMs")).toBeLessThan(5_000);
     expect(num(f, "oldColorAfterSwitch")).toBe(0);
-    expect(lab.activeColor()).toBe("blue");
+    expect(await lab.activeColor()).toBe("blue");
   });
 
   it("2: drain: old cookie stays during the window and reaches the new color after it", async () => {
@@ -52,7 +52,7 @@ describe("lab scenarios", () => {
     expect(num(f, "duringOldShare")).toBe(100);
     expect(num(f, "duringNewSessionsOnNewShare")).toBe(100);
     expect(num(f, "afterOldShare")).toBe(0);
-    expect(lab.activeColor()).toBe("blue");
+    expect(await lab.activeColor()).toBe("blue");
   });
 
   it("3: guarded switch: refused with a clear message, 0 live requests failed, active unchanged", async () => {

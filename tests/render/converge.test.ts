@@ -12,20 +12,16 @@ import { cloudLayout } from "./helpers";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTONLY test@example";
 
 describe("convergeEntries", () => {
-  it("carries every rendered file of the gate but the first-boot hold and the drain list, each with its action", () => {
+  it("carries every rendered file of the gate but the first-boot hold, each with its action", () => {
     const layout = cloudLayout();
     const entries = convergeEntries(layout, "gate", KEY);
     const rendered = renderNodeFiles(layout, "gate").map((f) => f.path);
-    expect(rendered.filter((p) => !entries.some((e) => e.path === p))).toEqual([
-      "/usr/sbin/policy-rc.d",
-      "/etc/haproxy/yquant/draining.lst",
-    ]);
+    expect(rendered.filter((p) => !entries.some((e) => e.path === p))).toEqual(["/usr/sbin/policy-rc.d"]);
     expect(entries.map((e) => `${e.action} ${e.path}`).filter((l) => !l.startsWith("write "))).toEqual([
       "firewall /etc/yquant/firewall.rules",
       "valkey /etc/valkey/valkey.conf",
       "sentinel /etc/valkey/sentinel.conf",
-      "haproxy /etc/haproxy/yquant/haproxy-active-blue.cfg",
-      "haproxy /etc/haproxy/yquant/haproxy-active-green.cfg",
+      "haproxy /etc/haproxy/haproxy.cfg",
       `ssh-keys ${AUTHORIZED_KEYS_PATH}`,
     ]);
     const keys = entries.find((e) => e.action === "ssh-keys");

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName } from "../../cloud-init/layout";
-import { renderHaproxyVariant } from "../../cloud-init/user-data";
+import { renderHaproxyConfig } from "../../cloud-init/user-data";
 import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
 
 const SHIM = path.join(__dirname, "fixtures/service-control.sh");
@@ -80,6 +80,51 @@ async function eventually(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const switchMap = path.join(dir, "gate/etc/haproxy/yquant/switch.map");
+
+/** `switch-active.sh status --json`: what HAProxy routes, what the file says, the drain. */
+async function status(): Promise<{
+  live: string | null;
+  disk: string | null;
+  agree: boolean;
+  drain: string;
+}> {
+  return JSON.parse(script("gate", "switch-active", ["status", "--json"]).stdout) as {
+    live: string | null;
+    disk: string | null;
+    agree: boolean;
+    drain: string;
+  };
+}
+
+function runAsync(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(path.join(dir, "gate/opt/yquant/bin/switch-active.sh"), args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (status) => resolve({ status, stdout, stderr })),
+  );
+  return Object.assign(done, { child });
+}
+
+/** Starts a switch to `color` that stops itself at `step`, then SIGKILLs it there. */
+async function killedAt(step: string, color: string): Promise<void> {
+  const run = runAsync([color, "--drain", "0"], { YQ_SWITCH_STOP_AT: step });
+  const pid = run.child.pid as number;
+  await eventually(
+    () => / T /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\)/, "")),
+    `switch-active.sh to stop at ${step}`,
+    20_000,
+  );
+  process.kill(pid, "SIGKILL");
+  expect((await run).status).toBe(null);
+}
+
 let releaseLock = (): void => undefined;
 
 beforeAll(async () => {
@@ -107,9 +152,9 @@ describe("operations scripts end to end", () => {
       expect(result.status, `${node}: ${result.stdout}${result.stderr}\n${logs(node)}`).toBe(0);
       expect(result.stdout).toContain(`setup.sh[${node}]: done`);
     }
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+    expect(fs.readFileSync(switchMap, "utf8")).toBe("live blue\ndrain-blue 0\ndrain-green 0\n");
     expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/haproxy.cfg"), "utf8")).toBe(
-      renderHaproxyVariant(layout, "blue"),
+      renderHaproxyConfig(layout),
     );
     expect(fs.existsSync(path.join(dir, "gate/usr/sbin/policy-rc.d"))).toBe(false);
     for (const node of NODE_NAMES) {
@@ -127,50 +172,136 @@ describe("operations scripts end to end", () => {
     expect(JSON.parse((await get(`${staging}/health`)).body)).toMatchObject({ color: "green", status: "ok" });
   });
 
-  it("switch-active.sh green drains blue's cookies, then sends them to green", async () => {
-    const child = spawn(path.join(dir, "gate/opt/yquant/bin/switch-active.sh"), ["green", "--drain", "3"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await eventually(() => output.includes("draining blue"), "the drain to start", 20_000);
+  it("switch-active.sh green returns at once; HAProxy honours blue's cookies until the drain's end", async () => {
+    const result = script("gate", "switch-active", ["green", "--drain", "3"]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain("switch-active.sh: live traffic now goes to green (was blue)");
+    expect(result.stdout).toMatch(
+      /switch-active\.sh: drain: cookies naming blue are honoured until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(3 s\); HAProxy ends it by itself/,
+    );
+    expect(await status()).toMatchObject({ live: "green", disk: "green", agree: true });
+    expect(fs.readFileSync(switchMap, "utf8")).toMatch(/^live green\ndrain-blue \d+\ndrain-green 0\n$/);
     expect((await get(`${live}/`)).body).toContain("on green");
     expect((await get(`${live}/`, "SERVERID=blue")).body).toContain("on blue");
-    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("blue\n");
-    expect(await exited, output).toBe(0);
-    expect(output).toContain("switch-active.sh: drain over: requests naming blue now go to green");
-    expect((await get(`${live}/`, "SERVERID=blue")).body).toContain("on green");
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("green\n");
-    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("");
-    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/haproxy.cfg"), "utf8")).toBe(
-      renderHaproxyVariant(layout, "green"),
+    expect(JSON.parse((await get(`${staging}/health`)).body)).toMatchObject({ color: "blue" });
+    await eventually(
+      async () => (await get(`${live}/`, "SERVERID=blue")).body.includes("on green"),
+      "the drain to end by itself",
+      10_000,
     );
+    expect(await status()).toMatchObject({ live: "green", agree: true, drain: "none" });
     const order = await fetch(`${live}/orders`, { method: "POST", body: JSON.stringify({ id: "e2e-1" }) });
     expect(order.status).toBe(201);
     expect(fs.readFileSync(path.join(dir, "green/var/lib/yquant/orders.log"), "utf8")).toBe("e2e-1 green\n");
   });
 
-  it("interrupting the drain window ends the drain at once (trap), the switch stays done", async () => {
-    const child = spawn(path.join(dir, "gate/opt/yquant/bin/switch-active.sh"), ["blue", "--drain", "60"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await eventually(() => output.includes("draining green"), "the drain to start", 20_000);
-    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("green\n");
-    child.kill("SIGTERM");
-    expect(await exited, output).toBe(130);
-    expect(output).toContain("switch-active.sh: interrupted: drain of green ended early");
-    expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/yquant/draining.lst"), "utf8")).toBe("");
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+  it("a switch to the color already live does nothing, and says so", () => {
+    const again = script("gate", "switch-active", ["green"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toBe("switch-active.sh: green is already live: nothing to do\n");
+  });
+
+  // SIGKILL at each step of a switch green -> blue, then the same command again: it converges.
+  it.each(["locked", "checked", "written", "prepared", "committed"])(
+    "killed at step %s, switch-active.sh blue run again converges to blue",
+    async (step) => {
+      await killedAt(step, "blue");
+      const after = await status();
+      if (step === "written" || step === "prepared") {
+        // The file says blue, HAProxy still routes green: status says so and exits non-zero.
+        expect(after).toMatchObject({ live: "green", disk: "blue", agree: false });
+      }
+      const again = script("gate", "switch-active", ["blue", "--drain", "0"]);
+      expect(again.status, again.stderr).toBe(0);
+      expect(await status()).toMatchObject({ live: "blue", disk: "blue", agree: true });
+      await eventually(async () => (await get(`${live}/`)).body.includes("on blue"), "live on blue");
+      // Back to green, for the next step.
+      expect(script("gate", "switch-active", ["green", "--drain", "0"]).status).toBe(0);
+    },
+  );
+
+  it("killed after writing the file, a switch to the color HAProxy still routes repairs the file", async () => {
+    await killedAt("written", "blue");
+    expect(await status()).toMatchObject({ live: "green", disk: "blue", agree: false });
+    const text = script("gate", "switch-active", ["status"]);
+    expect(text.status).toBe(1);
+    expect(text.stdout).toContain(
+      `DISAGREE: HAProxy routes green but ${switchMap} holds blue: run switch-active.sh green to repair`,
+    );
+    const repair = script("gate", "switch-active", ["green"]);
+    expect(repair.status, repair.stderr).toBe(0);
+    expect(repair.stdout).toContain("switch-active.sh: green is already live; " + switchMap + " repaired");
+    expect(await status()).toMatchObject({ live: "green", disk: "green", agree: true });
+    expect(fs.readFileSync(switchMap, "utf8")).toBe("live green\ndrain-blue 0\ndrain-green 0\n");
+  });
+
+  it("a second switch while one holds the lock exits 1 at once and says what is in force", () => {
+    const lock = path.join(dir, "gate/var/lib/yquant/switch.lock");
+    const holder = spawn("flock", ["-x", lock, "sleep", "30"], { stdio: "ignore", detached: true });
+    try {
+      spawnSync("sleep", ["0.3"]);
+      const refused = script("gate", "switch-active", ["blue"]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("switch-active.sh: another switch is running (");
+      expect(refused.stderr).toContain("not switching to blue. In force: live green, drain none");
+    } finally {
+      process.kill(-(holder.pid as number), "SIGKILL");
+    }
+  });
+
+  it("two racing switches: each either wins or exits 1 naming what is in force; the state agrees", async () => {
+    const [a, b] = await Promise.all([
+      runAsync(["blue", "--drain", "0"]),
+      runAsync(["blue", "--drain", "0"]),
+    ]);
+    const codes = [a.status, b.status].sort();
+    expect(codes[0]).toBe(0);
+    for (const r of [a, b]) {
+      if (r.status !== 0) expect(r.stderr).toMatch(/another switch is running .*In force: live (blue|green)/);
+      else expect(r.stdout).toMatch(/live traffic now goes to blue|blue is already live/);
+    }
+    expect(await status()).toMatchObject({ live: "blue", disk: "blue", agree: true });
+  });
+
+  it("a rollback during a drain takes over at once and cancels the drain", async () => {
+    const first = script("gate", "switch-active", ["green", "--drain", "600"]);
+    expect(first.status, first.stderr).toBe(0);
+    expect((await get(`${live}/`, "SERVERID=blue")).body).toContain("on blue");
+    const rollback = script("gate", "switch-active", ["blue", "--drain", "0"]);
+    expect(rollback.status, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toContain("switch-active.sh: live traffic now goes to blue (was green)");
+    expect(await status()).toMatchObject({ live: "blue", agree: true, drain: "none" });
+    expect(fs.readFileSync(switchMap, "utf8")).toBe("live blue\ndrain-blue 0\ndrain-green 0\n");
     expect((await get(`${live}/`, "SERVERID=green")).body).toContain("on blue");
-    // Back to green for the tests below.
-    const back = script("gate", "switch-active", ["green", "--drain", "0"]);
-    expect(back.status, back.stderr).toBe(0);
+    expect((await get(`${live}/`)).body).toContain("on blue");
+  });
+
+  it("HAProxy restarted during a drain keeps it until its end time, and a restart after it ends it", async () => {
+    const gateEnv = { ...process.env, YQ_ROOT: path.join(dir, "gate") };
+    const restart = (): void => {
+      spawnSync(SHIM, ["stop", "haproxy"], { env: gateEnv, timeout: 10_000 });
+      expect(spawnSync(SHIM, ["start", "haproxy"], { env: gateEnv, timeout: 10_000 }).status).toBe(0);
+    };
+    // A connection to the stopped HAProxy fails: only a served answer counts.
+    const servesGreen = async (): Promise<boolean> =>
+      (await get(`${live}/`).catch(() => ({ body: "" }))).body.includes("on green");
+    const sw = script("gate", "switch-active", ["green", "--drain", "6"]);
+    expect(sw.status, sw.stderr).toBe(0);
+    const until = Number(/drain-blue (\d+)/.exec(fs.readFileSync(switchMap, "utf8"))?.[1]);
+    restart();
+    await eventually(async () => (await status()).live === "green", "HAProxy back with the map", 20_000);
+    await eventually(servesGreen, "live on green after the restart");
+    if (Date.now() / 1000 < until - 1) {
+      expect((await get(`${live}/`, "SERVERID=blue")).body).toContain("on blue");
+    }
+    // Down while the drain ends: started again after it, the old cookie goes to green.
+    spawnSync(SHIM, ["stop", "haproxy"], { env: gateEnv, timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, Math.max(0, (until + 1) * 1000 - Date.now())));
+    expect(spawnSync(SHIM, ["start", "haproxy"], { env: gateEnv, timeout: 10_000 }).status).toBe(0);
+    await eventually(async () => (await status()).live === "green", "HAProxy back with the map", 20_000);
+    await eventually(servesGreen, "live on green after the second start");
+    expect((await get(`${live}/`, "SERVERID=blue")).body).toContain("on green");
+    expect(await status()).toMatchObject({ live: "green", disk: "green", agree: true, drain: "none" });
   });
 
   it("setup.sh again is safe: keeps the active color and restarts nothing", () => {
@@ -179,8 +310,9 @@ describe("operations scripts end to end", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(fs.readFileSync(path.join(dir, "gate/run/test/haproxy.pid"), "utf8")).toBe(pid);
     expect(fs.readFileSync(path.join(dir, "gate/etc/haproxy/haproxy.cfg"), "utf8")).toBe(
-      renderHaproxyVariant(layout, "green"),
+      renderHaproxyConfig(layout),
     );
+    expect(fs.readFileSync(switchMap, "utf8")).toMatch(/^live green\n/);
   });
 
   it("deploy.sh puts a release in force, and a failing one rolls back with a non-zero exit", async () => {
@@ -235,10 +367,10 @@ describe("operations scripts end to end", () => {
       "switch-active.sh: refusing to switch to blue: GET http://127.0.20.62:15000/health failed",
     );
     expect(refused.stderr).toContain("traffic stays on green");
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("green\n");
+    expect(fs.readFileSync(switchMap, "utf8")).toMatch(/^live green\n/);
     const forced = script("gate", "switch-active", ["blue", "--drain", "0", "--force"]);
     expect(forced.status, forced.stderr).toBe(0);
     expect(forced.stderr).toContain("switch-active.sh: WARNING: blue is unhealthy");
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
+    expect(fs.readFileSync(switchMap, "utf8")).toMatch(/^live blue\n/);
   });
 });

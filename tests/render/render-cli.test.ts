@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { COLORS, NODE_NAMES } from "../../cloud-init/layout";
+import { NODE_NAMES } from "../../cloud-init/layout";
 import { parseArgs, renderTo } from "../../cloud-init/render-cli";
-import { parseWriteFiles, renderHaproxyVariant, renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles, renderHaproxyConfig, renderUserData } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, run, tempDir } from "./helpers";
 
 const TSX = path.join(REPO, "node_modules/.bin/tsx");
@@ -13,7 +13,7 @@ describe("render command", () => {
   const dir = tempDir("cli");
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("writes each node's user data, every write_files entry, and both HAProxy variants", () => {
+  it("writes each node's user data and every write_files entry (haproxy.cfg among them)", () => {
     const out = path.join(dir, "api");
     const layout = cloudLayout();
     const written = renderTo(out, layout);
@@ -26,11 +26,9 @@ describe("render command", () => {
         expect((fs.statSync(target).mode & 0o777).toString(8).padStart(4, "0")).toBe(file.permissions);
       }
     }
-    for (const color of COLORS) {
-      expect(fs.readFileSync(path.join(out, "gate", `haproxy-active-${color}.cfg`), "utf8")).toBe(
-        renderHaproxyVariant(layout, color),
-      );
-    }
+    expect(fs.readFileSync(path.join(out, "gate/files/etc/haproxy/haproxy.cfg"), "utf8")).toBe(
+      renderHaproxyConfig(layout),
+    );
     expect(written).toContain("gate/files/opt/yquant/bin/switch-active.sh");
   });
 
@@ -50,7 +48,7 @@ describe("render command", () => {
     fs.writeFileSync(file, JSON.stringify({ adminCidrs: ["198.51.100.0/24"] }));
     const result = run(TSX, [CLI, "--out", out, "--layout", file], 60_000);
     expect(result.status, result.stderr).toBe(0);
-    expect(fs.readFileSync(path.join(out, "gate/haproxy-active-blue.cfg"), "utf8")).toContain(
+    expect(fs.readFileSync(path.join(out, "gate/files/etc/haproxy/haproxy.cfg"), "utf8")).toContain(
       "acl yq_admin src 198.51.100.0/24 127.0.0.0/8",
     );
   });

@@ -18,8 +18,7 @@ beforeAll(() => {
   layout = localLayout(dir, 30, { serviceControl: "/bin/false" });
   materialise(layout, "gate");
   materialise(layout, "blue");
-  fs.mkdirSync(path.join(dir, "gate/var/lib/yquant"), { recursive: true });
-  fs.writeFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "blue\n");
+  expect(run(script("gate", "switch-active"), ["init"]).status).toBe(0);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -53,31 +52,45 @@ describe("switch-active.sh", () => {
       ["green", "--drain=1.5"],
       "switch-active.sh: invalid --drain '1.5': a whole number of seconds from 0 to 3600",
     ],
-    [["green", "blue"], "switch-active.sh: only one color may be given"],
+    [["green", "blue"], "switch-active.sh: only one color or command may be given"],
+    [["status", "green"], "switch-active.sh: only one color or command may be given"],
     [["green", "--now"], "switch-active.sh: unknown option '--now'"],
+    [["green", "--json"], "switch-active.sh: --json goes with status only"],
+    [["status", "--drain", "3"], "switch-active.sh: --drain and --force go with a color"],
   ])("%j is a usage error", (args, message) => {
     expectUsageError("gate", "switch-active", args, message);
   });
 
-  it("refuses an unhealthy target with a clear message, and changes nothing", () => {
+  it("without HAProxy answering, a switch exits 1 and changes nothing", () => {
     const before = treeDigest(dir);
     const result = run(script("gate", "switch-active"), ["green", "--drain", "0"]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      "switch-active.sh: refusing to switch to green: GET http://127.0.20.33:15000/health failed (",
+    expect(result.stderr).toBe(
+      `switch-active.sh: HAProxy does not answer on ${dir}/gate/run/haproxy/admin.sock with ${dir}/gate/etc/haproxy/yquant/switch.map; nothing changed\n`,
     );
-    expect(result.stderr).toContain("traffic stays on blue. Use --force to switch anyway.");
-    const after = treeDigest(dir);
-    // Only the lock file may appear.
-    delete after["gate/var/lib/yquant/switch.lock"];
+    // Only the lock, the intent and the health check's output may appear.
+    const scratch = ["switch.lock", "switch.intent", "switch.health"].map((f) => `gate/var/lib/yquant/${f}`);
+    const after = Object.fromEntries(Object.entries(treeDigest(dir)).filter(([k]) => !scratch.includes(k)));
     expect(after).toEqual(before);
-    expect(fs.readFileSync(path.join(dir, "gate/var/lib/yquant/active-color"), "utf8")).toBe("blue\n");
   });
 
-  it("switching to the active color is a no-op", () => {
-    const result = run(script("gate", "switch-active"), ["blue"]);
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain("switch-active.sh: blue is already active: nothing to do");
+  it("status without HAProxy says so, and exits 1", () => {
+    const result = run(script("gate", "switch-active"), ["status"]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe(
+      "live (HAProxy): unknown (HAProxy does not answer)   on disk: blue   drain: none\n",
+    );
+    const json = run(script("gate", "switch-active"), ["status", "--json"]);
+    expect(json.status).toBe(1);
+    expect(json.stdout).toBe('{"live":null,"disk":"blue","agree":false,"drain":"none"}\n');
+  });
+
+  it("init writes the first map once, and keeps it after", () => {
+    const map = path.join(dir, "gate/etc/haproxy/yquant/switch.map");
+    expect(fs.readFileSync(map, "utf8")).toBe("live blue\ndrain-blue 0\ndrain-green 0\n");
+    const again = run(script("gate", "switch-active"), ["init"]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(`switch-active.sh: ${map} exists: kept\n`);
   });
 
   it("runs on the gate only", () => {
@@ -133,7 +146,7 @@ describe("health-check.sh and setup.sh", () => {
     expect(report.ok).toBe(false);
     expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
       ["haproxy", false],
-      ["active-color", true],
+      ["switch", false],
       ["valkey", false],
       ["sentinel", false],
       ["message-master", false],

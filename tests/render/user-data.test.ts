@@ -3,12 +3,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { COLORS, NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import { NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import {
   OCI_METADATA_LIMIT_BYTES,
   RenderError,
   parseWriteFiles,
-  renderHaproxyVariant,
+  renderHaproxyConfig,
   renderNodeFiles,
   renderUserData,
 } from "../../cloud-init/user-data";
@@ -120,19 +120,14 @@ describe("renderUserData", () => {
     }
   });
 
-  it("takes no activeColor: the signature is (layout, node) and the gate carries both variants", () => {
+  it("takes no activeColor: the signature is (layout, node), and the gate carries the one haproxy.cfg", () => {
     expect(renderUserData.length).toBe(2);
     expect(renderNodeFiles.length).toBe(2);
     const paths = parse("gate").write_files.map((f) => f.path);
-    for (const color of COLORS) {
-      expect(paths).toContain(`/etc/haproxy/yquant/haproxy-active-${color}.cfg`);
-      expect(fileOf("gate", `/etc/haproxy/yquant/haproxy-active-${color}.cfg`)).toBe(
-        renderHaproxyVariant(layout, color),
-      );
-    }
-    // haproxy.cfg is not carried: setup.sh puts the active color's variant in force (blue at first
+    expect(fileOf("gate", "/etc/haproxy/haproxy.cfg")).toBe(renderHaproxyConfig(layout));
+    // The live color is in the switch map, which setup.sh has switch-active.sh write (blue at first
     // boot, whatever the stack's activeColor), see tests/render/e2e.test.ts.
-    expect(paths).not.toContain("/etc/haproxy/haproxy.cfg");
+    expect(paths).not.toContain("/etc/haproxy/yquant/switch.map");
   });
 
   it("installs each script where it runs", () => {
@@ -176,7 +171,7 @@ describe("renderUserData", () => {
         "/etc/yquant/firewall.rules",
         "/opt/yquant/bin/setup.sh",
         ...(node === "gate"
-          ? ["/etc/haproxy/yquant/haproxy-active-blue.cfg", "/etc/haproxy/yquant/draining.lst"]
+          ? ["/etc/haproxy/haproxy.cfg"]
           : ["/etc/systemd/system/yquant-frontend.service", "/opt/yquant/placeholder/app.py"]),
       ];
       for (const p of mustDefer) {
