@@ -246,6 +246,10 @@ describe("operations scripts end to end", () => {
       expect(refused.stderr).toContain("not switching to blue. In force: live green, drain none");
     } finally {
       process.kill(-(holder.pid as number), "SIGKILL");
+      // The lock is free once the holder's processes are gone (bounded wait).
+      for (let i = 0; i < 50 && spawnSync("flock", ["-n", lock, "true"]).status !== 0; i++) {
+        spawnSync("sleep", ["0.1"]);
+      }
     }
   });
 

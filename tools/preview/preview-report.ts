@@ -48,7 +48,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { title: "rebuild.green: 0 -> 1 (rebuild of the standby)", change: { rebuild: { blue: 0, green: 1 } } },
   {
     title: "renderer change for the gate (HAProxy)",
-    renderer: { module: "haproxy", fn: "renderHaproxyVariant" },
+    renderer: { module: "haproxy", fn: "renderHaproxyConfig" },
   },
   {
     title: "renderer change for an engine (message Valkey)",
