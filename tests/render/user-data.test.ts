@@ -103,6 +103,7 @@ describe("renderUserData", () => {
       "valkey-server",
       "valkey-sentinel",
       "socat",
+      "jq",
       "openssl",
       "curl",
       "iptables-persistent",
@@ -114,6 +115,7 @@ describe("renderUserData", () => {
         "python3",
         "git",
         "socat",
+        "jq",
         "curl",
         "iptables-persistent",
       ]);
