@@ -13,6 +13,7 @@ import { appFailure } from "../../lab/scenarios/s4-app-failure";
 import { valkeyFailover } from "../../lab/scenarios/s5-valkey-failover";
 import { quorumWithoutGate } from "../../lab/scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
+import { freezeActive } from "../../lab/scenarios/s10-freeze";
 import { labDown, labUp, log } from "./helpers";
 
 let lab: Lab;
@@ -112,5 +113,16 @@ describe("lab scenarios", () => {
     expect(num(f, "gateRssSamples")).toBeGreaterThan(10);
     expect(num(f, "gateRssPeakMb")).toBeGreaterThan(1);
     expect(num(f, "gateRssPeakMb")).toBeLessThanOrEqual(128);
+  });
+
+  it("10: freeze of the active app: 0 failed GETs, none waits over 3 s, a caught POST is never replayed", async () => {
+    const f = await freezeActive(ctx);
+    expect(num(f, "failedGets")).toBe(0);
+    expect(num(f, "longestGetMs")).toBeLessThanOrEqual(3_000);
+    expect(num(f, "failedPostsOutside")).toBe(0);
+    expect(num(f, "replayedPosts")).toBe(0);
+    expect(num(f, "duplicatedPostIds")).toBe(0);
+    expect(num(f, "slowestPostErrorMs")).toBeLessThanOrEqual(4_000);
+    expect(num(f, "gets")).toBeGreaterThan(0);
   });
 });
