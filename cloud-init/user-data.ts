@@ -31,6 +31,7 @@ import {
   renderAppUnit,
   renderFirewallRules,
   renderNodeEnv,
+  renderValkeyAdminEnv,
   renderValkeyEnv,
   validateLayout,
 } from "./node-config";
@@ -89,6 +90,7 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   );
   add("/etc/yquant/node.env", renderNodeEnv(layout, node), "0644", "root:root");
   add("/etc/yquant/valkey.env", renderValkeyEnv(layout, node), "0640", "root:yquant");
+  add("/etc/yquant/valkey-admin.env", renderValkeyAdminEnv(layout, node), "0600", "root:root");
   add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
   for (const script of role.scripts) {
     add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");

@@ -7,7 +7,11 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLORS, Color, Layout, NodeName, gateNode, nodeNames, roleOf } from "../cloud-init/layout";
+import { SCRIPT_NAMES } from "../cloud-init/user-data";
 import { SERVICE_CONTROL, labLayout } from "./layout";
+
+/** A node script as cloud-init installs it under /opt/yquant/bin. */
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** A service as the CLI names it, and the unit the shim runs for it. */
 export interface LabService {
@@ -70,7 +74,7 @@ export class Lab {
     return this.layout.nodes[node].privateIp;
   }
 
-  script(node: NodeName, name: "setup" | "deploy" | "health-check" | "switch-active"): string {
+  script(node: NodeName, name: ScriptName): string {
     return path.join(this.root(node), "opt", "yquant", "bin", `${name}.sh`);
   }
 
@@ -162,15 +166,16 @@ export class Lab {
   /** Runs a node script asynchronously; resolves with its status, output and wall time. */
   runScript(
     node: NodeName,
-    name: "setup" | "deploy" | "health-check" | "switch-active",
+    name: ScriptName,
     args: readonly string[] = [],
     timeoutMs = 120_000,
+    env: NodeJS.ProcessEnv = process.env,
   ): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }> {
     if (this.aborted)
       return Promise.reject(new Error(`${name}.sh on ${node}: the lab command was interrupted`));
     return new Promise((resolve) => {
       const startedAt = performance.now();
-      const child = spawn(this.script(node, name), [...args], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(this.script(node, name), [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

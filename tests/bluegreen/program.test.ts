@@ -141,21 +141,19 @@ describe("the switch command", () => {
     ]);
   });
 
-  it("moves the message master to the new active through Sentinel, after the traffic switch", () => {
+  it("moves the message master to the new active with promote-master.sh, after the traffic switch", () => {
     const text = String(byName(before, "yq-switch-active").inputs["create"]);
-    const switchAt = text.indexOf("switch-active.sh blue");
-    expect(switchAt).toBeGreaterThan(0);
-    expect(text.indexOf("SENTINEL FAILOVER mymaster")).toBeGreaterThan(switchAt);
-    expect(text).toContain("target=10.0.2.10\n");
-    expect(text).toContain("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster");
-    expect(text).toContain('REDISCLI_AUTH="$SENTINEL_PASSWORD"');
+    expect(text.split("\n").slice(-2)).toEqual([
+      "sudo /opt/yquant/bin/switch-active.sh blue --drain 30",
+      "sudo /opt/yquant/bin/promote-master.sh blue",
+    ]);
     expect(text).not.toContain("TestSentinelPassword");
   });
 
   it("leaves the master alone with messageMasterFollowsActive false, and that is an update too", async () => {
     const off = await record({ messageMasterFollowsActive: false }, previous);
     const text = String(byName(off, "yq-switch-active").inputs["create"]);
-    expect(text).not.toContain("SENTINEL");
+    expect(text).not.toContain("promote-master");
     expect(text.split("\n").at(-1)).toBe("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
     expect(changes(previewDiff(before, off))).toEqual(["update yq-switch-active [create, update]"]);
   });
@@ -185,7 +183,7 @@ describe("toggling activeColor", () => {
   it("switches to green and promotes green's message Valkey", () => {
     const text = String(byName(after, "yq-switch-active").inputs["update"]);
     expect(text).toContain("sudo /opt/yquant/bin/switch-active.sh green --drain 30\n");
-    expect(text).toContain("target=10.0.2.11\n");
+    expect(text.split("\n").at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh green");
   });
 
   it("records the new live color only through the switch", () => {
