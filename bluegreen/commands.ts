@@ -6,6 +6,7 @@
  */
 
 import { Color, isColor } from "../cloud-init/layout";
+import { COMMAND_DELIVERED_SCRIPTS, deliveredScript } from "../cloud-init/user-data";
 
 export { COLORS, isColor, otherColor } from "../cloud-init/layout";
 export type { Color } from "../cloud-init/layout";
@@ -61,13 +62,34 @@ export function switchSteps(args: SwitchCommandArgs): string[][] {
   return steps;
 }
 
+/**
+ * Installs a script that is not in the user data (COMMAND_DELIVERED_SCRIPTS: promote-master.sh) on
+ * the gate, atomically, from a quoted here-document, so that it is there for the next step and for
+ * an operator afterwards.
+ */
+export function installScriptCommand(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]): string {
+  const text = deliveredScript(name);
+  if (text.includes("YQ_SCRIPT")) throw new Error(`installScriptCommand: ${name}.sh contains the delimiter`);
+  const target = `${BIN}/${name}.sh`;
+  return [
+    `sudo tee ${target}.new >/dev/null <<'YQ_SCRIPT'`,
+    text.replace(/\n$/, ""),
+    "YQ_SCRIPT",
+    `sudo chmod 0755 ${target}.new`,
+    `sudo mv -f ${target}.new ${target}`,
+  ].join("\n");
+}
+
 /** The switch command run on the gate as `ubuntu`: wait for cloud-init, then each switch step as root. */
 export function switchCommand(args: SwitchCommandArgs): string {
-  return [
-    "set -eu",
-    waitForCloudInit("yq-gate"),
-    ...switchSteps(args).map(([script, ...rest]) => `sudo ${BIN}/${script} ${rest.join(" ")}`),
-  ].join("\n");
+  const lines = ["set -eu", waitForCloudInit("yq-gate")];
+  for (const [script = "", ...rest] of switchSteps(args)) {
+    const name = script.replace(/\.sh$/, "");
+    const delivered = COMMAND_DELIVERED_SCRIPTS.find((d) => d === name);
+    if (delivered) lines.push(installScriptCommand(delivered));
+    lines.push(`sudo ${BIN}/${script} ${rest.join(" ")}`);
+  }
+  return lines.join("\n");
 }
 
 /** The release command run on an engine (through the gate): wait for cloud-init, then deploy. */

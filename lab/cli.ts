@@ -243,6 +243,7 @@ async function main(argv: string[]): Promise<number> {
       }
       requireLab(lab);
       // The same steps as the cloud's switch command (bluegreen/commands.ts), run as the lab's gate.
+      lab.installDeliveredScripts();
       for (const [script, ...args] of switchSteps({
         color,
         drainSeconds,

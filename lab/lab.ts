@@ -7,7 +7,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLORS, Color, Layout, NodeName, gateNode, nodeNames, roleOf } from "../cloud-init/layout";
-import { SCRIPT_NAMES } from "../cloud-init/user-data";
+import { COMMAND_DELIVERED_SCRIPTS, SCRIPT_NAMES, deliveredScript } from "../cloud-init/user-data";
 import { SERVICE_CONTROL, labLayout } from "./layout";
 
 /** A node script as cloud-init installs it under /opt/yquant/bin. */
@@ -161,6 +161,20 @@ export class Lab {
       if (pid !== null) pids.push(...processGroup(pid));
     }
     return pids;
+  }
+
+  /**
+   * Installs the scripts the switch command delivers to the gate (COMMAND_DELIVERED_SCRIPTS), as that
+   * command does: the same text, mode 0755, replaced atomically. `up` and every lab switch run it.
+   */
+  installDeliveredScripts(): void {
+    for (const name of COMMAND_DELIVERED_SCRIPTS) {
+      const target = this.script("gate", name);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(`${target}.new`, deliveredScript(name), { mode: 0o755 });
+      fs.chmodSync(`${target}.new`, 0o755);
+      fs.renameSync(`${target}.new`, target);
+    }
   }
 
   /** Runs a node script asynchronously; resolves with its status, output and wall time. */

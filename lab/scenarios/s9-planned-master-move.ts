@@ -40,6 +40,7 @@ export async function labSwitch(
   follows = true,
 ): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }[]> {
   const out = [];
+  lab.installDeliveredScripts();
   for (const [script, ...args] of switchSteps({ color, drainSeconds, messageMasterFollowsActive: follows })) {
     const r = await lab.runScript("gate", script.replace(/\.sh$/, "") as ScriptName, args, 120_000);
     out.push(r);

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { releaseCommand, switchCommand, switchSteps } from "../../bluegreen/commands";
+import { installScriptCommand, releaseCommand, switchCommand, switchSteps } from "../../bluegreen/commands";
+import { deliveredScript } from "../../cloud-init/user-data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-commands-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -64,9 +65,23 @@ describe("switch steps", () => {
     const lines = switchCommand({ color: "green", drainSeconds: 5, messageMasterFollowsActive: true }).split(
       "\n",
     );
-    expect(lines.slice(-2)).toEqual([
+    expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh green");
+    const install = installScriptCommand("promote-master").split("\n");
+    expect(lines.slice(-2 - install.length)).toEqual([
       "sudo /opt/yquant/bin/switch-active.sh green --drain 5",
+      ...install,
       "sudo /opt/yquant/bin/promote-master.sh green",
+    ]);
+  });
+
+  it("install promote-master.sh on the gate from the same text the lab installs, atomically", () => {
+    const install = installScriptCommand("promote-master").split("\n");
+    expect(install[0]).toBe("sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'");
+    expect(install.slice(1, -3).join("\n") + "\n").toBe(deliveredScript("promote-master"));
+    expect(install.slice(-3)).toEqual([
+      "YQ_SCRIPT",
+      "sudo chmod 0755 /opt/yquant/bin/promote-master.sh.new",
+      "sudo mv -f /opt/yquant/bin/promote-master.sh.new /opt/yquant/bin/promote-master.sh",
     ]);
   });
 });

@@ -143,10 +143,14 @@ describe("the switch command", () => {
 
   it("moves the message master to the new active with promote-master.sh, after the traffic switch", () => {
     const text = String(byName(before, "yq-switch-active").inputs["create"]);
-    expect(text.split("\n").slice(-2)).toEqual([
-      "sudo /opt/yquant/bin/switch-active.sh blue --drain 30",
-      "sudo /opt/yquant/bin/promote-master.sh blue",
-    ]);
+    const lines = text.split("\n");
+    const switchAt = lines.indexOf("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
+    const installAt = lines.indexOf(
+      "sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'",
+    );
+    expect(switchAt).toBeGreaterThan(0);
+    expect(installAt).toBeGreaterThan(switchAt);
+    expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh blue");
     expect(text).not.toContain("TestSentinelPassword");
   });
 
