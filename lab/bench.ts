@@ -15,8 +15,8 @@ import { appFailure } from "./scenarios/s4-app-failure";
 import { valkeyFailover } from "./scenarios/s5-valkey-failover";
 import { quorumWithoutGate } from "./scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "./scenarios/s7-token-persistence";
-import { plannedMasterMove } from "./scenarios/s9-planned-master-move";
-import { interruptedPromotion } from "./scenarios/s10-interrupted-promotion";
+import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
+import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 
 export const BENCH_FILE = "bench.json";
 
@@ -61,8 +61,8 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   6: "quorum without the gate",
   7: "token persistence",
   8: "gate footprint (during 1)",
-  9: "planned master move",
-  10: "interrupted promotion",
+  10: "planned master move",
+  11: "interrupted promotion",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -124,8 +124,8 @@ export async function runBench(lab: Lab, log: (line: string) => void): Promise<B
     if (footprint === null) throw new Error("scenario 1 did not run, so there is no footprint sample");
     return footprint;
   });
-  await runOne(9, () => plannedMasterMove(ctx));
-  await runOne(10, () => interruptedPromotion(ctx));
+  await runOne(10, () => plannedMasterMove(ctx));
+  await runOne(11, () => interruptedPromotion(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

@@ -116,7 +116,7 @@ if [[ ${current} == "${target_ip}" ]]; then
 fi
 [[ ${current} == "${other_ip}" ]] || die "Sentinel names ${current} as master, which is neither engine"
 
-# Test hook (tests/lab, scenario 10): SIGKILL this script right after the named step, to show that a
+# Test hook (tests/lab, scenario 11): SIGKILL this script right after the named step, to show that a
 # re-run converges. Unset on the nodes.
 step_done() {
   log "step: $1"

@@ -1,7 +1,7 @@
 /**
  * The pipeline's shell commands, checked by their real tool (shellcheck), and the switch's steps, which
  * the lab's `switch` runs too. promote-master.sh itself runs against real Valkey and Sentinel in the
- * lab (tests/lab, scenario 9).
+ * lab (tests/lab, scenario 10).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

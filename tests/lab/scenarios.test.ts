@@ -13,8 +13,8 @@ import { appFailure } from "../../lab/scenarios/s4-app-failure";
 import { valkeyFailover } from "../../lab/scenarios/s5-valkey-failover";
 import { quorumWithoutGate } from "../../lab/scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
-import { plannedMasterMove } from "../../lab/scenarios/s9-planned-master-move";
-import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s10-interrupted-promotion";
+import { plannedMasterMove } from "../../lab/scenarios/s10-planned-master-move";
+import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-interrupted-promotion";
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
 import { labDown, labUp, log } from "./helpers";
 
@@ -117,7 +117,7 @@ describe("lab scenarios", () => {
     expect(num(f, "gateRssPeakMb")).toBeLessThanOrEqual(128);
   });
 
-  it("9: planned move of the message master under four writers: 0 acknowledged writes lost, nothing left paused", async () => {
+  it("10: planned move of the message master under four writers: 0 acknowledged writes lost, nothing left paused", async () => {
     const f = await plannedMasterMove(ctx);
     expect(f.get("switchExitCodes")).toBe("0,0");
     for (const kind of WRITER_KINDS) {
@@ -134,7 +134,7 @@ describe("lab scenarios", () => {
     expect(f.get("leftPaused")).toBe(false);
   });
 
-  it("10: promote-master.sh killed after each step: the re-run converges, nothing paused, 0 lost", async () => {
+  it("11: promote-master.sh killed after each step: the re-run converges, nothing paused, 0 lost", async () => {
     const f = await interruptedPromotion(ctx);
     for (const step of PROMOTE_STEPS) {
       expect(f.get(`${step}Killed`), step).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Scenario 10, interrupted promotion: promote-master.sh green is SIGKILLed right after each of its
+ * Scenario 11, interrupted promotion: promote-master.sh green is SIGKILLed right after each of its
  * steps (paused, caught-up, failover-sent, promoted; the script's YQ_PROMOTE_KILL_AT hook) under the
  * four writers, then run again. Each time the re-run must exit 0 with green the master, blue its
  * replica, no engine paused, and no acknowledged write lost. Last, a kill after failover-sent with no
@@ -9,7 +9,7 @@
  */
 import { Lab, sleep, waitFor } from "../lab";
 import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole } from "./common";
-import { isPaused } from "./s9-planned-master-move";
+import { isPaused } from "./s10-planned-master-move";
 import { countLost, formatErrors, startWriters } from "./writers";
 
 export const PROMOTE_STEPS = ["paused", "caught-up", "failover-sent", "promoted"] as const;
@@ -29,7 +29,7 @@ export async function interruptedPromotion(ctx: ScenarioContext): Promise<Figure
   const figures = new Figures();
   for (const step of PROMOTE_STEPS) {
     await baseline(lab, log);
-    const tag = `s10-${step}-${Date.now().toString(36)}`;
+    const tag = `s11-${step}-${Date.now().toString(36)}`;
     const writers = startWriters(lab, tag, "blue");
     await sleep(500);
     const killed = await killedRun(lab, step);
@@ -91,7 +91,7 @@ export async function interruptedPromotion(ctx: ScenarioContext): Promise<Figure
 
   // No re-run: the killed run's pause must outlast Sentinel's own demotion of the old master.
   await baseline(lab, log);
-  const tag = `s10-norerun-${Date.now().toString(36)}`;
+  const tag = `s11-norerun-${Date.now().toString(36)}`;
   const writers = startWriters(lab, tag, "blue");
   await sleep(500);
   const killed = await killedRun(lab, "failover-sent");

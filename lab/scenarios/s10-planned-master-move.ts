@@ -1,5 +1,5 @@
 /**
- * Scenario 9, planned move of the message master: the lab's switch to green (the cloud's switch
+ * Scenario 10, planned move of the message master: the lab's switch to green (the cloud's switch
  * steps: switch-active.sh, then promote-master.sh) under write load from the four kinds of writer
  * (lab/scenarios/writers.ts), the pinned ones on blue, the old master. Every acknowledged write must
  * be on the new master; the old master must be a replica as soon as the script returns, and nothing
@@ -53,7 +53,7 @@ export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> 
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const tag = `s9-${Date.now().toString(36)}`;
+  const tag = `s10-${Date.now().toString(36)}`;
   const writers = startWriters(lab, tag, "blue");
   await sleep(1500);
   log("scenario: switch to green with the promotion, under four writers");
