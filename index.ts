@@ -20,3 +20,4 @@ export const liveColor = stack.liveColor;
 export const deployedReleases = stack.deployedReleases;
 export const rebuildGenerations = stack.rebuildGenerations;
 export const engineMetadata = stack.engineMetadata;
+export const placement = stack.placement;

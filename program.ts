@@ -12,7 +12,10 @@ import { DeploymentHistory } from "./bluegreen/history";
 import { engineRebuilds, rebuildRecords } from "./bluegreen/rebuild";
 import { GateAddress } from "./components/gate-address";
 import { Network } from "./components/network";
+import { Convergence } from "./components/converge";
 import { Nodes } from "./components/nodes";
+import { PLACEMENT_OUTPUTS, Placement, placementFromOutput, placementRefusals } from "./bluegreen/placement";
+import { PipelineRefusal } from "./bluegreen/guard";
 import { Secrets } from "./components/secrets";
 import { loadConfig } from "./config";
 import { buildCloudLayout, sentinelAddresses } from "./stack-layout";
@@ -22,14 +25,26 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
   // Blue-green pipeline (docs/runbooks/deploy.md): this stack's own last outputs guard releases and
   // rebuilds; an engine's rebuild counter replaces only that engine, from the current cloud-init.
   const history = new DeploymentHistory("yq");
-  const previous = history.guarded(config);
+  // Placement changes that would replace nodes in one update are refused before anything is
+  // registered: everything below waits for this check (bluegreen/placement.ts).
+  const placement: Placement = {
+    natGateway: config.natGateway,
+    availabilityDomainIndex: config.availabilityDomainIndex,
+  };
+  const previous = pulumi
+    .all([history.guarded(config), history.recorded(PLACEMENT_OUTPUTS.placement)])
+    .apply(([guarded, recorded]) => {
+      const refusals = placementRefusals(placementFromOutput(recorded), placement);
+      if (refusals.length > 0) throw new PipelineRefusal(refusals);
+      return guarded;
+    });
   const secrets = new Secrets("yq", {
     valkeyPassword: config.valkeyPassword,
     sentinelPassword: config.sentinelPassword,
     tlsPem: config.tlsPem,
   });
   const network = new Network("yq", {
-    compartmentId: config.compartmentId,
+    compartmentId: previous.apply(() => config.compartmentId),
     vcnCidr: config.vcnCidr,
     gateSubnetCidr: config.gateSubnetCidr,
     engineSubnetCidr: config.engineSubnetCidr,
@@ -81,6 +96,17 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     sshPrivateKey: pulumi.secret(config.sshPrivateKey.reveal()),
     previous,
   });
+  // Every rendered file reaches the running nodes in place (standby engine, active engine, gate).
+  new Convergence("yq", {
+    topology,
+    layout,
+    sshPublicKey: config.sshPublicKey,
+    activeColor: config.activeColor,
+    gateHost: gateAddress.publicIp,
+    privateIps: config.privateIps,
+    instanceIds,
+    sshPrivateKey: pulumi.secret(config.sshPrivateKey.reveal()),
+  });
   const records = rebuildRecords(config, { blue: nodes.blue, green: nodes.green });
   return {
     activeColor: config.activeColor,
@@ -102,5 +128,7 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     deployedReleases: pipeline.deployedReleases,
     rebuildGenerations: records.rebuildGenerations,
     engineMetadata: records.engineMetadata,
+    // Recorded once every node exists, for the next update's placement check.
+    placement: pulumi.all(Object.values(instanceIds)).apply(() => placement),
   };
 }

@@ -59,7 +59,6 @@ export class BlueGreen extends pulumi.ComponentResource {
       name,
       {
         activeColor: args.activeColor,
-        enginePrivateIps: args.enginePrivateIps,
         drainSeconds: args.drainSeconds,
         messageMasterFollowsActive: args.messageMasterFollowsActive,
         gateHost: args.gateHost,

@@ -2,10 +2,11 @@
  * The shell commands the pipeline's remote commands run, as pure functions of plain values (no
  * Output goes into a template). They are what `pulumi preview --diff` shows in the `create` and
  * `update` of the switch and release commands, so they are kept short and readable. No secret is
- * ever part of a command: the Sentinel password is read on the node from /etc/yquant/valkey.env.
+ * ever part of a command: the scripts read them on the node.
  */
 
 import { Color, isColor } from "../cloud-init/layout";
+import { COMMAND_DELIVERED_SCRIPTS, deliveredScript } from "../cloud-init/user-data";
 
 export { COLORS, isColor, otherColor } from "../cloud-init/layout";
 export type { Color } from "../cloud-init/layout";
@@ -41,64 +42,52 @@ export interface SwitchCommandArgs {
   readonly color: Color;
   /** Seconds during which cookies naming the old color are still honoured (0 to 3600). */
   readonly drainSeconds: number;
-  /** Also move the message Valkey master to `color` through Sentinel, after the traffic switch. */
+  /** Also move the message Valkey master to `color` (promote-master.sh), after the traffic switch. */
   readonly messageMasterFollowsActive: boolean;
-  /** Private address of the target color's engine (the master Sentinel should report afterwards). */
-  readonly targetIp: string;
-  /** Sentinel master name. Default mymaster. */
-  readonly masterName?: string;
-  /** Seconds to wait for Sentinel to report the new master. Default 60 (the failover-timeout). */
-  readonly failoverWaitSeconds?: number;
 }
 
 /**
- * The script that moves the Sentinel master to `targetIp` unless it is there already, run on the gate
- * as root (it reads /etc/yquant/valkey.env, root:yquant 0640). The password goes to valkey-cli
- * through REDISCLI_AUTH, so it is on no command line. A bounded wait (2 s per try); exit 1 with a
- * message when the master did not move. `root` prefixes the env files (tests; "" on a VM).
+ * The steps of a switch, in order, each a script of ${BIN} with its arguments, run on the gate. The
+ * cloud's switch command and the lab's `switch` run exactly these: switch-active.sh, then, with
+ * messageMasterFollowsActive, promote-master.sh (the lossless move of the message master; an operator
+ * runs the same script by hand). No secret is an argument: the scripts read them on the node.
  */
-export function promoteMasterBody(
-  targetIp: string,
-  masterName = "mymaster",
-  waitSeconds = 60,
-  root = "",
-): string {
-  const tries = Math.max(1, Math.ceil(waitSeconds / 2));
-  return `set -eu
-. ${root}/etc/yquant/node.env
-. ${root}/etc/yquant/valkey.env
-target=${targetIp}
-sentinel() { REDISCLI_AUTH="$SENTINEL_PASSWORD" valkey-cli --no-auth-warning -h "\${NODE_LOOPBACK:-127.0.0.1}" -p "\${SENTINEL_PORT:-26379}" "$@"; }
-master() { sentinel SENTINEL GET-MASTER-ADDR-BY-NAME ${masterName} | head -n 1; }
-if [ "$(master)" = "$target" ]; then echo "promote: the message master is already $target"; exit 0; fi
-echo "promote: message master is $(master); SENTINEL FAILOVER ${masterName} to $target"
-sentinel SENTINEL FAILOVER ${masterName}
-for _ in $(seq 1 ${tries}); do
-  if [ "$(master)" = "$target" ]; then echo "promote: the message master is now $target"; exit 0; fi
-  sleep 2
-done
-echo "promote: Sentinel still reports $(master) as master after ${waitSeconds}s; traffic was switched, the message master was not moved (see docs/runbooks/valkey-failure.md)" >&2
-exit 1`;
-}
-
-/** promoteMasterBody as root on the gate: `sudo bash -s` with the body as a quoted here-document. */
-export function promoteMasterScript(targetIp: string, masterName = "mymaster", waitSeconds = 60): string {
-  return `sudo bash -s <<'YQ_PROMOTE'\n${promoteMasterBody(targetIp, masterName, waitSeconds)}\nYQ_PROMOTE`;
-}
-
-/** The switch command run on the gate as `ubuntu`: wait for cloud-init, switch, then optionally promote. */
-export function switchCommand(args: SwitchCommandArgs): string {
+export function switchSteps(args: SwitchCommandArgs): string[][] {
   if (!isColor(args.color)) throw new Error(`switchCommand: unknown color ${JSON.stringify(args.color)}`);
   if (!Number.isInteger(args.drainSeconds) || args.drainSeconds < 0 || args.drainSeconds > 3600) {
     throw new Error(`switchCommand: drainSeconds ${args.drainSeconds} is not an integer from 0 to 3600`);
   }
-  const lines = [
-    "set -eu",
-    waitForCloudInit("yq-gate"),
-    `sudo ${BIN}/switch-active.sh ${args.color} --drain ${args.drainSeconds}`,
-  ];
-  if (args.messageMasterFollowsActive) {
-    lines.push(promoteMasterScript(args.targetIp, args.masterName, args.failoverWaitSeconds));
+  const steps = [["switch-active.sh", args.color, "--drain", String(args.drainSeconds)]];
+  if (args.messageMasterFollowsActive) steps.push(["promote-master.sh", args.color]);
+  return steps;
+}
+
+/**
+ * Installs a script that is not in the user data (COMMAND_DELIVERED_SCRIPTS: promote-master.sh) on
+ * the gate, atomically, from a quoted here-document, so that it is there for the next step and for
+ * an operator afterwards.
+ */
+export function installScriptCommand(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]): string {
+  const text = deliveredScript(name);
+  if (text.includes("YQ_SCRIPT")) throw new Error(`installScriptCommand: ${name}.sh contains the delimiter`);
+  const target = `${BIN}/${name}.sh`;
+  return [
+    `sudo tee ${target}.new >/dev/null <<'YQ_SCRIPT'`,
+    text.replace(/\n$/, ""),
+    "YQ_SCRIPT",
+    `sudo chmod 0755 ${target}.new`,
+    `sudo mv -f ${target}.new ${target}`,
+  ].join("\n");
+}
+
+/** The switch command run on the gate as `ubuntu`: wait for cloud-init, then each switch step as root. */
+export function switchCommand(args: SwitchCommandArgs): string {
+  const lines = ["set -eu", waitForCloudInit("yq-gate")];
+  for (const [script = "", ...rest] of switchSteps(args)) {
+    const name = script.replace(/\.sh$/, "");
+    const delivered = COMMAND_DELIVERED_SCRIPTS.find((d) => d === name);
+    if (delivered) lines.push(installScriptCommand(delivered));
+    lines.push(`sudo ${BIN}/${script} ${rest.join(" ")}`);
   }
   return lines.join("\n");
 }

@@ -38,11 +38,13 @@ export class DeploymentHistory extends pulumi.ComponentResource {
   /** The engines' recorded launch metadata (secret: user data holds the Valkey passwords). */
   public readonly engineMetadata: pulumi.Output<Readonly<Record<Color, LaunchMetadata>> | undefined>;
   public readonly stackName: string;
+  private readonly self: pulumi.StackReference;
 
   constructor(name: string, args: DeploymentHistoryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("yquant:pipeline:DeploymentHistory", name, {}, opts);
     this.stackName = args.stackName ?? `${organization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
     const self = new pulumi.StackReference(`${name}-self`, { name: this.stackName }, { parent: this });
+    this.self = self;
     // `self.outputs` as a whole is secret once any output is (engineMetadata): read the plain ones
     // by name and drop the taint (this program records them as plain outputs), keep the other secret.
     // `outputs` is undefined for a stack without a checkpoint (and under mocks that return none).
@@ -75,6 +77,11 @@ export class DeploymentHistory extends pulumi.ComponentResource {
       ),
     );
     this.registerOutputs({ previous: this.previous });
+  }
+
+  /** One plain output of the last deployment, by name (undefined on a new stack). */
+  public recorded(output: string): pulumi.Output<unknown> {
+    return pulumi.unsecret(this.self.outputs.apply((outputs) => (outputs ?? {})[output] as unknown));
   }
 
   /**

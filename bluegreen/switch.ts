@@ -2,8 +2,8 @@
  * Switch: live traffic to `activeColor`, as one command on the gate over SSH (the gate's reserved
  * public IP, user ubuntu): wait for cloud-init, then `sudo /opt/yquant/bin/switch-active.sh <color>
  * --drain <drainSeconds>` (the script an operator runs by hand), then, with
- * messageMasterFollowsActive, a Sentinel failover of the message Valkey to the new active when it
- * is not the master already.
+ * messageMasterFollowsActive, `promote-master.sh <color>` (the lossless move of the message Valkey
+ * master to the new active; a no-op when it is the master already). Steps: commands.ts switchSteps.
  *
  * The color is in `create` AND `update`, never in `triggers`: with @pulumi/command 1.x a change of
  * `create`/`update` is an update of this resource (it runs `update`), while `triggers` (and nothing
@@ -21,14 +21,10 @@ import { sshTo } from "./release";
 export interface SwitchArgs {
   /** The color live traffic goes to. Required, no default. */
   readonly activeColor: Color;
-  /** The private address of each engine (the promote step waits for the target's). Required. */
-  readonly enginePrivateIps: Readonly<Record<Color, string>>;
   /** Drain window in seconds, 0 to 3600. Default 30. */
   readonly drainSeconds?: number;
   /** Move the message Valkey master to the active color after the switch. Default true. */
   readonly messageMasterFollowsActive?: boolean;
-  /** Sentinel master name. Default mymaster. */
-  readonly masterName?: string;
   /** The gate's public address. Required, no default. */
   readonly gateHost: pulumi.Input<string>;
   /**
@@ -56,8 +52,6 @@ export class Switch extends pulumi.ComponentResource {
       color: args.activeColor,
       drainSeconds: args.drainSeconds ?? 30,
       messageMasterFollowsActive: args.messageMasterFollowsActive ?? true,
-      targetIp: args.enginePrivateIps[args.activeColor],
-      masterName: args.masterName ?? "mymaster",
     });
     const script = pulumi.output(args.previous).apply(() => text);
     this.command = new command.remote.Command(

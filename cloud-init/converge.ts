@@ -14,7 +14,7 @@
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { Layout, NodeName, nodePath } from "./layout";
+import { Layout, NodeName, nodePath, roleOf } from "./layout";
 import { haproxyPaths } from "./haproxy";
 import { valkeyPaths } from "./valkey";
 import { NodeFile, renderNodeFiles } from "./user-data";
@@ -49,7 +49,7 @@ const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
  */
 export function convergeEntries(layout: Layout, node: NodeName, sshAuthorizedKeys?: string): ConvergeEntry[] {
   const p = (abs: string): string => nodePath(layout, node, abs);
-  const hp = node === "gate" ? haproxyPaths(layout) : undefined;
+  const hp = roleOf(layout.topology, node).haproxy ? haproxyPaths(layout) : undefined;
   const vp = valkeyPaths(layout, node);
   const skip = new Set([p("/usr/sbin/policy-rc.d")]);
   const haproxy = new Set(hp ? [hp.config, hp.pem] : []);

@@ -7,6 +7,7 @@
  * Nothing here depends on `activeColor`: the switch is a command run on the gate.
  */
 import * as path from "node:path";
+import type { Color } from "../rules";
 import { NodeName, TOPOLOGY, Topology, TopologyError, nodeSpec, nodesWhere } from "./topology";
 
 export {
@@ -25,17 +26,7 @@ export {
   roleOf,
 } from "./topology";
 
-export const COLORS = ["blue", "green"] as const;
-export type Color = (typeof COLORS)[number];
-
-/** The color that is not `color`. */
-export function otherColor(color: Color): Color {
-  return color === "blue" ? "green" : "blue";
-}
-
-export function isColor(value: unknown): value is Color {
-  return typeof value === "string" && (COLORS as readonly string[]).includes(value);
-}
+export { COLORS, Color, isColor, otherColor } from "../rules";
 
 /** Host names of the default topology's nodes (the table's `hostname` column). */
 export const HOSTNAMES: Readonly<Record<NodeName, string>> = Object.fromEntries(

@@ -146,6 +146,22 @@ export function sentinelNodes(layout: Layout): NodeName[] {
   return nodesWhere(layout.topology, (role) => role.sentinel);
 }
 
+/**
+ * `/etc/yquant/valkey-admin.env` (root:root 0600): the operations scripts' own credentials (the admin
+ * user of the message Valkey and of Sentinel), which no app reads.
+ */
+export function renderValkeyAdminEnv(layout: Layout, node: NodeName): string {
+  return envFile(
+    `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. SECRET: root:root 0600, scripts only.`,
+    [
+      ["VALKEY_ADMIN_USER", "default"],
+      ["MESSAGE_ADMIN_PASSWORD", layout.secrets.valkeyPassword],
+      ["SENTINEL_ADMIN_USER", "default"],
+      ["SENTINEL_ADMIN_PASSWORD", layout.secrets.sentinelPassword],
+    ],
+  );
+}
+
 /** One host firewall rule: `tcp <port> <source CIDR> <name>`. */
 export interface FirewallRule {
   readonly port: number;

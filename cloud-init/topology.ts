@@ -21,7 +21,7 @@ export type SubnetName = "gate" | "engine";
 export type PortName = "http" | "https" | "staging" | "stats" | "app" | "valkey" | "sentinel";
 
 /** The operations scripts, kept as real files in `cloud-init/scripts/`. */
-export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active"] as const;
+export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active", "promote-master"] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /**

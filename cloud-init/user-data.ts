@@ -24,6 +24,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as yaml from "js-yaml";
 import { Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
+import type { ScriptName } from "./topology";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import {
@@ -31,6 +32,7 @@ import {
   renderAppUnit,
   renderFirewallRules,
   renderNodeEnv,
+  renderValkeyAdminEnv,
   renderValkeyEnv,
   validateLayout,
 } from "./node-config";
@@ -45,6 +47,13 @@ export const OCI_METADATA_LIMIT_BYTES = 32_000;
 export const COMPRESS_OVER_BYTES = 1024;
 
 export { SCRIPT_NAMES } from "./topology";
+
+/**
+ * Scripts that are not in the user data: promote-master.sh does not fit in the gate's (OCI's metadata
+ * limit, with a TLS PEM), so the switch command installs it on the gate before it runs it
+ * (bluegreen/commands.ts), and the lab installs it at `up` and at each `switch`.
+ */
+export const COMMAND_DELIVERED_SCRIPTS: readonly ScriptName[] = ["promote-master"];
 
 /** Directory of the scripts and the placeholder app in this repository. */
 export const SOURCE_DIR = __dirname;
@@ -70,6 +79,25 @@ function readSource(relative: string): string {
   return fs.readFileSync(path.join(SOURCE_DIR, relative), "utf8");
 }
 
+/**
+ * A script as a node gets it: the repository's file without its whole-line comments (they are the
+ * scripts' documentation, read in the repository), which keeps the gate's user data under OCI's
+ * metadata limit with a TLS PEM. No script has a here-document, so no comment line is data. The
+ * shebang stays, and a second line names the source. Trailing comments are kept.
+ */
+export function scriptForNode(name: string, text: string): string {
+  const [shebang = "", ...rest] = text.split("\n");
+  const body = rest.filter((line) => !/^\s*#/.test(line));
+  return [shebang, `# yquant-infra cloud-init/scripts/${name}.sh (comment lines left out)`, ...body].join(
+    "\n",
+  );
+}
+
+/** A command-delivered script (COMMAND_DELIVERED_SCRIPTS) as it is installed on the node. */
+export function deliveredScript(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]): string {
+  return scriptForNode(name, readSource(`scripts/${name}.sh`));
+}
+
 /** Every file `node` needs, in a fixed order. Pure apart from reading the repo's script files. */
 export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   validateLayout(layout);
@@ -89,9 +117,15 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   );
   add("/etc/yquant/node.env", renderNodeEnv(layout, node), "0644", "root:root");
   add("/etc/yquant/valkey.env", renderValkeyEnv(layout, node), "0640", "root:yquant");
+  add("/etc/yquant/valkey-admin.env", renderValkeyAdminEnv(layout, node), "0600", "root:root");
   add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
   for (const script of role.scripts) {
-    add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
+    add(
+      `/opt/yquant/bin/${script}.sh`,
+      scriptForNode(script, readSource(`scripts/${script}.sh`)),
+      "0755",
+      "root:root",
+    );
   }
   const valkey = valkeyPaths(layout, node);
   if (role.valkey !== "none") {

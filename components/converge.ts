@@ -12,7 +12,13 @@ import * as zlib from "node:zlib";
 import * as fs from "node:fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CONVERGE_SCRIPT_SOURCE, convergeDigest } from "../cloud-init/converge";
+import {
+  CONVERGE_SCRIPT_SOURCE,
+  convergeDigest,
+  convergeEntries,
+  renderConvergeBundle,
+} from "../cloud-init/converge";
+import { Color, Layout, NodeName, Topology, gateNode, nodeSpec, otherColor } from "../cloud-init/layout";
 import { sshTo } from "../bluegreen/release";
 import { BIN, waitForCloudInit } from "../bluegreen/commands";
 
@@ -75,5 +81,68 @@ export class Converge extends pulumi.ComponentResource {
     );
     this.stdout = this.command.stdout;
     this.registerOutputs({ stdout: this.stdout });
+  }
+}
+
+export interface ConvergenceArgs {
+  /** The nodes (one Converge each). Required, no default. */
+  readonly topology: Topology;
+  /** The one Layout every node's files are rendered from (secret). Required, no default. */
+  readonly layout: pulumi.Input<Layout>;
+  /** OpenSSH public key line(s) for the `ubuntu` user's authorized_keys. Required, no default. */
+  readonly sshPublicKey: string;
+  /** The active color after this update: the standby engine converges first. Required. */
+  readonly activeColor: Color;
+  /** The gate's public address (SSH target, and jump host to the others). Required, no default. */
+  readonly gateHost: pulumi.Input<string>;
+  /** Pinned private address per node. Required, no default. */
+  readonly privateIps: Readonly<Record<NodeName, string>>;
+  /** Instance ID per node. Required, no default. */
+  readonly instanceIds: Readonly<Record<NodeName, pulumi.Input<string>>>;
+  /** Private key of the `ubuntu` user (secret). Required, no default. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+}
+
+/**
+ * Convergence: one Converge per node, one after the other: the standby engine, the active engine,
+ * any other node, the gate last. A node whose bundle did not change gets no command.
+ */
+export class Convergence extends pulumi.ComponentResource {
+  public readonly converges: Readonly<Record<NodeName, Converge>>;
+
+  constructor(name: string, args: ConvergenceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("yquant:compute:Convergence", name, {}, opts);
+    const gate = gateNode(args.topology);
+    const first: NodeName[] = [otherColor(args.activeColor), args.activeColor];
+    const order = [
+      ...first,
+      ...args.topology.nodes.map((n) => n.name).filter((n) => !first.includes(n) && n !== gate),
+      gate,
+    ];
+    const converges: Record<NodeName, Converge> = {};
+    let previous: Converge | undefined;
+    for (const node of order) {
+      const hostname = nodeSpec(args.topology, node).hostname;
+      const bundle = pulumi
+        .output(args.layout)
+        .apply((layout) => renderConvergeBundle(convergeEntries(layout, node, args.sshPublicKey)));
+      const converge: Converge = new Converge(
+        hostname,
+        {
+          hostname,
+          bundle,
+          host: node === gate ? args.gateHost : (args.privateIps[node] ?? ""),
+          ...(node === gate ? {} : { jumpHost: args.gateHost }),
+          sshPrivateKey: args.sshPrivateKey,
+          instanceId: args.instanceIds[node] ?? "",
+          after: previous ? [previous] : [],
+        },
+        { parent: this },
+      );
+      converges[node] = converge;
+      previous = converge;
+    }
+    this.converges = converges;
+    this.registerOutputs({});
   }
 }

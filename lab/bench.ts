@@ -15,7 +15,9 @@ import { appFailure } from "./scenarios/s4-app-failure";
 import { valkeyFailover } from "./scenarios/s5-valkey-failover";
 import { quorumWithoutGate } from "./scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "./scenarios/s7-token-persistence";
-import { freezeActive } from "./scenarios/s10-freeze";
+import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
+import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
+import { freezeActive } from "./scenarios/s12-freeze";
 
 export const BENCH_FILE = "bench.json";
 
@@ -60,7 +62,9 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   6: "quorum without the gate",
   7: "token persistence",
   8: "gate footprint (during 1)",
-  10: "freeze of the active app",
+  10: "planned master move",
+  11: "interrupted promotion",
+  12: "freeze of the active app",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -122,7 +126,9 @@ export async function runBench(lab: Lab, log: (line: string) => void): Promise<B
     if (footprint === null) throw new Error("scenario 1 did not run, so there is no footprint sample");
     return footprint;
   });
-  await runOne(10, () => freezeActive(ctx));
+  await runOne(10, () => plannedMasterMove(ctx));
+  await runOne(11, () => interruptedPromotion(ctx));
+  await runOne(12, () => freezeActive(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

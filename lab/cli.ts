@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { switchSteps } from "../bluegreen/commands";
 import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
 import { labDir } from "./layout";
@@ -36,8 +37,10 @@ const COMMANDS = [
 const USAGE = `usage: npm run lab -- <command>
   up                                  render, materialise, start everything, wait for health (default)
   status [--json]                     nodes, services (port, pid, health), active color, message master
-  switch <blue|green> [--drain S] [--force]
-                                      run the gate's switch-active.sh
+  switch <blue|green> [--drain S] [--force] [--no-promote]
+                                      the cloud's switch steps on the gate: switch-active.sh, then
+                                      promote-master.sh (not with --no-promote, as with
+                                      messageMasterFollowsActive false)
   deploy <blue|green> <release>       run that engine's deploy.sh
   kill <node> [service]               SIGKILL a service, or every service of the node
   freeze <node> | thaw <node>         SIGSTOP / SIGCONT every process of the node
@@ -126,7 +129,7 @@ function requirePrograms(): void {
 function runInherited(
   lab: Lab,
   node: NodeName,
-  script: "switch-active" | "deploy",
+  script: "switch-active" | "promote-master" | "deploy",
   args: string[],
 ): Promise<number> {
   childRunning = true;
@@ -219,21 +222,39 @@ async function main(argv: string[]): Promise<number> {
     }
     case "switch": {
       const color = parseColor(rest[0]);
-      const args: string[] = [color];
+      let drainSeconds = lab.layout.drainSeconds;
+      let force = false;
+      let follows = true;
       for (let i = 1; i < rest.length; i += 1) {
         const a = rest[i] as string;
-        if (a === "--force") args.push(a);
+        if (a === "--force") force = true;
+        else if (a === "--no-promote") follows = false;
         else if (a === "--drain") {
           const v = rest[i + 1];
           if (v === undefined || !/^\d{1,4}$/.test(v) || Number(v) > 3600) {
             throw new UsageError(`invalid --drain "${v ?? ""}": a whole number of seconds from 0 to 3600`);
           }
-          args.push("--drain", v);
+          drainSeconds = Number(v);
           i += 1;
-        } else throw new UsageError(`switch: unexpected argument "${a}": allowed --drain S, --force`);
+        } else
+          throw new UsageError(
+            `switch: unexpected argument "${a}": allowed --drain S, --force, --no-promote`,
+          );
       }
       requireLab(lab);
-      return runInherited(lab, "gate", "switch-active", args);
+      // The same steps as the cloud's switch command (bluegreen/commands.ts), run as the lab's gate.
+      lab.installDeliveredScripts();
+      for (const [script, ...args] of switchSteps({
+        color,
+        drainSeconds,
+        messageMasterFollowsActive: follows,
+      })) {
+        const name = script.replace(/\.sh$/, "") as "switch-active" | "promote-master";
+        if (name === "switch-active" && force) args.push("--force");
+        const code = await runInherited(lab, "gate", name, args);
+        if (code !== 0) return code;
+      }
+      return 0;
     }
     case "deploy": {
       const color = parseColor(rest[0]);

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Color, Layout, NodeName, otherColor } from "../cloud-init/layout";
+import { Color, Layout, NodeName, gateNode, otherColor } from "../cloud-init/layout";
 import { CONVERGE_SCRIPT_SOURCE, convergeEntries, renderConvergeBundle } from "../cloud-init/converge";
 import { Lab } from "./lab";
 
@@ -19,9 +19,12 @@ export interface ConvergeRun {
   readonly ms: number;
 }
 
-/** The order converge runs in: standby engine, active engine, gate. */
-export function convergeOrder(active: Color): NodeName[] {
-  return [otherColor(active), active, "gate"];
+/** The order converge runs in: standby engine, active engine, then the gate (and any other node). */
+export function convergeOrder(layout: Layout, active: Color): NodeName[] {
+  const first: NodeName[] = [otherColor(active), active];
+  const gate = gateNode(layout.topology);
+  const rest = layout.topology.nodes.map((n) => n.name).filter((n) => !first.includes(n) && n !== gate);
+  return [...first, ...rest, gate];
 }
 
 /** Runs `node`'s converge.sh with the bundle rendered from `layout` (`--check`: report only). */
@@ -55,7 +58,7 @@ export function convergeNode(
 /** Converges every node in order; stops at the first failure (later nodes keep their files). */
 export async function convergeAll(lab: Lab, layout: Layout, active: Color): Promise<ConvergeRun[]> {
   const runs: ConvergeRun[] = [];
-  for (const node of convergeOrder(active)) {
+  for (const node of convergeOrder(layout, active)) {
     const run = await convergeNode(lab, layout, node);
     runs.push(run);
     if (run.status !== 0) break;

@@ -9,7 +9,11 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { Color, Layout, NodeName, nodeNames, roleOf, isColor } from "../cloud-init/layout";
 import { haproxyPaths } from "../cloud-init/haproxy";
+import { COMMAND_DELIVERED_SCRIPTS, SCRIPT_NAMES, deliveredScript } from "../cloud-init/user-data";
 import { SERVICE_CONTROL, labLayout } from "./layout";
+
+/** A node script as cloud-init installs it under /opt/yquant/bin. */
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** A service as the CLI names it, and the unit the shim runs for it. */
 export interface LabService {
@@ -72,7 +76,7 @@ export class Lab {
     return this.layout.nodes[node].privateIp;
   }
 
-  script(node: NodeName, name: "setup" | "deploy" | "health-check" | "switch-active"): string {
+  script(node: NodeName, name: ScriptName): string {
     return path.join(this.root(node), "opt", "yquant", "bin", `${name}.sh`);
   }
 
@@ -161,18 +165,33 @@ export class Lab {
     return pids;
   }
 
+  /**
+   * Installs the scripts the switch command delivers to the gate (COMMAND_DELIVERED_SCRIPTS), as that
+   * command does: the same text, mode 0755, replaced atomically. `up` and every lab switch run it.
+   */
+  installDeliveredScripts(): void {
+    for (const name of COMMAND_DELIVERED_SCRIPTS) {
+      const target = this.script("gate", name);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(`${target}.new`, deliveredScript(name), { mode: 0o755 });
+      fs.chmodSync(`${target}.new`, 0o755);
+      fs.renameSync(`${target}.new`, target);
+    }
+  }
+
   /** Runs a node script asynchronously; resolves with its status, output and wall time. */
   runScript(
     node: NodeName,
-    name: "setup" | "deploy" | "health-check" | "switch-active",
+    name: ScriptName,
     args: readonly string[] = [],
     timeoutMs = 120_000,
+    env: NodeJS.ProcessEnv = process.env,
   ): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }> {
     if (this.aborted)
       return Promise.reject(new Error(`${name}.sh on ${node}: the lab command was interrupted`));
     return new Promise((resolve) => {
       const startedAt = performance.now();
-      const child = spawn(this.script(node, name), [...args], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(this.script(node, name), [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

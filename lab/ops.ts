@@ -75,6 +75,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
   } else {
     log("user data unchanged since the last up: files kept");
   }
+  lab.installDeliveredScripts();
   for (const node of SETUP_ORDER) {
     log(`${node}: running setup.sh`);
     const r = await lab.runScript(node, "setup", [], 180_000);

@@ -250,46 +250,33 @@ export async function ensureActive(lab: Lab, color: Color, log: ScenarioLog): Pr
 }
 
 /**
- * Makes `node` the message master again (SENTINEL FAILOVER, asked of the gate's Sentinel) when the
- * Sentinels name another one, and waits until every Sentinel agrees and the replica is in sync.
+ * Makes `color` the message master again with the gate's promote-master.sh (the lossless move the
+ * switch uses) when the Sentinels name another one, and waits until every Sentinel agrees and the
+ * replica is in sync. A refusal (the replica still syncing after a failure) is retried.
  */
 export async function ensureMaster(
   lab: Lab,
-  node: NodeName,
+  color: Color,
   log: ScenarioLog,
   timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  const other: NodeName = node === "blue" ? "green" : "blue";
-  let askedAt = -Infinity;
+  const other: Color = color === "blue" ? "green" : "blue";
+  let last = "";
   while (performance.now() < deadline) {
     const master = await agreedMaster(lab);
     const replicaInSync = await respCommand(valkeyTarget(lab, other), "INFO", "replication")
       .then((r) => String(r).includes("master_link_status:up"))
       .catch(() => false);
-    if (master === node && (await valkeyRole(lab, node)) === "master" && replicaInSync) return;
-    if (master !== null && master !== node && performance.now() - askedAt > 20_000) {
-      try {
-        await respCommand(
-          {
-            host: lab.address("gate"),
-            port: lab.layout.ports.sentinel,
-            password: lab.layout.secrets.sentinelPassword,
-          },
-          "SENTINEL",
-          "FAILOVER",
-          lab.layout.sentinel.masterName,
-        );
-        askedAt = performance.now();
-        log(`restore: SENTINEL FAILOVER to move the message master back to ${node}`);
-      } catch (err) {
-        // NOGOODSLAVE while the old master still syncs, INPROG while one runs: try again shortly.
-        log(`restore: SENTINEL FAILOVER not yet possible (${(err as Error).message})`);
-      }
+    if (master === color && (await valkeyRole(lab, color)) === "master" && replicaInSync) return;
+    if (master !== null && master !== color) {
+      const r = await lab.runScript("gate", "promote-master", [color], 60_000);
+      last = (r.stdout + r.stderr).trim();
+      log(`restore: promote-master.sh ${color}: exit ${r.status}: ${last.split("\n").at(-1) ?? ""}`);
     }
     await sleep(500);
   }
-  throw new Error(`restore: message master is not ${node} after ${timeoutMs / 1000}s`);
+  throw new Error(`restore: message master is not ${color} after ${timeoutMs / 1000}s (${last})`);
 }
 
 /** The state every scenario starts from and leaves behind. */

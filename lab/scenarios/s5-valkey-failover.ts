@@ -232,7 +232,7 @@ export async function valkeyFailover(ctx: ScenarioContext, options: FailoverOpti
   const oldMaster = (await agreedMaster(lab)) ?? "blue";
   await killMasterAndMeasure(ctx, options, figures);
   await rejoin(ctx, oldMaster, figures);
-  await ensureMaster(lab, oldMaster, log);
+  await ensureMaster(lab, oldMaster === "green" ? "green" : "blue", log);
   await baseline(lab, log);
   return figures;
 }

@@ -38,7 +38,7 @@ export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> 
     await lab.start("gate", "valkey-sentinel");
   }
   await rejoin(ctx, oldMaster, figures);
-  await ensureMaster(lab, oldMaster, log);
+  await ensureMaster(lab, oldMaster === "green" ? "green" : "blue", log);
   await baseline(lab, log);
   return figures;
 }

@@ -1,14 +1,15 @@
 /**
- * The pipeline's shell commands, checked by their real tools: shellcheck on the switch and release
- * commands and on the promote script, and the promote script run by bash against a stub valkey-cli
- * that plays Sentinel (records its arguments and the REDISCLI_AUTH it got).
+ * The pipeline's shell commands, checked by their real tool (shellcheck), and the switch's steps, which
+ * the lab's `switch` runs too. promote-master.sh itself runs against real Valkey and Sentinel in the
+ * lab (tests/lab, scenario 10).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { promoteMasterBody, releaseCommand, switchCommand } from "../../bluegreen/commands";
+import { installScriptCommand, releaseCommand, switchCommand, switchSteps } from "../../bluegreen/commands";
+import { deliveredScript } from "../../cloud-init/user-data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-commands-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +32,6 @@ describe("shellcheck", () => {
         color: "green",
         drainSeconds: 30,
         messageMasterFollowsActive: true,
-        targetIp: "10.0.2.11",
       }),
     ],
     [
@@ -40,11 +40,9 @@ describe("shellcheck", () => {
         color: "blue",
         drainSeconds: 0,
         messageMasterFollowsActive: false,
-        targetIp: "10.0.2.10",
       }),
     ],
     ["release", releaseCommand("yq-green", "release/2026.11")],
-    ["promote body", promoteMasterBody("10.0.2.11")],
   ])("reports nothing on the %s command", (name, text) => {
     const result = shellcheck(`${name.replace(/\W+/g, "-")}.sh`, text);
     expect(result.output).toBe("");
@@ -52,81 +50,38 @@ describe("shellcheck", () => {
   });
 });
 
-/** A node root with env files, and a stub valkey-cli on PATH whose master flips on FAILOVER if asked. */
-function sentinelStub(
-  master: string,
-  flipsTo: string | null,
-): { root: string; env: NodeJS.ProcessEnv; log: string } {
-  const root = fs.mkdtempSync(path.join(dir, "node-"));
-  fs.mkdirSync(path.join(root, "etc/yquant"), { recursive: true });
-  fs.mkdirSync(path.join(root, "bin"));
-  fs.writeFileSync(path.join(root, "etc/yquant/node.env"), "NODE_LOOPBACK=127.0.10.1\nSENTINEL_PORT=26379\n");
-  fs.writeFileSync(
-    path.join(root, "etc/yquant/valkey.env"),
-    "VALKEY_PASSWORD=vpw\nSENTINEL_PASSWORD=StubSentinelSecret\n",
-  );
-  fs.writeFileSync(path.join(root, "master"), `${master}\n`);
-  const log = path.join(root, "calls.log");
-  fs.writeFileSync(
-    path.join(root, "bin/valkey-cli"),
-    [
-      "#!/usr/bin/env bash",
-      `echo "auth=\${REDISCLI_AUTH:-} args=$*" >> ${log}`,
-      'case "$*" in',
-      `  *GET-MASTER-ADDR-BY-NAME*) cat ${root}/master; echo 6379 ;;`,
-      `  *"SENTINEL FAILOVER"*) ${flipsTo ? `echo ${flipsTo} > ${root}/master;` : ""} echo OK ;;`,
-      "esac",
-    ].join("\n"),
-    { mode: 0o755 },
-  );
-  return { root, env: { ...process.env, PATH: `${path.join(root, "bin")}:${process.env["PATH"]}` }, log };
-}
-
-describe("the promote script against a stub Sentinel", () => {
-  it("does nothing when the master already is the target", () => {
-    const stub = sentinelStub("10.0.2.11", null);
-    const r = spawnSync("bash", ["-c", promoteMasterBody("10.0.2.11", "mymaster", 2, stub.root)], {
-      env: stub.env,
-      encoding: "utf8",
-    });
-    expect([r.status, r.stdout.trim()]).toEqual([0, "promote: the message master is already 10.0.2.11"]);
-    expect(fs.readFileSync(stub.log, "utf8")).not.toContain("FAILOVER");
-  });
-
-  it("fails over when the master is the other engine, with the password only in REDISCLI_AUTH", () => {
-    const stub = sentinelStub("10.0.2.10", "10.0.2.11");
-    const r = spawnSync("bash", ["-c", promoteMasterBody("10.0.2.11", "mymaster", 4, stub.root)], {
-      env: stub.env,
-      encoding: "utf8",
-    });
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim().split("\n")).toEqual([
-      "promote: message master is 10.0.2.10; SENTINEL FAILOVER mymaster to 10.0.2.11",
-      "OK",
-      "promote: the message master is now 10.0.2.11",
+describe("switch steps", () => {
+  it("are switch-active.sh, then promote-master.sh when the master follows the active color", () => {
+    expect(switchSteps({ color: "green", drainSeconds: 30, messageMasterFollowsActive: true })).toEqual([
+      ["switch-active.sh", "green", "--drain", "30"],
+      ["promote-master.sh", "green"],
     ]);
-    const calls = fs.readFileSync(stub.log, "utf8").trim().split("\n");
-    expect(calls).toContain(
-      "auth=StubSentinelSecret args=--no-auth-warning -h 127.0.10.1 -p 26379 SENTINEL FAILOVER mymaster",
-    );
-    expect(
-      calls.every(
-        (c) => c.startsWith("auth=StubSentinelSecret ") && !c.slice(23).includes("StubSentinelSecret"),
-      ),
-    ).toBe(true);
+    expect(switchSteps({ color: "blue", drainSeconds: 0, messageMasterFollowsActive: false })).toEqual([
+      ["switch-active.sh", "blue", "--drain", "0"],
+    ]);
   });
 
-  it("gives up after the bounded wait with a message, exit 1", () => {
-    const stub = sentinelStub("10.0.2.10", null);
-    const started = Date.now();
-    const r = spawnSync("bash", ["-c", promoteMasterBody("10.0.2.11", "mymaster", 2, stub.root)], {
-      env: stub.env,
-      encoding: "utf8",
-    });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      "promote: Sentinel still reports 10.0.2.10 as master after 2s; traffic was switched, the message master was not moved (see docs/runbooks/valkey-failure.md)",
+  it("are what the switch command runs, each as root", () => {
+    const lines = switchCommand({ color: "green", drainSeconds: 5, messageMasterFollowsActive: true }).split(
+      "\n",
     );
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh green");
+    const install = installScriptCommand("promote-master").split("\n");
+    expect(lines.slice(-2 - install.length)).toEqual([
+      "sudo /opt/yquant/bin/switch-active.sh green --drain 5",
+      ...install,
+      "sudo /opt/yquant/bin/promote-master.sh green",
+    ]);
+  });
+
+  it("install promote-master.sh on the gate from the same text the lab installs, atomically", () => {
+    const install = installScriptCommand("promote-master").split("\n");
+    expect(install[0]).toBe("sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'");
+    expect(install.slice(1, -3).join("\n") + "\n").toBe(deliveredScript("promote-master"));
+    expect(install.slice(-3)).toEqual([
+      "YQ_SCRIPT",
+      "sudo chmod 0755 /opt/yquant/bin/promote-master.sh.new",
+      "sudo mv -f /opt/yquant/bin/promote-master.sh.new /opt/yquant/bin/promote-master.sh",
+    ]);
   });
 });

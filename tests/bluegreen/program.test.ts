@@ -65,7 +65,7 @@ describe("first deployment and steady state", () => {
     const counts: Record<string, number> = {};
     for (const r of before.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     expect(counts).toEqual({
-      "command:remote:Command": 3,
+      "command:remote:Command": 6,
       "oci:Core/instance:Instance": 3,
       "oci:Core/internetGateway:InternetGateway": 1,
       "oci:Core/natGateway:NatGateway": 1,
@@ -78,6 +78,8 @@ describe("first deployment and steady state", () => {
       "oci:Core/vcn:Vcn": 1,
       "pulumi:pulumi:Stack": 1,
       "pulumi:pulumi:StackReference": 1,
+      "yquant:compute:Converge": 3,
+      "yquant:compute:Convergence": 1,
       "yquant:compute:Node": 3,
       "yquant:compute:Nodes": 1,
       "yquant:network:GateAddress": 1,
@@ -89,16 +91,19 @@ describe("first deployment and steady state", () => {
       "yquant:security:Secrets": 1,
     });
     // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
-    expect(before.resources).toHaveLength(44);
+    expect(before.resources).toHaveLength(51);
   });
 
-  it("adds exactly three commands and the pipeline components", () => {
+  it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {
     const pipeline = before.resources
       .filter((r) => r.type.startsWith("yquant:pipeline:") || r.type === COMMAND)
       .map((r) => `${r.type} ${r.name}`)
       .sort();
     expect(pipeline).toEqual([
+      `${COMMAND} yq-blue-converge`,
       `${COMMAND} yq-blue-deploy`,
+      `${COMMAND} yq-gate-converge`,
+      `${COMMAND} yq-green-converge`,
       `${COMMAND} yq-green-deploy`,
       `${COMMAND} yq-switch-active`,
       "yquant:pipeline:BlueGreen yq",
@@ -141,21 +146,23 @@ describe("the switch command", () => {
     ]);
   });
 
-  it("moves the message master to the new active through Sentinel, after the traffic switch", () => {
+  it("moves the message master to the new active with promote-master.sh, after the traffic switch", () => {
     const text = String(byName(before, "yq-switch-active").inputs["create"]);
-    const switchAt = text.indexOf("switch-active.sh blue");
+    const lines = text.split("\n");
+    const switchAt = lines.indexOf("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
+    const installAt = lines.indexOf(
+      "sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'",
+    );
     expect(switchAt).toBeGreaterThan(0);
-    expect(text.indexOf("SENTINEL FAILOVER mymaster")).toBeGreaterThan(switchAt);
-    expect(text).toContain("target=10.0.2.10\n");
-    expect(text).toContain("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster");
-    expect(text).toContain('REDISCLI_AUTH="$SENTINEL_PASSWORD"');
+    expect(installAt).toBeGreaterThan(switchAt);
+    expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh blue");
     expect(text).not.toContain("TestSentinelPassword");
   });
 
   it("leaves the master alone with messageMasterFollowsActive false, and that is an update too", async () => {
     const off = await record({ messageMasterFollowsActive: false }, previous);
     const text = String(byName(off, "yq-switch-active").inputs["create"]);
-    expect(text).not.toContain("SENTINEL");
+    expect(text).not.toContain("promote-master");
     expect(text.split("\n").at(-1)).toBe("sudo /opt/yquant/bin/switch-active.sh blue --drain 30");
     expect(changes(previewDiff(before, off))).toEqual(["update yq-switch-active [create, update]"]);
   });
@@ -177,15 +184,19 @@ describe("toggling activeColor", () => {
   });
 
   it("leaves the inputs of every other resource identical", () => {
+    // Sorted: the converge commands register standby first, so their order follows the color.
     const others = (run: ProgramRecording) =>
-      run.resources.filter((r) => r.name !== "yq-switch-active").map((r) => [r.type, r.name, r.inputs]);
+      run.resources
+        .filter((r) => r.name !== "yq-switch-active")
+        .map((r) => [r.type, r.name, r.inputs])
+        .sort((a, b) => `${String(a[0])} ${String(a[1])}`.localeCompare(`${String(b[0])} ${String(b[1])}`));
     expect(others(after)).toEqual(others(before));
   });
 
   it("switches to green and promotes green's message Valkey", () => {
     const text = String(byName(after, "yq-switch-active").inputs["update"]);
     expect(text).toContain("sudo /opt/yquant/bin/switch-active.sh green --drain 30\n");
-    expect(text).toContain("target=10.0.2.11\n");
+    expect(text.split("\n").at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh green");
   });
 
   it("records the new live color only through the switch", () => {
@@ -232,10 +243,11 @@ describe("releases", () => {
         'which runs "v1.0.0"). Deploy to the standby instead: npm run bg -- release v1.1.0 (deploys to green), ' +
         "then npm run bg -- switch. To deploy to the active color anyway, set yquant:allowDeployToActive to true.",
     );
+    // Everything but the lookups waits for the guard: not even the network is registered.
     const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE)
+      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
       .map((r) => r.name);
-    expect(registered).toEqual(["yq-gate-instance"]);
+    expect(registered).toEqual([]);
   });
 
   it("refuses it in `pulumi preview` too, so the PR's preview check fails with the message", async () => {
@@ -285,6 +297,7 @@ describe("rebuilding an engine", () => {
     expect(changes(diffs)).toEqual([
       'replace yq-green-instance [freeformTags["yquant-rebuild"]]',
       "replace yq-green-deploy [triggers]",
+      "replace yq-green-converge [triggers]",
     ]);
     const instance = diffs.find((d) => d.name === "yq-green-instance");
     expect([instance?.replaceBecause, instance?.deleteBeforeReplace]).toEqual([
@@ -325,6 +338,7 @@ describe("rebuilding an engine", () => {
     expect(changes(previewDiff(kept, rebuilt))).toEqual([
       'replace yq-green-instance [freeformTags["yquant-rebuild"], metadata.ssh_authorized_keys, metadata.user_data]',
       "replace yq-green-deploy [triggers]",
+      "replace yq-green-converge [triggers]",
     ]);
   });
 
@@ -334,10 +348,11 @@ describe("rebuilding an engine", () => {
       "yquant:rebuild.blue: refusing to rebuild blue, the active color (live traffic is on blue). " +
         "Rebuild only the standby: switch to green first (npm run bg -- switch), then npm run bg -- rebuild.",
     );
+    // Everything but the lookups waits for the guard: not even the network is registered.
     const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE)
+      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
       .map((r) => r.name);
-    expect(registered).toEqual(["yq-gate-instance"]);
+    expect(registered).toEqual([]);
   });
 
   it("refuses to rebuild the color this update switches to", async () => {

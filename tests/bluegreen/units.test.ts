@@ -1,11 +1,6 @@
 /** Pure parts of the pipeline: the guard's messages and the command builders (previewDiff: tests/preview). */
 import { describe, expect, it } from "vitest";
-import {
-  promoteMasterScript,
-  releaseCommand,
-  releaseRefProblem,
-  switchCommand,
-} from "../../bluegreen/commands";
+import { releaseCommand, releaseRefProblem, switchCommand } from "../../bluegreen/commands";
 import {
   NO_PREVIOUS_DEPLOYMENT,
   PipelineIntent,
@@ -116,7 +111,6 @@ describe("commands", () => {
       color: "green" as const,
       drainSeconds: 30,
       messageMasterFollowsActive: false,
-      targetIp: "10.0.2.11",
     };
     expect(() => switchCommand({ ...args, drainSeconds: 3601 })).toThrow(
       "switchCommand: drainSeconds 3601 is not an integer from 0 to 3600",
@@ -129,13 +123,5 @@ describe("commands", () => {
         .split("\n")
         .at(-1),
     ).toBe("sudo /opt/yquant/bin/switch-active.sh green --drain 0");
-  });
-
-  it("bounds the promote wait and reads the password on the node only", () => {
-    const script = promoteMasterScript("10.0.2.11", "mymaster", 60);
-    expect(script).toContain("for _ in $(seq 1 30); do");
-    expect(script).toContain(". /etc/yquant/valkey.env");
-    expect(script.split("\n")[0]).toBe("sudo bash -s <<'YQ_PROMOTE'");
-    expect(script.split("\n").at(-1)).toBe("YQ_PROMOTE");
   });
 });

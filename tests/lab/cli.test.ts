@@ -30,7 +30,10 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
       ["switch", "green", "--drain", "4000"],
       'invalid --drain "4000": a whole number of seconds from 0 to 3600',
     ],
-    [["switch", "green", "--now"], 'switch: unexpected argument "--now": allowed --drain S, --force'],
+    [
+      ["switch", "green", "--now"],
+      'switch: unexpected argument "--now": allowed --drain S, --force, --no-promote',
+    ],
     [["deploy", "blue"], "missing <release>"],
     [["deploy", "blue", "../etc"], 'invalid <release> "../etc"'],
     [["deploy", "red", "v1"], 'invalid <color> "red": expected one of blue, green'],

@@ -13,7 +13,10 @@ import { appFailure } from "../../lab/scenarios/s4-app-failure";
 import { valkeyFailover } from "../../lab/scenarios/s5-valkey-failover";
 import { quorumWithoutGate } from "../../lab/scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
-import { freezeActive } from "../../lab/scenarios/s10-freeze";
+import { plannedMasterMove } from "../../lab/scenarios/s10-planned-master-move";
+import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-interrupted-promotion";
+import { WRITER_KINDS } from "../../lab/scenarios/writers";
+import { freezeActive } from "../../lab/scenarios/s12-freeze";
 import { labDown, labUp, log } from "./helpers";
 
 let lab: Lab;
@@ -115,7 +118,34 @@ describe("lab scenarios", () => {
     expect(num(f, "gateRssPeakMb")).toBeLessThanOrEqual(128);
   });
 
-  it("10: freeze of the active app: 0 failed GETs, none waits over 3 s, a caught POST is never replayed", async () => {
+  it("10: planned move of the message master under four writers: 0 acknowledged writes lost, nothing left paused", async () => {
+    const f = await plannedMasterMove(ctx);
+    expect(f.get("switchExitCodes")).toBe("0,0");
+    for (const kind of WRITER_KINDS) {
+      expect(num(f, `${kind}Acked`), kind).toBeGreaterThan(0);
+      expect(num(f, `${kind}Lost`), kind).toBe(0);
+    }
+    expect(String(f.get("pinnedErrors"))).toMatch(/\d+ READONLY/);
+    expect(num(f, "lostAcked")).toBe(0);
+    expect(num(f, "writePauseMs")).toBeGreaterThan(0);
+    expect(num(f, "writePauseMs")).toBeLessThan(10_000);
+    expect(f.get("oldMasterRoleAfter")).toBe("slave");
+    expect(f.get("newMaster")).toBe("green");
+    expect(f.get("oldMasterSynced")).toBe(true);
+    expect(f.get("leftPaused")).toBe(false);
+  });
+
+  it("11: promote-master.sh killed after each step: the re-run converges, nothing paused, 0 lost", async () => {
+    const f = await interruptedPromotion(ctx);
+    for (const step of PROMOTE_STEPS) {
+      expect(f.get(`${step}Killed`), step).toBe(true);
+      expect(f.get(`${step}Converged`), step).toBe(true);
+      expect(f.get(`${step}LeftPaused`), step).toBe(false);
+      expect(num(f, `${step}Lost`), step).toBe(0);
+    }
+  });
+
+  it("12: freeze of the active app: 0 failed GETs, none waits over 3 s, a caught POST is never replayed", async () => {
     const f = await freezeActive(ctx);
     expect(num(f, "failedGets")).toBe(0);
     expect(num(f, "longestGetMs")).toBeLessThanOrEqual(3_000);

@@ -24,7 +24,12 @@ describe("secrets in rendered files", () => {
       expect(ALLOWED_OWNERS.has(user ?? ""), file.path).toBe(true);
       expect(ALLOWED_OWNERS.has(group ?? ""), file.path).toBe(true);
     }
-    const expected = ["/etc/yquant/valkey.env", "/etc/valkey/valkey.conf", "/etc/valkey/sentinel.conf"];
+    const expected = [
+      "/etc/yquant/valkey.env",
+      "/etc/yquant/valkey-admin.env",
+      "/etc/valkey/valkey.conf",
+      "/etc/valkey/sentinel.conf",
+    ];
     if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem");
     expect(holders.sort()).toEqual(expected.sort());
   });

@@ -11,6 +11,7 @@ import {
   renderHaproxyConfig,
   renderNodeFiles,
   renderUserData,
+  scriptForNode,
 } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 
@@ -63,8 +64,18 @@ describe("renderUserData", () => {
     for (const file of renderNodeFiles(layout, node)) {
       const source = EMBEDDED[file.path];
       if (source === undefined) expect(file.content).toMatchSnapshot(file.path);
-      else expect(file.content, file.path).toBe(fs.readFileSync(path.join(REPO, source), "utf8"));
+      else {
+        const text = fs.readFileSync(path.join(REPO, source), "utf8");
+        const name = /scripts\/([a-z-]+)\.sh$/.exec(source)?.[1];
+        expect(file.content, file.path).toBe(name ? scriptForNode(name, text) : text);
+      }
     }
+  });
+
+  it("leaves out a script's whole-line comments only, keeping the shebang and naming the source", () => {
+    expect(scriptForNode("x", "#!/usr/bin/env bash\n# doc\n  # indented\nset -eu\necho a # trailing\n")).toBe(
+      "#!/usr/bin/env bash\n# yquant-infra cloud-init/scripts/x.sh (comment lines left out)\nset -eu\necho a # trailing\n",
+    );
   });
 
   it.each(NODE_NAMES)("%s: starts with #cloud-config and is valid YAML with the expected keys", (node) => {

@@ -1,12 +1,41 @@
 /** Config values shared by the stack tests. The secret values are scanned for in every output. */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 export const VALKEY_PASSWORD = "TestValkeyPassword0123456789abc";
 export const SENTINEL_PASSWORD = "TestSentinelPassword0123456789xy";
 export const SSH_PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nTESTONLYNOTAREALKEYTESTONLYNOTAREALKEY\n-----END OPENSSH PRIVATE KEY-----\n";
-export const TLS_PEM =
-  "-----BEGIN CERTIFICATE-----\nTESTCERTIFICATEBODY\n-----END CERTIFICATE-----\n" +
-  "-----BEGIN PRIVATE KEY-----\nTESTPRIVATEKEYBODY\n-----END PRIVATE KEY-----\n";
+/** A throwaway self-signed certificate and its key, made by openssl for this test run. */
+export const TLS_PEM = makeTlsPem("yquant-test");
+
+/** A certificate and key pair from openssl (`req -x509`, P-256), PEM text: certificate first. */
+export function makeTlsPem(commonName: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "yq-tls-"));
+  try {
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].concat([
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-subj",
+        `/CN=${commonName}`,
+        "-days",
+        "2",
+      ]),
+      { stdio: "ignore", timeout: 10_000 },
+    );
+    return fs.readFileSync(cert, "utf8") + fs.readFileSync(key, "utf8");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 export const SSH_PUBLIC_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTONLYTESTONLYTESTONLYTESTONLY test@example";
 export const COMPARTMENT = "ocid1.compartment.oc1..aaaatestcompartment";

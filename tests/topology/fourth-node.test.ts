@@ -54,6 +54,7 @@ describe("renderers", () => {
       "/usr/sbin/policy-rc.d",
       "/etc/yquant/node.env",
       "/etc/yquant/valkey.env",
+      "/etc/yquant/valkey-admin.env",
       "/etc/yquant/firewall.rules",
       "/opt/yquant/bin/setup.sh",
       "/opt/yquant/bin/health-check.sh",

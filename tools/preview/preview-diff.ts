@@ -216,6 +216,8 @@ export interface PlanArgs {
   readonly load: () => Promise<unknown>;
   /** Loads the deployed version of the program, when it differs (a renderer change). Default `load`. */
   readonly loadBefore?: () => Promise<unknown>;
+  /** The preview recording of `before` when the caller has it already (it is then not run again). */
+  readonly old?: ProgramRecording;
   /** Image lookup revisions before and after (a newer image). Default 0 and 0. */
   readonly imageRevision?: { readonly before?: number; readonly after?: number };
 }
@@ -231,12 +233,14 @@ export interface Plan {
 /** The fixed point: rerun with every created or replaced resource's outputs unknown until stable. */
 export async function planChange(args: PlanArgs): Promise<Plan> {
   const base = { load: args.load, previous: args.previous, preview: true };
-  const old = await recordProgram({
-    ...base,
-    load: args.loadBefore ?? args.load,
-    config: args.before,
-    imageRevision: args.imageRevision?.before,
-  });
+  const old =
+    args.old ??
+    (await recordProgram({
+      ...base,
+      load: args.loadBefore ?? args.load,
+      config: args.before,
+      imageRevision: args.imageRevision?.before,
+    }));
   if (old.error) throw old.error;
   let unknown = new Set<string>();
   for (let round = 1; round <= 10; round++) {

@@ -4,7 +4,7 @@
  * steady state after a first deployment of EXAMPLE_CONFIG, read back through the self StackReference.
  * tests/preview/operator-changes.test.ts asserts the exact plan of every scenario.
  */
-import { recordProgram } from "./mock-program";
+import { ProgramRecording, recordProgram } from "./mock-program";
 import { Plan, describeDiff, planChange } from "./preview-diff";
 
 /** A stand-in configuration (test values only; no real key, password or OCID). */
@@ -86,16 +86,33 @@ export type Loader = (renderer?: RendererChange) => Promise<unknown>;
 /** The text a changed renderer adds (a comment line, valid in every rendered format used here). */
 export const RENDERER_CHANGE_LINE = "# renderer change\n";
 
+/** The steady state of EXAMPLE_CONFIG, recorded once per loader: its outputs and its preview. */
+const steady = new WeakMap<Loader, Promise<{ outputs: Record<string, unknown>; old: ProgramRecording }>>();
+
+function steadyState(load: Loader): Promise<{ outputs: Record<string, unknown>; old: ProgramRecording }> {
+  let known = steady.get(load);
+  if (!known) {
+    const config = asConfig(EXAMPLE_CONFIG);
+    known = (async () => {
+      const first = await recordProgram({ config, load: () => load() });
+      if (first.error) throw first.error;
+      const old = await recordProgram({ config, load: () => load(), previous: first.outputs, preview: true });
+      if (old.error) throw old.error;
+      return { outputs: first.outputs, old };
+    })();
+    steady.set(load, known);
+  }
+  return known;
+}
+
 /** The plan of one scenario against the steady state of EXAMPLE_CONFIG. */
 export async function planScenario(scenario: Scenario, load: Loader): Promise<Plan> {
-  const config = asConfig(EXAMPLE_CONFIG);
-  const first = await recordProgram({ config, load: () => load() });
-  if (first.error) throw first.error;
+  const { outputs, old } = await steadyState(load);
   return planChange({
-    before: config,
+    before: asConfig(EXAMPLE_CONFIG),
     after: asConfig({ ...EXAMPLE_CONFIG, ...scenario.change }),
-    previous: first.outputs,
-    loadBefore: () => load(),
+    previous: outputs,
+    old,
     load: () => load(scenario.renderer),
     imageRevision: { after: scenario.newerImage ? 1 : 0 },
   });
@@ -103,7 +120,9 @@ export async function planScenario(scenario: Scenario, load: Loader): Promise<Pl
 
 /** The lines the report prints for a plan: one per resource that changes (or keeps an old value). */
 export function planLines(plan: Plan): string[] {
-  if (plan.error) return [`refused: ${plan.error.message}`];
+  // The runtime wraps a refusal in one "error serializing property" per input it reached.
+  if (plan.error)
+    return [`refused: ${plan.error.message.replace(/^(error serializing property "[^"]*": )+/, "")}`];
   return plan.diffs.filter((d) => d.op !== "same" || d.kept.length > 0).map(describeDiff);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Scenario 10, freeze of the active app: SIGSTOP blue's app (a hung process: the kernel still accepts
+ * Scenario 12, freeze of the active app: SIGSTOP blue's app (a hung process: the kernel still accepts
  * connections, nothing answers) under a GET/POST mix. A GET waits at most HAProxy's GET timeout per
  * attempt and is sent again, to green once blue's checks fail; a POST caught by the freeze gets a 504
  * after the server timeout and is never sent to green. See docs/architecture.md, "Failure handling
@@ -42,7 +42,7 @@ export async function freezeActive(ctx: ScenarioContext, options: FreezeOptions 
   const { lab, log } = ctx;
   await baseline(lab, log);
   const unit = `yquant-${httpService(lab.layout)}`;
-  const prefix = `s10-${Date.now().toString(36)}`;
+  const prefix = `s12-${Date.now().toString(36)}`;
   const afterMs = options.afterMs ?? 6000;
   let frozenAt = Infinity;
   const load = runLoad({
@@ -58,7 +58,7 @@ export async function freezeActive(ctx: ScenarioContext, options: FreezeOptions 
   let records: Awaited<typeof load>["records"];
   try {
     await sleep(options.beforeMs ?? 1500);
-    log(`scenario 10: SIGSTOP blue/${unit} under load`);
+    log(`scenario 12: SIGSTOP blue/${unit} under load`);
     frozenAt = performance.now();
     lab.signal("blue", unit, "SIGSTOP");
     records = (await load).records;

@@ -1,0 +1,161 @@
+/**
+ * Scenario 10, planned move of the message master: the lab's switch to green (the cloud's switch
+ * steps: switch-active.sh, then promote-master.sh) under write load from the four kinds of writer
+ * (lab/scenarios/writers.ts), the pinned ones on blue, the old master. Every acknowledged write must
+ * be on the new master; the old master must be a replica as soon as the script returns, and nothing
+ * may stay paused. Figures: the write pause the script reports and the longest gap a Sentinel-aware
+ * writer saw.
+ */
+import { switchSteps } from "../../bluegreen/commands";
+import { Color, NodeName } from "../../cloud-init/layout";
+import { Lab, ScriptName, sleep, waitFor } from "../lab";
+import { respCommand } from "../resp";
+import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole, valkeyTarget } from "./common";
+import { WRITER_KINDS, countLost, formatErrors, longestGap, startWriters } from "./writers";
+
+/** The write pause promote-master.sh reports, in ms, or null. */
+export function reportedPauseMs(stdout: string): number | null {
+  const m = /writes were paused for (\d+) ms/.exec(stdout);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * True when `node`'s Valkey holds writes back (CLIENT PAUSE WRITE): PUBLISH, which a pause holds even
+ * on a replica, does not answer within 300 ms.
+ */
+export async function isPaused(lab: Lab, node: NodeName): Promise<boolean> {
+  try {
+    await respCommand(valkeyTarget(lab, node, 300), "PUBLISH", "yquant-pause-probe", "1");
+    return false;
+  } catch (err) {
+    return /timeout|no answer/i.test((err as Error).message);
+  }
+}
+
+/** Runs the cloud's switch steps on the lab's gate; resolves with each step's status and output. */
+export async function labSwitch(
+  lab: Lab,
+  color: Color,
+  drainSeconds = 0,
+  follows = true,
+): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }[]> {
+  const out = [];
+  lab.installDeliveredScripts();
+  for (const [script, ...args] of switchSteps({ color, drainSeconds, messageMasterFollowsActive: follows })) {
+    const r = await lab.runScript("gate", script.replace(/\.sh$/, "") as ScriptName, args, 120_000);
+    out.push(r);
+    if (r.status !== 0) break;
+  }
+  return out;
+}
+
+export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> {
+  const { lab, log } = ctx;
+  await baseline(lab, log);
+  const figures = new Figures();
+  const tag = `s10-${Date.now().toString(36)}`;
+  const writers = startWriters(lab, tag, "blue");
+  await sleep(1500);
+  log("scenario: switch to green with the promotion, under four writers");
+  const steps = await labSwitch(lab, "green");
+  const promote = steps[1];
+  const roleRightAfter = await valkeyRole(lab, "blue");
+  await sleep(2000);
+  const results = await Promise.all(writers.map((w) => w.stop()));
+  figures.add(
+    figure(
+      "switchExitCodes",
+      "exit codes of switch-active.sh, promote-master.sh",
+      steps.map((s) => s.status).join(","),
+      "",
+      "0,0",
+      steps.map((s) => s.status).join(",") === "0,0",
+    ),
+  );
+  const pause = promote ? reportedPauseMs(promote.stdout) : null;
+  figures.add(
+    figure(
+      "writePauseMs",
+      "write pause reported by promote-master.sh",
+      pause,
+      "ms",
+      "<= 2000",
+      pause !== null && pause <= 2000,
+    ),
+  );
+  const sentinel = results[0];
+  const gap =
+    sentinel && promote ? longestGap(sentinel.ackTimes, promote.startedAt, promote.endedAt + 1000) : null;
+  figures.add(
+    figure(
+      "sentinelGapMs",
+      "longest gap between acknowledged writes of the Sentinel-aware writer",
+      gap,
+      "ms",
+      "report",
+    ),
+  );
+  figures.add(
+    figure(
+      "oldMasterRoleAfter",
+      "blue's ROLE when promote-master.sh returned",
+      roleRightAfter,
+      "",
+      "slave",
+      roleRightAfter === "slave",
+    ),
+  );
+  figures.add(
+    figure(
+      "newMaster",
+      "message master after the switch",
+      await agreedMaster(lab),
+      "",
+      "green",
+      (await agreedMaster(lab)) === "green",
+    ),
+  );
+  const synced = await waitFor(async () => {
+    const info = String(await respCommand(valkeyTarget(lab, "blue"), "INFO", "replication"));
+    return info.includes("master_link_status:up") ? true : undefined;
+  }, 30_000);
+  figures.add(
+    figure("oldMasterSynced", "blue replicates from green", synced === true, "", "true", synced === true),
+  );
+  let lostTotal = 0;
+  for (const r of results) {
+    const lost = await countLost(lab, "green", `${tag}:${r.kind}`, r.acked);
+    lostTotal += lost;
+    log(
+      `scenario: ${r.kind}: ${r.acked.length} acknowledged of ${r.attempts}, ${lost} lost, errors: ${formatErrors(r.errors)}`,
+    );
+    figures.add(figure(`${r.kind}Acked`, `${r.kind} writer: acknowledged writes`, r.acked.length, "writes"));
+    figures.add(
+      figure(
+        `${r.kind}Lost`,
+        `${r.kind} writer: acknowledged writes missing on the new master`,
+        lost,
+        "writes",
+        "0",
+        lost === 0,
+      ),
+    );
+    figures.add(figure(`${r.kind}Errors`, `${r.kind} writer: refused writes`, formatErrors(r.errors), ""));
+  }
+  figures.add(
+    figure(
+      "lostAcked",
+      `acknowledged writes lost, all ${WRITER_KINDS.length} writers`,
+      lostTotal,
+      "writes",
+      "0",
+      lostTotal === 0,
+    ),
+  );
+  const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));
+  figures.add(
+    figure("leftPaused", "an engine still holds writes back afterwards", paused, "", "false", !paused),
+  );
+  await baseline(lab, log);
+  return figures;
+}

@@ -1,0 +1,155 @@
+/**
+ * The four kinds of writer the Valkey scenarios run against the message store, each writing its own
+ * numbered keys one at a time, as an app that records orders would:
+ *
+ * - `sentinel`: Sentinel-aware (the three Sentinels, as the apps connect), acknowledged on `OK`;
+ * - `sentinelWait`: the same, acknowledged only when `WAIT 1` then reports one replica;
+ * - `pinned`: connected to one address (the master at the start) and never re-resolving it;
+ * - `pinnedWait`: the same with `WAIT 1`.
+ *
+ * A write that got an error or no answer is not acknowledged; the writer goes on with the next key.
+ * `lost` counts acknowledged keys that the message master does not hold afterwards.
+ */
+import Valkey from "iovalkey";
+import { NodeName } from "../../cloud-init/layout";
+import { Lab, sleep } from "../lab";
+import { SentinelWriter, valkeyTarget } from "./common";
+
+export const WRITER_KINDS = ["sentinel", "sentinelWait", "pinned", "pinnedWait"] as const;
+export type WriterKind = (typeof WRITER_KINDS)[number];
+
+/** How long a writer waits for `WAIT 1` (ms): a write whose replica did not confirm in time is not acknowledged. */
+export const WAIT_TIMEOUT_MS = 1000;
+
+export interface WriterResult {
+  readonly kind: WriterKind;
+  /** Keys attempted. */
+  readonly attempts: number;
+  /** Indexes of the acknowledged keys. */
+  readonly acked: number[];
+  /** Acknowledgement times (performance.now()). */
+  readonly ackTimes: number[];
+  /** Error messages by their first word (READONLY, NOREPLICAS, timeout, ...), with counts. */
+  readonly errors: Record<string, number>;
+}
+
+function pinnedClient(lab: Lab, node: NodeName): Valkey {
+  const t = valkeyTarget(lab, node);
+  const c = new Valkey({
+    host: t.host,
+    port: t.port,
+    password: t.password,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    commandTimeout: 2000,
+    retryStrategy: () => 50,
+    lazyConnect: true,
+  });
+  c.on("error", () => undefined);
+  c.connect().catch(() => undefined);
+  return c;
+}
+
+/** One running writer: `stop()` ends its loop and resolves with what it saw. */
+export class Writer {
+  private stopped = false;
+  private readonly done: Promise<WriterResult>;
+
+  constructor(
+    lab: Lab,
+    readonly kind: WriterKind,
+    readonly prefix: string,
+    pinnedTo: NodeName,
+  ) {
+    this.done = this.loop(lab, pinnedTo);
+  }
+
+  private async loop(lab: Lab, pinnedTo: NodeName): Promise<WriterResult> {
+    const wait = this.kind === "sentinelWait" || this.kind === "pinnedWait";
+    const sentinel = this.kind.startsWith("sentinel") ? new SentinelWriter(lab) : null;
+    const pinned = sentinel === null ? pinnedClient(lab, pinnedTo) : null;
+    const run = <T>(fn: (c: Valkey) => Promise<T>): Promise<T> =>
+      sentinel ? sentinel.with(fn) : fn(pinned as Valkey);
+    const acked: number[] = [];
+    const ackTimes: number[] = [];
+    const errors: Record<string, number> = {};
+    let i = 0;
+    try {
+      while (!this.stopped) {
+        const n = i;
+        i += 1;
+        try {
+          const ok = await run(async (c) => {
+            await c.set(`${this.prefix}:${n}`, String(n));
+            if (!wait) return true;
+            return Number(await c.call("WAIT", "1", String(WAIT_TIMEOUT_MS))) >= 1;
+          });
+          if (ok) {
+            acked.push(n);
+            ackTimes.push(performance.now());
+          } else errors["WAIT-0"] = (errors["WAIT-0"] ?? 0) + 1;
+        } catch (err) {
+          const word = (err as Error).message.split(/[\s:]/)[0] || "error";
+          errors[word] = (errors[word] ?? 0) + 1;
+          await sleep(10);
+        }
+      }
+    } finally {
+      sentinel?.close();
+      pinned?.disconnect();
+    }
+    return { kind: this.kind, attempts: i, acked, ackTimes, errors };
+  }
+
+  stop(): Promise<WriterResult> {
+    this.stopped = true;
+    return this.done;
+  }
+}
+
+/** Starts one writer of each kind, the pinned ones on `pinnedTo`. */
+export function startWriters(lab: Lab, tag: string, pinnedTo: NodeName): Writer[] {
+  return WRITER_KINDS.map((kind) => new Writer(lab, kind, `${tag}:${kind}`, pinnedTo));
+}
+
+/** How many of a writer's acknowledged keys `node` does not hold. */
+export async function countLost(
+  lab: Lab,
+  node: NodeName,
+  prefix: string,
+  acked: readonly number[],
+): Promise<number> {
+  const t = valkeyTarget(lab, node, 5000);
+  const c = new Valkey({ host: t.host, port: t.port, password: t.password, lazyConnect: true });
+  c.on("error", () => undefined);
+  try {
+    await c.connect();
+    let missing = 0;
+    for (let i = 0; i < acked.length; i += 500) {
+      const keys = acked.slice(i, i + 500).map((n) => `${prefix}:${n}`);
+      const values = await c.mget(...keys);
+      missing += values.filter((v) => v === null).length;
+    }
+    return missing;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Longest gap between consecutive acknowledgements inside [from, to] (ms, rounded). */
+export function longestGap(ackTimes: readonly number[], from: number, to: number): number {
+  const inside = [from, ...ackTimes.filter((t) => t >= from && t <= to), to];
+  let gap = 0;
+  for (let i = 1; i < inside.length; i += 1)
+    gap = Math.max(gap, (inside[i] as number) - (inside[i - 1] as number));
+  return Math.round(gap);
+}
+
+/** `KIND: n READONLY, m timeout` summary of a writer's errors. */
+export function formatErrors(errors: Record<string, number>): string {
+  const parts = Object.entries(errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${v} ${k}`);
+  return parts.length > 0 ? parts.join(", ") : "none";
+}
