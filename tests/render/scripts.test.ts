@@ -2,11 +2,16 @@
  * The operations scripts' argument handling, run from a materialised node root: a usage error exits
  * 2 with a clear message and changes no file; a refused switch exits 1 and changes nothing.
  */
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout } from "../../cloud-init/layout";
 import { localLayout, materialise, run, tempDir, treeDigest } from "./helpers";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 // 127.0.20.31-33: nothing listens there, so every health check fails fast.
 const dir = tempDir("scripts");
@@ -151,5 +156,56 @@ describe("health-check.sh and setup.sh", () => {
       ["sentinel", false],
       ["message-master", false],
     ]);
+  });
+});
+
+describe("the /health contract (health-check.sh on an engine, parsed with jq)", () => {
+  // A stand-in app on blue's address answers each body in turn; health-check.sh's `app` check reads it.
+  async function appCheck(body: string): Promise<{ ok: boolean; detail: string }> {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(layout.ports.app, layout.nodes.blue.privateIp, resolve),
+    );
+    try {
+      const { stdout } = await execFileAsync(script("blue", "health-check"), ["--json"]).catch(
+        (error: { stdout: string }) => ({ stdout: error.stdout }),
+      );
+      const report = JSON.parse(stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+      const app = report.checks.find((c) => c.name === "app");
+      if (!app) throw new Error(`no app check in ${stdout}`);
+      return { ok: app.ok, detail: app.detail };
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("accepts compact and pretty JSON alike, in any key order", async () => {
+    expect(await appCheck('{"status":"ok","color":"blue","release":"r1"}')).toEqual({
+      ok: true,
+      detail: "status ok, color blue, release r1",
+    });
+    expect(await appCheck('{\n  "release": "r1",\n  "color": "blue",\n  "status": "ok"\n}\n')).toEqual({
+      ok: true,
+      detail: "status ok, color blue, release r1",
+    });
+  });
+
+  it("refuses a body that only looks like it, another color, or a status other than ok", async () => {
+    const url = `GET /health on ${layout.nodes.blue.privateIp}:${layout.ports.app}`;
+    expect(await appCheck('not json but "status": "ok"')).toEqual({
+      ok: false,
+      detail: `${url}: not a JSON object: not json but status: ok`,
+    });
+    expect(await appCheck('{"status":"ok","color":"green","release":"r1"}')).toEqual({
+      ok: false,
+      detail: `${url}: status, color, release are 'ok green r1', expected 'ok blue ...'`,
+    });
+    expect(await appCheck('{"status":"degraded","color":"blue","release":"r1"}')).toEqual({
+      ok: false,
+      detail: `${url}: status, color, release are 'degraded blue r1', expected 'ok blue ...'`,
+    });
   });
 });
