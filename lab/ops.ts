@@ -302,7 +302,7 @@ export async function status(lab: Lab): Promise<LabStatus> {
 export function formatStatus(s: LabStatus): string {
   const lines = [
     `lab ${s.labDir}`,
-    `active color (what HAProxy routes): ${s.activeColor ?? "unknown"}   message master (Sentinel): ${
+    `active color: ${s.activeColor ?? "unknown"}   message master (Sentinel): ${
       s.messageMaster
         ? `${s.messageMaster.node ?? "?"} ${s.messageMaster.address}:${s.messageMaster.port}`
         : "unknown"
