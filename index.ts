@@ -21,3 +21,4 @@ export const deployedReleases = stack.deployedReleases;
 export const rebuildGenerations = stack.rebuildGenerations;
 export const engineMetadata = stack.engineMetadata;
 export const placement = stack.placement;
+export const engineSizing = stack.engineSizing;

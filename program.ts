@@ -14,7 +14,17 @@ import { GateAddress } from "./components/gate-address";
 import { Network } from "./components/network";
 import { Convergence } from "./components/converge";
 import { Nodes } from "./components/nodes";
-import { PLACEMENT_OUTPUTS, Placement, placementFromOutput, placementRefusals } from "./bluegreen/placement";
+import {
+  EngineSizing,
+  PLACEMENT_OUTPUTS,
+  Placement,
+  engineSizingFor,
+  pendingResizeNote,
+  placementFromOutput,
+  placementRefusals,
+  sizingFromOutput,
+} from "./bluegreen/placement";
+import { COLORS, Color } from "./cloud-init/layout";
 import { PipelineRefusal } from "./bluegreen/guard";
 import { Secrets } from "./components/secrets";
 import { loadConfig } from "./config";
@@ -57,7 +67,31 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     .apply(([valkeyPassword, sentinelPassword, tlsPem]) =>
       buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem }, topology),
     );
-  const rebuilds = engineRebuilds(config, previous, history.engineMetadata);
+  const rebuilds = engineRebuilds(config, previous, history.engineMetadata, history.recorded("instanceIds"));
+  // A resize reboots: only the engine that is the standby before and after this update gets it.
+  const wantedSizing: EngineSizing = {
+    shape: config.engineShape,
+    ocpus: config.engineOcpus,
+    memoryGbs: config.engineMemoryGbs,
+  };
+  const recordedSizing = history.recorded(PLACEMENT_OUTPUTS.engineSizing);
+  const sizing = Object.fromEntries(
+    COLORS.map((color) => [
+      color,
+      pulumi.all([previous, recordedSizing]).apply(([last, recorded]) => {
+        const args = [
+          sizingFromOutput(recorded),
+          wantedSizing,
+          last.liveColor,
+          config.activeColor,
+          color,
+        ] as const;
+        const note = pendingResizeNote(...args);
+        if (note) void pulumi.log.warn(note);
+        return engineSizingFor(...args);
+      }),
+    ]),
+  ) as Record<Color, pulumi.Output<EngineSizing>>;
   const { nodes, instanceIds } = new Nodes("yq", {
     topology,
     compartmentId: config.compartmentId,
@@ -79,6 +113,7 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     layout,
     sshPublicKey: config.sshPublicKey,
     rebuilds,
+    sizing,
   });
   const gate = gateNode(topology);
   const gateAddress = new GateAddress(`yq-${gate}`, {
@@ -130,5 +165,8 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     engineMetadata: records.engineMetadata,
     // Recorded once every node exists, for the next update's placement check.
     placement: pulumi.all(Object.values(instanceIds)).apply(() => placement),
+    engineSizing: pulumi
+      .all([instanceIds.blue, instanceIds.green, sizing.blue, sizing.green])
+      .apply(([, , blue, green]) => ({ blue, green })),
   };
 }

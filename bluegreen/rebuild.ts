@@ -7,26 +7,63 @@
  * The Node launches with the metadata chosen here (guard.ts, keptLaunchMetadata): the one recorded at
  * the engine's last creation (stack output `engineMetadata`) while it stands, or its current user data
  * when it is created or rebuilt. A changed renderer therefore still never replaces a running engine,
- * and a rebuild boots from the current cloud-init. The image stays ignored (a rebuild keeps it).
+ * and a rebuild boots from the current cloud-init. The image likewise: the running instance's own
+ * image (asked of OCI) while it stands, the current one (newest found, or pinned) on a rebuild.
  */
+import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { COLORS, Color } from "../cloud-init/layout";
 import type { NodeRebuild } from "../components/nodes";
-import { LaunchMetadata, PipelineIntent, PreviousDeployment, keptLaunchMetadata } from "./guard";
+import {
+  LaunchMetadata,
+  PipelineIntent,
+  PreviousDeployment,
+  keptLaunchMetadata,
+  rebuildPending,
+} from "./guard";
 
 /** Each engine's rebuild counter and the launch metadata it keeps (undefined: the current one). */
 export function engineRebuilds(
   intent: PipelineIntent,
   previous: pulumi.Input<PreviousDeployment>,
   recordedMetadata: pulumi.Input<Readonly<Record<Color, LaunchMetadata>> | undefined>,
+  recordedInstanceIds: pulumi.Input<unknown>,
 ): Readonly<Record<Color, NodeRebuild>> {
   const rebuild = (color: Color): NodeRebuild => ({
     generation: intent.rebuild[color],
     keptMetadata: pulumi
       .all([previous, recordedMetadata])
       .apply(([last, recorded]) => keptLaunchMetadata({ ...last, engineMetadata: recorded }, intent, color)),
+    keptImageId: pulumi
+      .all([previous, recordedInstanceIds])
+      .apply(([last, ids]) => keptImageId(last, intent, color, ids)),
   });
   return { blue: rebuild("blue"), green: rebuild("green") };
+}
+
+/**
+ * The image `color`'s running instance has (asked of OCI: `getInstance` of its recorded ID), kept
+ * while it stands; undefined when it is created or rebuilt, so it launches from the current image.
+ */
+function keptImageId(
+  previous: PreviousDeployment,
+  intent: PipelineIntent,
+  color: Color,
+  recordedInstanceIds: unknown,
+): Promise<string | undefined> {
+  if (!previous.deployed || rebuildPending(previous, intent, color)) return Promise.resolve(undefined);
+  const id = (recordedInstanceIds as Record<string, unknown> | undefined)?.[color];
+  if (typeof id !== "string" || id === "") {
+    throw new Error(
+      `yquant:rebuild.${color}: the last deployment recorded no instanceIds.${color}, so the image of ` +
+        `yq-${color} cannot be kept and a newer image would reboot it; see docs/runbooks/deploy.md, "Adopting".`,
+    );
+  }
+  return oci.core.getInstance({ instanceId: id }).then((instance) => {
+    const image = instance.sourceDetails[0]?.sourceId ?? instance.image;
+    if (!image) throw new Error(`yq-${color} (${id}) reports no source image`);
+    return image;
+  });
 }
 
 /** What `rebuildRecords` reads of each engine Node. */

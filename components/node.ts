@@ -8,7 +8,9 @@
  * OLD recorded value of an ignored property into the new inputs, and that holds for a replacement
  * too, so an ignored `metadata` would re-create the instance with its old cloud-init. Such a node
  * therefore chooses the value itself: `keptMetadata` (the metadata recorded at its last creation,
- * bluegreen/rebuild.ts) while it stands, the current one when it is created or rebuilt.
+ * bluegreen/rebuild.ts) while it stands, the current one when it is created or rebuilt. The image
+ * likewise: `keptImageId` (the running instance's own image) while it stands, so a newer image from
+ * the lookup never reboots it, and the current image when it is created or rebuilt.
  */
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
@@ -42,11 +44,11 @@ export interface NodeArgs {
   /** Display name and hostname label, e.g. yq-gate. Required, no default. */
   readonly hostname: string;
   /** Instance shape. Required, no default. */
-  readonly shape: string;
+  readonly shape: pulumi.Input<string>;
   /** OCPUs of a flexible shape. Default: none (fixed shapes take no shapeConfig). */
-  readonly ocpus?: number;
+  readonly ocpus?: pulumi.Input<number>;
   /** Memory in GB of a flexible shape. Default: none (fixed shapes take no shapeConfig). */
-  readonly memoryGbs?: number;
+  readonly memoryGbs?: pulumi.Input<number>;
   /** Image OCID of the boot volume. Required, no default. */
   readonly imageId: pulumi.Input<string>;
   /** Boot volume size in GB. Default 50. */
@@ -74,6 +76,11 @@ export interface NodeArgs {
    * undefined to launch with the current `userData`. Default: undefined.
    */
   readonly keptMetadata?: pulumi.Input<InstanceMetadata | undefined>;
+  /**
+   * With `rebuildGeneration`: the image the running instance has (to keep it while it stands), or
+   * undefined to launch from `imageId` (created or rebuilt: the current image). Default: undefined.
+   */
+  readonly keptImageId?: pulumi.Input<string | undefined>;
 }
 
 export class Node extends pulumi.ComponentResource {
@@ -105,7 +112,9 @@ export class Node extends pulumi.ComponentResource {
         ...(flex ? { shapeConfig: { ocpus: args.ocpus, memoryInGbs: args.memoryGbs } } : {}),
         sourceDetails: {
           sourceType: "image",
-          sourceId: args.imageId,
+          sourceId: rebuildable
+            ? pulumi.all([args.imageId, args.keptImageId]).apply(([now, kept]) => kept ?? now)
+            : args.imageId,
           bootVolumeSizeInGbs: String(args.bootVolumeSizeGbs ?? 50),
         },
         createVnicDetails: {
@@ -124,9 +133,8 @@ export class Node extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        ignoreChanges: rebuildable
-          ? NODE_IGNORE_CHANGES.filter((path) => path !== "metadata")
-          : [...NODE_IGNORE_CHANGES],
+        // A rebuildable node chooses its metadata and image itself (see the header): nothing ignored.
+        ignoreChanges: rebuildable ? [] : [...NODE_IGNORE_CHANGES],
         ...(rebuildable ? { replaceOnChanges: [REBUILD_REPLACE_PATH] } : {}),
         // The private IP is pinned, so a replacement cannot exist beside the old VM.
         deleteBeforeReplace: true,

@@ -31,6 +31,15 @@ export interface NodeSize {
 export interface NodeRebuild {
   readonly generation: number;
   readonly keptMetadata: pulumi.Input<InstanceMetadata | undefined>;
+  /** The running instance's image while it stands; undefined when it is created or rebuilt. */
+  readonly keptImageId: pulumi.Input<string | undefined>;
+}
+
+/** One node's sizing in this update (a staged resize gives the engines different ones). */
+export interface NodeSizing {
+  readonly shape: string;
+  readonly ocpus: number;
+  readonly memoryGbs: number;
 }
 
 export interface NodesArgs {
@@ -58,6 +67,28 @@ export interface NodesArgs {
   readonly sshPublicKey: string;
   /** Rebuild counter and kept metadata per rebuildable node (role `rebuildable`). Required for those. */
   readonly rebuilds: Readonly<Record<NodeName, NodeRebuild>>;
+  /**
+   * Per node, the flexible sizing it gets in this update instead of its role's (bluegreen/placement.ts,
+   * a staged resize). Only for nodes whose role's size is flexible. Default: none.
+   */
+  readonly sizing?: Readonly<Record<NodeName, pulumi.Input<NodeSizing>>>;
+}
+
+/** Shape and flex size of a node: its role's, or a staged sizing (flexible roles only). */
+function sizeOf(
+  size: NodeSize,
+  staged: pulumi.Input<NodeSizing> | undefined,
+): { shape: pulumi.Input<string>; ocpus?: pulumi.Input<number>; memoryGbs?: pulumi.Input<number> } {
+  const flex = size.ocpus !== undefined || size.memoryGbs !== undefined;
+  if (staged === undefined || !flex) {
+    return {
+      shape: size.shape,
+      ...(size.ocpus !== undefined ? { ocpus: size.ocpus } : {}),
+      ...(size.memoryGbs !== undefined ? { memoryGbs: size.memoryGbs } : {}),
+    };
+  }
+  const s = pulumi.output(staged);
+  return { shape: s.shape, ocpus: s.ocpus, memoryGbs: s.memoryGbs };
 }
 
 export class Nodes extends pulumi.ComponentResource {
@@ -100,9 +131,7 @@ export class Nodes extends pulumi.ComponentResource {
           availabilityDomain,
           faultDomain: spec.faultDomain,
           hostname: spec.hostname,
-          shape: size.shape,
-          ...(size.ocpus !== undefined ? { ocpus: size.ocpus } : {}),
-          ...(size.memoryGbs !== undefined ? { memoryGbs: size.memoryGbs } : {}),
+          ...sizeOf(size, args.sizing?.[spec.name]),
           imageId: imageFor(size),
           bootVolumeSizeGbs: args.bootVolumeSizeGbs,
           subnetId: args.subnetIds[spec.subnet],
@@ -112,7 +141,13 @@ export class Nodes extends pulumi.ComponentResource {
           assignPublicIp: role.publicIp === "withoutNat" && args.publicIpsWithoutNat,
           userData,
           sshPublicKey: args.sshPublicKey,
-          ...(rebuild ? { rebuildGeneration: rebuild.generation, keptMetadata: rebuild.keptMetadata } : {}),
+          ...(rebuild
+            ? {
+                rebuildGeneration: rebuild.generation,
+                keptMetadata: rebuild.keptMetadata,
+                keptImageId: rebuild.keptImageId,
+              }
+            : {}),
         },
         { parent: this, aliases: [{ parent: pulumi.rootStackResource }] },
       );

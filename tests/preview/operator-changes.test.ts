@@ -71,18 +71,18 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "renderer change for the gate (HAProxy)": [
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-gate-converge; replace (triggers)",
+    "+- yq-gate-converge; replace (triggers); new stdin",
   ],
   "renderer change for an engine (message Valkey)": [
-    "+- yq-green-converge; replace (triggers)",
-    "+- yq-blue-converge; replace (triggers)",
+    "+- yq-green-converge; replace (triggers); new stdin",
+    "+- yq-blue-converge; replace (triggers); new stdin",
   ],
   "adminCidrs: 203.0.113.7/32 -> 203.0.113.8/32": [
     "+ yq-gate-22-from-203-0-113-8-32; create",
     "+ yq-gate-8080-from-203-0-113-8-32; create",
     "+ yq-gate-8404-from-203-0-113-8-32; create",
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-gate-converge; replace (triggers)",
+    "+- yq-gate-converge; replace (triggers); new stdin",
     "- yq-gate-22-from-203-0-113-7-32; delete",
     "- yq-gate-8080-from-203-0-113-7-32; delete",
     "- yq-gate-8404-from-203-0-113-7-32; delete",
@@ -92,20 +92,21 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "~ yq-blue-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
     "~ yq-green-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
   ],
-  "engineOcpus: 2 -> 1": [
-    "~ yq-blue-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)",
-    "~ yq-green-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)",
-  ],
+  "engineOcpus: 2 -> 1": ["~ yq-green-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)"],
   "a newer image from the lookup": [
     "= yq-gate-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
-    "= yq-blue-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
-    "= yq-green-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
+  ],
+  "rebuild.green with a newer image from the lookup": [
+    "= yq-gate-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
+    '+- yq-green-instance; replace (freeformTags["yquant-rebuild"]) delete-first; new sourceDetails.sourceId',
+    "+- yq-green-deploy; replace (triggers)",
+    "+- yq-green-converge; replace (triggers)",
   ],
   "sshPublicKey rotation": [
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.ssh_authorized_keys)",
-    "+- yq-green-converge; replace (triggers)",
-    "+- yq-blue-converge; replace (triggers)",
-    "+- yq-gate-converge; replace (triggers)",
+    "+- yq-green-converge; replace (triggers); new stdin",
+    "+- yq-blue-converge; replace (triggers); new stdin",
+    "+- yq-gate-converge; replace (triggers); new stdin",
   ],
   "sshPrivateKey rotation": [
     "~ yq-blue-deploy; update (connection.privateKey, connection.proxy.privateKey)",
@@ -117,9 +118,9 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "valkeyPassword rotation": [
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-green-converge; replace (triggers)",
-    "+- yq-blue-converge; replace (triggers)",
-    "+- yq-gate-converge; replace (triggers)",
+    "+- yq-green-converge; replace (triggers); new stdin",
+    "+- yq-blue-converge; replace (triggers); new stdin",
+    "+- yq-gate-converge; replace (triggers); new stdin",
   ],
   "natGateway: true -> false": [
     'refused: yquant:natGateway: refusing to change it from true to false. The engine subnet\'s prohibitPublicIpOnVnic/prohibitInternetIngress are fixed at creation, so the subnet would be replaced create-before-delete with the same CIDR and DNS label (OCI refuses both while the old subnet exists), and both engines with it in one update. Nothing was changed. It is a planned full outage: see docs/runbooks/day2.md, "Network placement".',
@@ -129,10 +130,10 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "drainSeconds: 30 -> 10": [
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-green-converge; replace (triggers)",
+    "+- yq-green-converge; replace (triggers); new stdin",
     "~ yq-switch-active; update (create, update)",
-    "+- yq-blue-converge; replace (triggers)",
-    "+- yq-gate-converge; replace (triggers)",
+    "+- yq-blue-converge; replace (triggers); new stdin",
+    "+- yq-gate-converge; replace (triggers); new stdin",
   ],
 };
 

@@ -90,6 +90,7 @@ beforeAll(async () => {
       privateIp: "10.0.2.11",
       rebuildGeneration: 0,
       keptMetadata: pulumi.output({ ssh_authorized_keys: "old-key", user_data: "b2xk" }),
+      keptImageId: pulumi.output("ocid1.image.oc1..running"),
     });
     return {};
   });
@@ -149,7 +150,7 @@ describe("Node", () => {
 });
 
 describe("Node with a rebuild generation", () => {
-  it("tags the generation, replaces on its change, and no longer ignores metadata", () => {
+  it("tags the generation, replaces on its change, and ignores neither metadata nor the image", () => {
     for (const [name, generation] of [
       ["fresh-instance", "3"],
       ["kept-instance", "0"],
@@ -160,12 +161,7 @@ describe("Node with a rebuild generation", () => {
         instance?.replaceOnChanges,
         instance?.deleteBeforeReplace,
         unwrapSecrets(instance?.inputs["freeformTags"]),
-      ]).toEqual([
-        ["sourceDetails.sourceId"],
-        ['freeformTags["yquant-rebuild"]'],
-        true,
-        { "yquant-rebuild": generation },
-      ]);
+      ]).toEqual([[], ['freeformTags["yquant-rebuild"]'], true, { "yquant-rebuild": generation }]);
     }
   });
 
@@ -180,5 +176,14 @@ describe("Node with a rebuild generation", () => {
       ssh_authorized_keys: "old-key",
       user_data: "b2xk",
     });
+  });
+
+  it("launches from the current image when nothing is kept, and keeps the running instance's image otherwise", () => {
+    const source = (name: string) =>
+      (unwrapSecrets(captured.get(name)?.inputs["sourceDetails"]) as Record<string, unknown>)["sourceId"];
+    expect([source("fresh-instance"), source("kept-instance")]).toEqual([
+      "ocid1.image.oc1..node",
+      "ocid1.image.oc1..running",
+    ]);
   });
 });

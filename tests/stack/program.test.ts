@@ -295,9 +295,8 @@ describe("the program under mocks (test config with every secret set)", () => {
 
   it("never replaces a VM for a new image or user data, and deletes before replacing (pinned IP)", () => {
     // The Node component gives every instance NODE_IGNORE_CHANGES (node.test.ts checks it alone).
-    // The gate keeps it as is. The engines keep the image ignored; their metadata may be taken over
-    // by the pipeline's EngineRebuild transformation (bluegreen/rebuild.ts), which decides it from
-    // the recorded launch metadata and is tested with the pipeline.
+    // The gate keeps it as is. The engines ignore nothing: they choose their metadata and image
+    // themselves (the recorded metadata and the running image while they stand, bluegreen/rebuild.ts).
     const instances = sortedByName(run.options.filter((o) => o.type === INSTANCE));
     expect(instances.map((o) => o.name)).toEqual([
       "yq-blue-instance",
@@ -310,7 +309,7 @@ describe("the program under mocks (test config with every secret set)", () => {
       true,
     ]);
     for (const engine of instances.filter((o) => o !== gate)) {
-      expect(engine.ignoreChanges, engine.name).toContain("sourceDetails.sourceId");
+      expect(engine.ignoreChanges, engine.name).toEqual([]);
       expect(engine.deleteBeforeReplace, engine.name).toBe(true);
     }
   });

@@ -141,6 +141,9 @@ function extraState(type: string, name: string, inputs: Record<string, unknown>)
   }
 }
 
+/** The image each instance was created with (non-preview runs), as `getInstance` reports it. */
+const createdImages = new Map<string, string>();
+
 function invokeResult(
   token: string,
   inputs: Record<string, unknown>,
@@ -198,6 +201,17 @@ function invokeResult(
           { id: GATE_PRIMARY_PRIVATE_IP_ID, isPrimary: true, ipAddress: "10.0.1.10" },
         ],
       };
+    case "oci:Core/getInstance:getInstance": {
+      const image = createdImages.get(String(inputs["instanceId"]));
+      if (image === undefined)
+        throw new Error(`getInstance of an instance never created: ${String(inputs["instanceId"])}`);
+      return {
+        ...inputs,
+        id: inputs["instanceId"],
+        image,
+        sourceDetails: [{ sourceId: image, sourceType: "image" }],
+      };
+    }
     default:
       throw new Error(`un-mocked invoke ${token}`);
   }
@@ -256,8 +270,13 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
           return { id: "", state: toWire({ ...inputs, ...computed }) as Record<string, unknown> };
         }
         // An input that is unknown stays unknown in the state (the provider echoes its inputs).
+        const id = mockId(args.type, args.name, inputs);
+        if (args.type === "oci:Core/instance:Instance" && !(options.preview ?? false)) {
+          const source = (inputs["sourceDetails"] ?? {}) as Record<string, unknown>;
+          createdImages.set(id, String(source["sourceId"]));
+        }
         return {
-          id: mockId(args.type, args.name, inputs),
+          id,
           state: toWire({ ...inputs, ...extra }) as Record<string, unknown>,
         };
       },

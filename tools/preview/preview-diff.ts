@@ -266,6 +266,8 @@ export function describeDiff(d: ResourceDiff): string {
   const parts = [`${SYMBOL[d.op]} ${d.name}`];
   if (d.op === "replace") {
     parts.push(`replace (${d.replaceBecause.join(", ")})${d.deleteBeforeReplace ? " delete-first" : ""}`);
+    const also = d.changed.filter((c) => !d.replaceBecause.includes(c));
+    if (also.length) parts.push(`new ${also.join(", ")}`);
   } else if (d.op === "update") {
     parts.push(`update (${d.changed.join(", ")})`);
   } else {

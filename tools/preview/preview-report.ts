@@ -59,6 +59,11 @@ export const SCENARIOS: readonly Scenario[] = [
   { title: "engineOcpus: 2 -> 1", change: { engineOcpus: 1 } },
   { title: "a newer image from the lookup", newerImage: true },
   {
+    title: "rebuild.green with a newer image from the lookup",
+    change: { rebuild: { blue: 0, green: 1 } },
+    newerImage: true,
+  },
+  {
     title: "sshPublicKey rotation",
     change: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINEWKEYNEWKEYNEWKEYNEWKEYNEWKEY rotated" },
   },
