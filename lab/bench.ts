@@ -18,6 +18,7 @@ import { tokenPersistence } from "./scenarios/s7-token-persistence";
 import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
 import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
+import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
 
 export const BENCH_FILE = "bench.json";
 
@@ -62,6 +63,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   6: "quorum without the gate",
   7: "token persistence",
   8: "gate footprint (during 1)",
+  9: "configuration converge under load",
   10: "planned master move",
   11: "interrupted promotion",
   12: "freeze of the active app",
@@ -126,6 +128,7 @@ export async function runBench(lab: Lab, log: (line: string) => void): Promise<B
     if (footprint === null) throw new Error("scenario 1 did not run, so there is no footprint sample");
     return footprint;
   });
+  await runOne(9, () => convergeUnderLoad(ctx));
   await runOne(10, () => plannedMasterMove(ctx));
   await runOne(11, () => interruptedPromotion(ctx));
   await runOne(12, () => freezeActive(ctx));
