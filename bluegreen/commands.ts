@@ -6,23 +6,14 @@
  */
 
 import { Color, isColor } from "../cloud-init/layout";
+import { DRAIN_RULE, isDrainSeconds, releaseRefProblem } from "../rules";
 import { COMMAND_DELIVERED_SCRIPTS, deliveredScript } from "../cloud-init/user-data";
 
 export { COLORS, isColor, otherColor } from "../cloud-init/layout";
+export { RELEASE_REF_PATTERN, releaseRefProblem } from "../rules";
 export type { Color } from "../cloud-init/layout";
 
 export const BIN = "/opt/yquant/bin";
-
-/** Same pattern as config.ts's RELEASE_PATTERN and deploy.sh's check (no "..", no shell metacharacters). */
-export const RELEASE_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
-
-/** Why `ref` is not a release ref, or undefined when it is one. */
-export function releaseRefProblem(ref: string): string | undefined {
-  if (!RELEASE_REF_PATTERN.test(ref) || ref.includes("..")) {
-    return `"${ref}" is not a release ref: use 1 to 100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit, without ".."`;
-  }
-  return undefined;
-}
 
 /**
  * Waits for cloud-init to finish on the node the command runs on. `cloud-init status --wait` exits 0
@@ -40,7 +31,7 @@ export function waitForCloudInit(node: string): string {
 export interface SwitchCommandArgs {
   /** The color live traffic goes to. */
   readonly color: Color;
-  /** Seconds during which cookies naming the old color are still honoured (0 to 3600). */
+  /** Seconds during which cookies naming the old color are still honoured (rules.ts DRAIN_SECONDS). */
   readonly drainSeconds: number;
   /** Also move the message Valkey master to `color` (promote-master.sh), after the traffic switch. */
   readonly messageMasterFollowsActive: boolean;
@@ -54,8 +45,8 @@ export interface SwitchCommandArgs {
  */
 export function switchSteps(args: SwitchCommandArgs): string[][] {
   if (!isColor(args.color)) throw new Error(`switchCommand: unknown color ${JSON.stringify(args.color)}`);
-  if (!Number.isInteger(args.drainSeconds) || args.drainSeconds < 0 || args.drainSeconds > 3600) {
-    throw new Error(`switchCommand: drainSeconds ${args.drainSeconds} is not an integer from 0 to 3600`);
+  if (!isDrainSeconds(args.drainSeconds)) {
+    throw new Error(`switchCommand: drainSeconds ${args.drainSeconds} is not ${DRAIN_RULE}`);
   }
   const steps = [["switch-active.sh", args.color, "--drain", String(args.drainSeconds)]];
   if (args.messageMasterFollowsActive) steps.push(["promote-master.sh", args.color]);

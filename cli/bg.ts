@@ -10,7 +10,7 @@
  *                   no-op for the active color, then Sentinel moves the message master to it)
  *   rebuild         rebuild.<standby> + 1           (replaces the standby engine from current cloud-init)
  */
-import { Color, releaseRefProblem } from "../bluegreen/commands";
+import { Color, otherColor, releaseRefProblem } from "../rules";
 import { ConfigEdit, PipelineSettings, formatPath } from "./stack-file";
 
 export const USAGE = `usage: npm run bg -- <command> [--file PATH] [--no-git] [--dry-run]
@@ -119,7 +119,7 @@ export function plan(
   settings: PipelineSettings,
   active: Color = settings.activeColor,
 ): Plan {
-  const standby: Color = active === "blue" ? "green" : "blue";
+  const standby = otherColor(active);
   switch (invocation.command) {
     case "release": {
       const ref = invocation.ref as string;
@@ -205,7 +205,7 @@ export function plan(
 /** The status text. `live` is the stack's recorded live color when known. */
 export function formatStatus(file: string, settings: PipelineSettings, live?: Color): string {
   const active = live ?? settings.activeColor;
-  const standby: Color = active === "blue" ? "green" : "blue";
+  const standby = otherColor(active);
   const source = live ? "stack output liveColor" : `${file} (no stack output available)`;
   const lines = [
     `active:  ${active.padEnd(5)}  release ${settings.releases[active]}   (from ${source})`,

@@ -4,10 +4,17 @@
  * the quoting of everything else (no line folding). Pure: text in, text out.
  */
 import { Document, isMap, parseDocument } from "yaml";
-import { Color, isColor, otherColor, releaseRefProblem } from "../bluegreen/commands";
+import {
+  Color,
+  DEFAULT_RELEASE,
+  NAMESPACE,
+  isColor,
+  isRebuildCounter,
+  otherColor,
+  releaseRefProblem,
+} from "../rules";
 
-export const NAMESPACE = "yquant";
-export const DEFAULT_RELEASE = "placeholder";
+export { DEFAULT_RELEASE, NAMESPACE } from "../rules";
 
 /** The pipeline's view of a stack file (defaults as config.ts applies them). */
 export interface PipelineSettings {
@@ -58,7 +65,7 @@ export function readSettings(text: string): PipelineSettings {
   };
   const counter = (color: Color): number => {
     const value = get(["rebuild", color]) ?? 0;
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    if (!isRebuildCounter(value)) {
       throw new StackFileError(
         `${key("rebuild")}.${color}: ${JSON.stringify(value)} is not a rebuild counter`,
       );

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { switchSteps } from "../bluegreen/commands";
 import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
+import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
 import { labDir } from "./layout";
 import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
@@ -231,10 +232,9 @@ async function main(argv: string[]): Promise<number> {
         else if (a === "--no-promote") follows = false;
         else if (a === "--drain") {
           const v = rest[i + 1];
-          if (v === undefined || !/^\d{1,4}$/.test(v) || Number(v) > 3600) {
-            throw new UsageError(`invalid --drain "${v ?? ""}": a whole number of seconds from 0 to 3600`);
-          }
-          drainSeconds = Number(v);
+          const parsed = v === undefined ? undefined : parseDrainSeconds(v);
+          if (parsed === undefined) throw new UsageError(`invalid --drain "${v ?? ""}": ${DRAIN_RULE}`);
+          drainSeconds = parsed;
           i += 1;
         } else
           throw new UsageError(
@@ -261,7 +261,7 @@ async function main(argv: string[]): Promise<number> {
       const release = rest[1];
       if (release === undefined)
         throw new UsageError("missing <release>: e.g. placeholder, or a git ref of appRepository");
-      if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/.test(release) || release.includes("..")) {
+      if (!isReleaseRef(release)) {
         throw new UsageError(
           `invalid <release> "${release}": letters, digits, '.', '_', '-' or '/' (no '..')`,
         );

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { Color, NODE_NAMES, NodeName } from "../cloud-init/layout";
+import { Color, NODE_NAMES, NodeName, otherColor } from "../cloud-init/layout";
 import { renderUserData } from "../cloud-init/user-data";
 import { Lab, nodeServices, sleep, waitFor } from "./lab";
 import { materialiseNode } from "./materialise";
@@ -324,7 +324,7 @@ export function formatStatus(s: LabStatus): string {
 export function formatEndpoints(lab: Lab): string {
   const e = endpoints(lab);
   const active = lab.activeColorOnDisk() ?? "blue";
-  const other = active === "blue" ? "green" : "blue";
+  const other = otherColor(active);
   const rows: [string, string][] = [
     ["live (HTTP)", e.live],
     ["live (HTTPS, self-signed)", e.liveTls],

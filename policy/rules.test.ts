@@ -7,9 +7,13 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { describe, expect, it, vi } from "vitest";
+import { TOPOLOGY } from "../cloud-init/topology";
 import {
+  DEFAULT_ENGINE_DISPLAY_NAMES,
+  DEFAULT_GATE_DISPLAY_NAMES,
   allPolicies,
   bootVolumeInTransitEncryption,
+  isEngine,
   imdsV2Only,
   instanceShapeLimits,
   noAdminPortsToWorld,
@@ -75,7 +79,6 @@ const engineProps = (color: "blue" | "green") => ({
   createVnicDetails: { assignPublicIp: "false", privateIp: color === "blue" ? "10.0.2.10" : "10.0.2.11" },
   instanceOptions: { areLegacyImdsEndpointsDisabled: true },
   isPvEncryptionInTransitEnabled: true,
-  freeformTags: { role: "engine", color },
 });
 const gateProps = {
   displayName: "yq-gate",
@@ -157,16 +160,11 @@ describe("no-public-ip-on-engines", () => {
     ).toEqual([message]);
   });
 
-  it("finds an engine by its freeformTags when the displayName says nothing", async () => {
-    expect(
-      await run(noPublicIpOnEngines, TYPES.instance, "engine-x", {
-        freeformTags: { role: "engine" },
-        createVnicDetails: { assignPublicIp: "TRUE" },
-      }),
-    ).toEqual([
-      'engine instance "engine-x" sets createVnicDetails.assignPublicIp to true: engines must have no public IP ' +
-        "(they reach the internet through the NAT gateway)",
-    ]);
+  it("knows the engines by the hostnames the topology table gives them (the program sets no role tag)", () => {
+    const engines = TOPOLOGY.nodes.filter((n) => TOPOLOGY.roles[n.role]?.app).map((n) => n.hostname);
+    const gates = TOPOLOGY.nodes.filter((n) => TOPOLOGY.roles[n.role]?.haproxy).map((n) => n.hostname);
+    expect([DEFAULT_ENGINE_DISPLAY_NAMES, DEFAULT_GATE_DISPLAY_NAMES]).toEqual([engines, gates]);
+    expect(isEngine({ displayName: "engine-x", freeformTags: { role: "engine" } })).toBe(false);
   });
 
   it("takes the engine names from the policy config", async () => {

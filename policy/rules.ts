@@ -67,24 +67,17 @@ function config<T extends object>(args: { getConfig<C extends object>(): C }, de
 // Engines and public IPs
 
 export interface EngineConfig {
-  /** displayName values that mark an engine instance. Default: yq-blue, yq-green. */
+  /** displayName values that mark an engine instance (the program names instances by hostname). */
   engineDisplayNames: readonly string[];
-  /** freeformTags key and value that mark an engine instance. Default: role=engine. */
-  engineTagKey: string;
-  engineTagValue: string;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   engineDisplayNames: DEFAULT_ENGINE_DISPLAY_NAMES,
-  engineTagKey: "role",
-  engineTagValue: "engine",
 };
 
 export function isEngine(props: Record<string, unknown>, cfg: EngineConfig = DEFAULT_ENGINE_CONFIG): boolean {
   const displayName = props["displayName"];
-  if (typeof displayName === "string" && cfg.engineDisplayNames.includes(displayName)) return true;
-  const tags = asRecord(props["freeformTags"]);
-  return tags !== undefined && tags[cfg.engineTagKey] === cfg.engineTagValue;
+  return typeof displayName === "string" && cfg.engineDisplayNames.includes(displayName);
 }
 
 export const noPublicIpOnEngines: ResourceValidationPolicy = {
@@ -99,8 +92,6 @@ export const noPublicIpOnEngines: ResourceValidationPolicy = {
         items: { type: "string" },
         default: [...DEFAULT_ENGINE_DISPLAY_NAMES],
       },
-      engineTagKey: { type: "string", default: "role" },
-      engineTagValue: { type: "string", default: "engine" },
     },
   },
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {

@@ -3,7 +3,7 @@
  * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
  */
 import Valkey from "iovalkey";
-import { Color, NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import { Color, NODE_NAMES, NodeName, otherColor } from "../../cloud-init/layout";
 import { Lab, nodeServices, sleep, waitFor } from "../lab";
 import { httpGet, sentinelMaster, thawAll } from "../ops";
 import { respCommand } from "../resp";
@@ -261,7 +261,7 @@ export async function ensureMaster(
   timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  const other: Color = color === "blue" ? "green" : "blue";
+  const other = otherColor(color);
   let last = "";
   while (performance.now() < deadline) {
     const master = await agreedMaster(lab);

@@ -113,7 +113,7 @@ describe("commands", () => {
       messageMasterFollowsActive: false,
     };
     expect(() => switchCommand({ ...args, drainSeconds: 3601 })).toThrow(
-      "switchCommand: drainSeconds 3601 is not an integer from 0 to 3600",
+      "switchCommand: drainSeconds 3601 is not a whole number of seconds from 0 to 3600",
     );
     expect(() => switchCommand({ ...args, color: "red" as never })).toThrow(
       'switchCommand: unknown color "red"',
