@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { CostEstimate, estimateMonthlyCost } from "../cost/free-tier";
-import { layoutUsage } from "../cost/usage";
+import { LayoutSizing, layoutUsage } from "../cost/usage";
 import {
   Color,
   DEFAULT_RELEASE,
@@ -58,7 +58,8 @@ const IMAGE_RULE = "empty (look up Canonical Ubuntu 24.04) or an image OCID (oci
 const TLS_RULE =
   "empty (self-signed at first boot) or a PEM with the certificate chain and the private key of its first certificate";
 
-export interface StackConfig {
+/** The validated configuration; the sizes (gate and engine shapes, boot volume, NAT) are LayoutSizing's. */
+export interface StackConfig extends LayoutSizing {
   readonly compartmentId: string;
   readonly sshPublicKey: string;
   readonly sshPrivateKey: SecretString;
@@ -73,16 +74,6 @@ export interface StackConfig {
   readonly engineSubnetCidr: string;
   /** Derived: each node's host offset in its subnet (cloud-init/topology.ts). */
   readonly privateIps: Readonly<Record<string, string>>;
-  readonly natGateway: boolean;
-  readonly gateShape: string;
-  /** Derived from the fixed gate shape. */
-  readonly gateOcpus: number;
-  /** Derived from the fixed gate shape. */
-  readonly gateMemoryGbs: number;
-  readonly engineShape: string;
-  readonly engineOcpus: number;
-  readonly engineMemoryGbs: number;
-  readonly bootVolumeSizeGbs: number;
   readonly gateImageId: string;
   readonly engineImageId: string;
   readonly acknowledgeCharges: boolean;

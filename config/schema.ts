@@ -37,14 +37,51 @@ export interface KeySpec {
 export const MAX_ADMIN_CIDRS = 16;
 /** Most characters of a Valkey or Sentinel password. */
 export const MAX_PASSWORD_LENGTH = 128;
-/** Most characters of the TLS PEM: it travels uncompressed in the gate's 32,000-byte user data. */
-export const MAX_TLS_PEM_LENGTH = 12_000;
+/**
+ * Most characters of the TLS PEM: it travels uncompressed in the gate's user data, which OCI caps at
+ * 32,000 bytes base64 (about 21.4 KB without a PEM, docs/architecture.md): 6,000 leave room for 16
+ * admin CIDRs and the SSH keys, and hold an RSA-4096 certificate and key (5.1 KB).
+ */
+export const MAX_TLS_PEM_LENGTH = 6000;
 /** Most characters of the SSH private key and of the public key line(s). */
 export const MAX_SSH_KEY_LENGTH = 16_384;
 /** Most characters of a one-line string setting (URLs, build command, OCIDs, shapes). */
 export const MAX_LINE_LENGTH = 1024;
 
 const oneOf = (values: readonly string[]): DocText => [values.join(", "), values.join(", ")];
+
+function imageKey(whose: string, shapeKey: string) {
+  return {
+    kind: "string",
+    default: "",
+    secret: false,
+    maxLength: MAX_LINE_LENGTH,
+    description: `Pin ${whose} image OCID; empty looks up the newest Canonical Ubuntu 24.04 for ${shapeKey}.`,
+    doc: {
+      rule: [
+        "empty: newest Canonical Ubuntu 24.04 for the shape; else `ocid1.image.…`",
+        "비어 있으면 셰이프별 최신 Canonical Ubuntu 24.04, 아니면 `ocid1.image.…`",
+      ],
+    },
+  } as const satisfies KeySpec;
+}
+
+function passwordKey(service: "Valkey" | "Sentinel") {
+  const key = `${service.toLowerCase()}Password`;
+  return {
+    kind: "secret",
+    generated: true,
+    secret: true,
+    maxLength: MAX_PASSWORD_LENGTH,
+    description: `Secret. Password of every ${service} (at least 16 characters). Empty generates one (@pulumi/random). Set with \`pulumi config set --secret ${key}\`.`,
+    doc: {
+      rule: [
+        `16 to ${MAX_PASSWORD_LENGTH} characters of \`A-Z a-z 0-9 . _ ~ + = @ % : , -\``,
+        `\`A-Z a-z 0-9 . _ ~ + = @ % : , -\` 중 16~${MAX_PASSWORD_LENGTH}자`,
+      ],
+    },
+  } as const satisfies KeySpec;
+}
 
 export const CONFIG_SCHEMA = {
   compartmentId: {
@@ -218,33 +255,8 @@ export const CONFIG_SCHEMA = {
     description: "Boot volume size of every VM in GB, 50 to 200.",
     doc: { rule: ["50 to 200, for each VM", "50~200, VM마다"] },
   },
-  gateImageId: {
-    kind: "string",
-    default: "",
-    secret: false,
-    maxLength: MAX_LINE_LENGTH,
-    description: "Pin the gate's image OCID; empty looks up the newest Canonical Ubuntu 24.04 for gateShape.",
-    doc: {
-      rule: [
-        "empty: newest Canonical Ubuntu 24.04 for the shape; else `ocid1.image.…`",
-        "비어 있으면 셰이프별 최신 Canonical Ubuntu 24.04, 아니면 `ocid1.image.…`",
-      ],
-    },
-  },
-  engineImageId: {
-    kind: "string",
-    default: "",
-    secret: false,
-    maxLength: MAX_LINE_LENGTH,
-    description:
-      "Pin the engines' image OCID; empty looks up the newest Canonical Ubuntu 24.04 for engineShape.",
-    doc: {
-      rule: [
-        "empty: newest Canonical Ubuntu 24.04 for the shape; else `ocid1.image.…`",
-        "비어 있으면 셰이프별 최신 Canonical Ubuntu 24.04, 아니면 `ocid1.image.…`",
-      ],
-    },
-  },
+  gateImageId: imageKey("the gate's", "gateShape"),
+  engineImageId: imageKey("the engines'", "engineShape"),
   acknowledgeCharges: {
     kind: "boolean",
     default: false,
@@ -257,34 +269,8 @@ export const CONFIG_SCHEMA = {
       ],
     },
   },
-  valkeyPassword: {
-    kind: "secret",
-    generated: true,
-    secret: true,
-    maxLength: MAX_PASSWORD_LENGTH,
-    description:
-      "Secret. Password of every Valkey (at least 16 characters). Empty generates one (@pulumi/random). Set with `pulumi config set --secret valkeyPassword`.",
-    doc: {
-      rule: [
-        `16 to ${MAX_PASSWORD_LENGTH} characters of \`A-Z a-z 0-9 . _ ~ + = @ % : , -\``,
-        `\`A-Z a-z 0-9 . _ ~ + = @ % : , -\` 중 16~${MAX_PASSWORD_LENGTH}자`,
-      ],
-    },
-  },
-  sentinelPassword: {
-    kind: "secret",
-    generated: true,
-    secret: true,
-    maxLength: MAX_PASSWORD_LENGTH,
-    description:
-      "Secret. Password of every Sentinel (at least 16 characters). Empty generates one (@pulumi/random). Set with `pulumi config set --secret sentinelPassword`.",
-    doc: {
-      rule: [
-        `16 to ${MAX_PASSWORD_LENGTH} characters of \`A-Z a-z 0-9 . _ ~ + = @ % : , -\``,
-        `\`A-Z a-z 0-9 . _ ~ + = @ % : , -\` 중 16~${MAX_PASSWORD_LENGTH}자`,
-      ],
-    },
-  },
+  valkeyPassword: passwordKey("Valkey"),
+  sentinelPassword: passwordKey("Sentinel"),
   tlsPem: {
     kind: "secret",
     default: "",

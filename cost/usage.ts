@@ -6,7 +6,7 @@
 import { NodeName, TOPOLOGY, Topology, roleOf } from "../cloud-init/topology";
 import { InstanceUsage, LayoutUsage } from "./free-tier";
 
-/** The sizes the configuration sets, per role sizing. */
+/** The sizes the configuration sets, per role sizing (gate OCPUs and memory follow its fixed shape). */
 export interface LayoutSizing {
   readonly gateShape: string;
   readonly gateOcpus: number;
