@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Color } from "../cloud-init/layout";
 import { PreviousDeployment } from "./guard";
 import { releaseCommand } from "./commands";
+import { releaseRefProblem } from "../rules";
 
 /** SSH user of Canonical's Ubuntu images. */
 export const SSH_USER = "ubuntu";
@@ -50,7 +51,10 @@ export class Release extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("yquant:pipeline:Release", name, {}, opts);
-    const script = pulumi.output(args.previous).apply(() => releaseCommand(args.hostname, args.release));
+    const problem = releaseRefProblem(args.release);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
+    const text = releaseCommand(args.hostname, args.release);
+    const script = pulumi.output(args.previous).apply(() => text);
     this.command = new command.remote.Command(
       `${name}-deploy`,
       {
