@@ -39,10 +39,10 @@ export const MAX_ADMIN_CIDRS = 16;
 export const MAX_PASSWORD_LENGTH = 128;
 /**
  * Most characters of the TLS PEM: it travels uncompressed in the gate's user data, which OCI caps at
- * 32,000 bytes base64 (about 21.4 KB without a PEM, docs/architecture.md): 6,000 leave room for 16
- * admin CIDRs and the SSH keys, and hold an RSA-4096 certificate and key (5.1 KB).
+ * 32,000 bytes base64; docs/architecture.md gives the budget (about 5.3 KB, which holds an RSA-4096
+ * certificate and key of 5.1 KB). Past it the gate's user data is refused at preview, not at boot.
  */
-export const MAX_TLS_PEM_LENGTH = 6000;
+export const MAX_TLS_PEM_LENGTH = 5300;
 /** Most characters of the SSH private key and of the public key line(s). */
 export const MAX_SSH_KEY_LENGTH = 16_384;
 /** Most characters of a one-line string setting (URLs, build command, OCIDs, shapes). */

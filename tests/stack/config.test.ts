@@ -401,10 +401,10 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     `yquant:valkeyPassword: the value has 129 characters, more than 128. ${PASSWORD_RULE}`,
   ],
   [
-    "TLS PEM over 6000 characters",
-    { tlsPem: TLS_PEM + "x".repeat(6000) },
+    "TLS PEM over 5300 characters",
+    { tlsPem: TLS_PEM + "x".repeat(5300) },
     [],
-    `yquant:tlsPem: the value has ${TLS_PEM.length + 6000} characters, more than 6000. ${TLS_RULE}`,
+    `yquant:tlsPem: the value has ${TLS_PEM.length + 5300} characters, more than 5300. ${TLS_RULE}`,
   ],
   [
     "TLS PEM without a key",
