@@ -38,7 +38,6 @@ export function haproxyPaths(layout: Layout): {
   switchMap: string;
   pem: string;
   adminSocket: string;
-  pidfile: string;
   serverState: string;
 } {
   const p = (abs: string): string => nodePath(layout, gateNode(layout.topology), abs);
@@ -47,7 +46,6 @@ export function haproxyPaths(layout: Layout): {
     switchMap: p("/etc/haproxy/yquant/switch.map"),
     pem: p("/etc/haproxy/certs/yquant.pem"),
     adminSocket: p("/run/haproxy/admin.sock"),
-    pidfile: p("/run/haproxy.pid"),
     serverState: p("/var/lib/haproxy/server-state"),
   };
 }
@@ -83,8 +81,8 @@ export function renderHaproxyConfig(layout: Layout): string {
       ? ["log /dev/log local0", "chroot /var/lib/haproxy", "user haproxy", "group haproxy"]
       : []),
     ...(layout.production ? [] : ["log stderr format raw local0 notice"]),
+    // No `pidfile`: the packaged unit and the lab both pass `-p`, and both at once is an ALERT.
     "master-worker",
-    `pidfile ${paths.pidfile}`,
     `stats socket ${paths.adminSocket} mode 660 level admin expose-fd listeners`,
     "stats timeout 30s",
     `server-state-file ${paths.serverState}`,

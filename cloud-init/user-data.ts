@@ -2,13 +2,16 @@
  * Cloud-init user data of each node, built from the per-node file list.
  *
  * Order on first boot (cloud-init's own module order on Ubuntu 24.04):
- * 1. init stage: `write_files` entries without `defer` (only `/usr/sbin/policy-rc.d`, which stops
- *    the packages below from starting their services with their package defaults), then
- *    `users` (the `yquant` system user);
- *    `bootcmd` waits (first boot, bounded) until the package sources answer;
- * 2. final stage: `package_update` + `packages`, then `write_files` entries with `defer: true`
- *    (every config file, script and unit: they land after the packages, so no package default wins),
- *    then `runcmd` (`setup.sh`: removes the policy-rc.d, firewall, units, restarts the services).
+ * 1. init stage (cloud-init.service, ordered before sysinit.target and sshd): `bootcmd` only queues
+ *    the first boot's wait for package sources as a systemd unit and returns at once; `write_files`
+ *    entries without `defer` (only `/usr/sbin/policy-rc.d`, which stops the packages below from
+ *    starting their services with their package defaults), then `users` (the `yquant` system user);
+ * 2. the wait (`yquant-package-sources`, after network-online.target, before cloud-final.service):
+ *    bounded, it never holds back SSH or any other service;
+ * 3. final stage (cloud-final.service): `package_update` + `packages`, then `write_files` entries
+ *    with `defer: true` (every config file, script and unit: they land after the packages, so no
+ *    package default wins), then `runcmd` (`setup.sh`: checks the packages, removes the policy-rc.d,
+ *    firewall, units, restarts the services).
  *
  * Size: OCI caps an instance's metadata (`user_data` base64-encoded, plus `ssh_authorized_keys`) at
  * 32,000 bytes in total. OCI Compute documentation, "Updating Instance Metadata"
@@ -43,8 +46,8 @@ export { RenderError, validateLayout } from "./node-config";
 /** OCI's documented limit on an instance's metadata (user_data base64 + ssh_authorized_keys). */
 export const OCI_METADATA_LIMIT_BYTES = 32_000;
 
-/** Files larger than this are written `gz+b64` to stay under OCI's metadata limit. */
-export const COMPRESS_OVER_BYTES = 1024;
+/** Files larger than this are written `gz+b64` to stay under OCI's metadata limit (smaller ones would grow). */
+export const COMPRESS_OVER_BYTES = 256;
 
 export { SCRIPT_NAMES } from "./topology";
 
@@ -120,11 +123,13 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   add("/etc/yquant/valkey-admin.env", renderValkeyAdminEnv(layout, node), "0600", "root:root");
   add("/etc/yquant/firewall.rules", renderFirewallRules(layout, node), "0644", "root:root");
   for (const script of role.scripts) {
+    // setup.sh is not deferred: the first boot's wait for package sources runs it before `packages`.
     add(
       `/opt/yquant/bin/${script}.sh`,
       scriptForNode(script, readSource(`scripts/${script}.sh`)),
       "0755",
       "root:root",
+      script !== "setup",
     );
   }
   const valkey = valkeyPaths(layout, node);
@@ -181,19 +186,19 @@ interface WriteFileEntry {
   path: string;
   content: string;
   encoding?: string;
-  permissions: string;
-  owner: string;
-  defer: boolean;
+  permissions?: string;
+  owner?: string;
+  defer?: boolean;
 }
 
+/** cloud-init's own defaults of a `write_files` entry, left out of the size-limited user data. */
+export const WRITE_FILES_DEFAULTS = { permissions: "0644", owner: "root:root", defer: false } as const;
+
 function toWriteFile(file: NodeFile): WriteFileEntry {
-  const entry: WriteFileEntry = {
-    path: file.path,
-    content: file.content,
-    permissions: file.permissions,
-    owner: file.owner,
-    defer: file.defer,
-  };
+  const entry: WriteFileEntry = { path: file.path, content: file.content };
+  if (file.permissions !== WRITE_FILES_DEFAULTS.permissions) entry.permissions = file.permissions;
+  if (file.owner !== WRITE_FILES_DEFAULTS.owner) entry.owner = file.owner;
+  if (file.defer) entry.defer = true;
   // A PEM is base64 already: gzip would only add a second base64 layer.
   if (Buffer.byteLength(file.content, "utf8") > COMPRESS_OVER_BYTES && !file.path.endsWith(".pem")) {
     entry.content = zlib.gzipSync(Buffer.from(file.content, "utf8"), { level: 9 }).toString("base64");
@@ -202,24 +207,31 @@ function toWriteFile(file: NodeFile): WriteFileEntry {
   return entry;
 }
 
+/** Where a failed first boot leaves its one line; health-check.sh reports it, setup.sh writes it. */
+export const FIRST_BOOT_FAILED_FILE = "/var/lib/yquant/first-boot-failed";
+
 /**
- * First boot only: wait (at most 10 minutes) until the package sources answer. The gate reaches the
- * internet through its reserved public IP, which Pulumi binds a few seconds after the instance is
- * running; without this wait a fast boot could reach `packages` before that and install nothing.
+ * bootcmd: queues the first boot's wait for package sources (`setup.sh --wait-sources`, written
+ * in the init stage) as a transient oneshot unit and returns at once. The unit is ordered
+ * after network-online.target and before cloud-final.service (where `packages:` runs), so neither
+ * cloud-init.service nor sysinit.target nor sshd waits for it. The gate reaches the internet
+ * through its reserved public IP, which Pulumi binds a few seconds after the instance is running;
+ * without a wait a fast boot could reach `packages` before that and install nothing.
  */
-export const WAIT_FOR_PACKAGE_SOURCES: readonly string[] = [
-  "cloud-init-per",
-  "instance",
-  "yquant-wait-package-sources",
-  "sh",
-  "-c",
-  "for attempt in $(seq 1 60); do apt-get update -qq && exit 0; sleep 10; done; exit 0",
-];
+export function packageSourcesWait(layout: Layout, node: NodeName): string {
+  return [
+    "cloud-init-per instance yq-pkg-wait systemd-run --no-block -u yq-pkg-wait -p Type=oneshot",
+    "-p After=network-online.target -p Before=cloud-final.service",
+    // /bin/bash, not the script itself: systemd-run checks that its executable exists, and
+    // write_files runs after bootcmd.
+    `/bin/bash ${p(layout, node, "/opt/yquant/bin/setup.sh")} --wait-sources`,
+  ].join(" ");
+}
 
 /** The exact `#cloud-config` text for one node. Pure: same input, byte-identical output. */
 export function renderUserData(layout: Layout, node: NodeName): string {
   const config = {
-    bootcmd: [WAIT_FOR_PACKAGE_SOURCES],
+    bootcmd: [packageSourcesWait(layout, node)],
     hostname: nodeSpec(layout.topology, node).hostname,
     package_update: true,
     package_upgrade: false,
@@ -267,8 +279,8 @@ export function parseWriteFiles(userData: string): NodeFile[] {
     return {
       path: entry.path,
       content,
-      permissions: entry.permissions,
-      owner: entry.owner,
+      permissions: entry.permissions ?? WRITE_FILES_DEFAULTS.permissions,
+      owner: entry.owner ?? WRITE_FILES_DEFAULTS.owner,
       defer: entry.defer === true,
     };
   });

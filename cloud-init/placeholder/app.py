@@ -138,6 +138,12 @@ class Server(ThreadingHTTPServer):
     # the 1 s SYN retransmit.
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # A client gone mid-reply (HAProxy's checks close early) is not worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 def serve():
     address = SETTINGS.get("NODE_IP", "127.0.0.1")

@@ -53,6 +53,11 @@ vcli_at() {
 }
 vcli() { vcli_at "${NODE_LOOPBACK}" "$@"; }
 
+# A first boot that failed (packages) says so here, whatever else happens to answer.
+if [[ -s ${YQ_ROOT}/var/lib/yquant/first-boot-failed ]]; then
+  record first-boot false "$(head -n 1 "${YQ_ROOT}/var/lib/yquant/first-boot-failed")"
+fi
+
 if [[ ${NODE_ROLE} == "engine" ]]; then
   # The app binds the private address only (HAProxy reaches it there), not the loopback.
   # The /health contract (docs/architecture.md): a JSON object, "status" "ok", "color" this engine.

@@ -2,43 +2,82 @@
 # setup.sh: puts a node's rendered files in force. Run by cloud-init at first boot (runcmd), after
 # the packages are installed and the deferred write_files are written. Safe to run again.
 #
-#   usage: setup.sh
+#   usage: setup.sh [--wait-sources]
 #
+# --wait-sources: the first boot's wait (a unit; see cloud-init/user-data.ts) until apt can download
+# the user data's `packages:`, 60 tries 10 s apart; else one FIRST BOOT FAILED line. Without it, on a
+# VM: that line and exit 1 before any change when a package is missing (health-check.sh shows it);
 # - removes the policy-rc.d that held the package services back during the install;
 # - host firewall (HOST_FIREWALL=on): one ACCEPT per line of firewall.rules, inserted above the
-#   image's REJECT in INPUT (checked first with `iptables -C`, so never twice; the InstanceServices
-#   chain is never touched), then persisted with `netfilter-persistent save`;
+#   image's REJECT in INPUT (`iptables -C` first: never twice), persisted; a WARNING without REJECT;
+# - on a VM: vm.overcommit_memory, valkey-* units after network-online.target, daemon-reload;
 # - gate: a self-signed certificate when no PEM was given, the first switch map (switch-active.sh init);
-# - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
-# - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
-#   force; later runs only start what is not running.
+# - engines: enable the app units, the first (placeholder) deploy when none;
+# - first run: restarts valkey-server, valkey-sentinel (and haproxy); later runs start what is down.
 set -euo pipefail
 
-usage() { echo "usage: setup.sh    (no arguments; idempotent)" >&2; }
+usage() { echo "usage: setup.sh [--wait-sources]    (idempotent)" >&2; }
+wait_sources=false
 if [[ $# -gt 0 ]]; then
-  if [[ $1 == "-h" || $1 == "--help" ]]; then
-    usage
-    exit 0
-  fi
-  echo "setup.sh: unexpected argument '$1'" >&2
-  usage
-  exit 2
+  case $1 in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --wait-sources) wait_sources=true ;;
+    *)
+      echo "setup.sh: unexpected argument '$1'" >&2
+      usage
+      exit 2
+      ;;
+  esac
 fi
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
 [[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
 export YQ_ROOT
+state_dir="${YQ_ROOT}/var/lib/yquant"
+failed_file="${state_dir}/first-boot-failed"
+packages() { python3 -c 'import sys,yaml;print(*yaml.safe_load(open(sys.argv[1]))["packages"])' "${YQ_ROOT}/var/lib/cloud/instance/user-data.txt"; }
+fail_first_boot() {
+  mkdir -p "${state_dir}"
+  [[ -s ${failed_file} ]] || echo "yquant: FIRST BOOT FAILED: $1" >"${failed_file}"
+  cat "${failed_file}" >&2
+  { cat "${failed_file}" >/dev/console; } 2>/dev/null || true
+}
+# Before node.env: the deferred files are not written yet.
+if [[ ${wait_sources} == "true" ]]; then
+  for _ in $(seq "${YQ_WAIT_TRIES:-60}"); do
+    apt-get update -qq || true
+    # shellcheck disable=SC2046 # one word per package
+    apt-get install -qqyd $(packages) && exit 0
+    sleep "${YQ_WAIT_SECONDS:-10}"
+  done
+  fail_first_boot "package sources unreachable for 10 min"
+  exit 0
+fi
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/node.env"
 
 log() { printf 'setup.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
 svc() { "${SERVICE_CONTROL}" "$@"; }
 
-state_dir="${YQ_ROOT}/var/lib/yquant"
 marker="${state_dir}/setup-done"
 first_run=true
 [[ -f ${marker} ]] && first_run=false
+
+if [[ ${PRODUCTION} == "true" ]]; then
+  missing=()
+  for p in $(packages); do
+    [[ $(dpkg-query -W -f '${db:Status-Status}' "${p}" 2>/dev/null) == installed ]] || missing+=("${p}")
+  done
+  if ((${#missing[@]} > 0)); then
+    fail_first_boot "packages not installed: ${missing[*]}"
+    exit 1
+  fi
+  rm -f "${failed_file}"
+fi
 
 mkdir -p "${state_dir}" "${YQ_ROOT}/var/lib/valkey" "${YQ_ROOT}/var/log/valkey"
 if [[ ${PRODUCTION} == "true" ]]; then
@@ -55,24 +94,33 @@ if [[ -f ${policy_rc} ]] && grep -q '^# yquant: hold package services' "${policy
 fi
 
 apply_firewall() {
-  local rules="${YQ_ROOT}/etc/yquant/firewall.rules" proto port source name position added=0
+  local rules="${YQ_ROOT}/etc/yquant/firewall.rules" proto port source name position inserted=0 appended=0 kept=0
   while read -r proto port source name; do
     [[ -z ${proto} || ${proto} == \#* ]] && continue
     local spec=(-p "${proto}" -s "${source}" -m state --state NEW -m "${proto}" --dport "${port}"
       -m comment --comment "yquant-${name}" -j ACCEPT)
     if iptables -C INPUT "${spec[@]}" 2>/dev/null; then
+      kept=$((kept + 1))
       continue
     fi
     position=$(iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { print $1; exit }')
     if [[ -n ${position} ]]; then
       iptables -I INPUT "${position}" "${spec[@]}"
+      inserted=$((inserted + 1))
     else
       iptables -A INPUT "${spec[@]}"
+      appended=$((appended + 1))
     fi
-    added=$((added + 1))
   done <"${rules}"
   netfilter-persistent save >/dev/null
-  log "firewall: ${added} rule(s) added above REJECT, rules saved"
+  log "firewall: ${inserted} rule(s) inserted above REJECT, ${appended} appended, ${kept} already there; rules saved"
+  if ! iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { found = 1 } END { exit !found }'; then
+    local policy
+    policy=$(iptables -L INPUT --line-numbers -n | sed -n '1s/.*(policy \([A-Z]*\)).*/\1/p')
+    if [[ ${policy} != "DROP" ]]; then
+      log "firewall: WARNING: no REJECT in INPUT, policy ${policy:-unknown}: the host firewall restricts nothing" >&2
+    fi
+  fi
 }
 
 if [[ ${HOST_FIREWALL} == "on" ]]; then
@@ -91,6 +139,11 @@ ensure_service() {
 }
 
 if [[ ${PRODUCTION} == "true" ]]; then
+  # Valkey forks for AOF rewrites: overcommit. It binds the private address: after network-online.
+  echo "vm.overcommit_memory = 1" >"${YQ_ROOT}/etc/sysctl.d/60-yquant-valkey.conf"
+  sysctl -q -p "${YQ_ROOT}/etc/sysctl.d/60-yquant-valkey.conf"
+  mkdir -p "${YQ_ROOT}/etc/systemd/system/valkey-.service.d"
+  printf '[Unit]\nWants=network-online.target\nAfter=network-online.target\n' >"${YQ_ROOT}/etc/systemd/system/valkey-.service.d/yquant.conf"
   svc enable valkey-server >/dev/null 2>&1 || true
   svc enable valkey-sentinel >/dev/null 2>&1 || true
 fi
@@ -102,6 +155,7 @@ if [[ ${first_run} == "true" ]]; then
     [[ -f ${conf} ]] && cp "${conf}" "${state_dir}/converge/$(printf '%s' "${conf}" | tr '/' '_')"
   done
 fi
+svc daemon-reload
 ensure_service valkey-server
 ensure_service valkey-sentinel
 
@@ -130,7 +184,6 @@ if [[ ${NODE_ROLE} == "gate" ]]; then
   [[ ${PRODUCTION} == "true" ]] && svc enable haproxy >/dev/null 2>&1
   ensure_service haproxy
 else
-  svc daemon-reload
   for service in ${APP_SERVICES}; do
     svc enable "yquant-${service}" >/dev/null 2>&1 || svc enable "yquant-${service}"
   done

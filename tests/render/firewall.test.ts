@@ -48,7 +48,10 @@ describe("setup.sh host firewall", () => {
         `-p tcp -s ${r.source} -m state --state NEW -m tcp --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
     );
     expect(expected).toHaveLength(10);
-    expect(result.stdout).toContain("setup.sh[gate]: firewall: 10 rule(s) added above REJECT, rules saved");
+    expect(result.stdout).toContain(
+      "setup.sh[gate]: firewall: 10 rule(s) inserted above REJECT, 0 appended, 0 already there; rules saved",
+    );
+    expect(result.stderr).not.toContain("WARNING");
     const rules = fs.readFileSync(state, "utf8").trimEnd().split("\n");
     expect(rules).toEqual([...IMAGE_RULES.slice(0, 5), ...expected, IMAGE_RULES[5]]);
     expect(fs.readFileSync(`${state}.calls`, "utf8")).toContain("netfilter-persistent save\n");
@@ -58,10 +61,25 @@ describe("setup.sh host firewall", () => {
     const before = fs.readFileSync(state, "utf8");
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
-    expect(result.stdout).toContain("setup.sh[gate]: firewall: 0 rule(s) added above REJECT, rules saved");
+    expect(result.stdout).toContain(
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 10 already there; rules saved",
+    );
     expect(fs.readFileSync(state, "utf8")).toBe(before);
     const calls = fs.readFileSync(`${state}.calls`, "utf8").split("\n");
     expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(10);
     expect(calls.some((c) => /InstanceServices|-F|-X|-D /.test(c))).toBe(false);
+  });
+
+  it("without a REJECT in INPUT it appends, says so, and warns that the host firewall restricts nothing", () => {
+    fs.writeFileSync(state, IMAGE_RULES.slice(0, 5).join("\n") + "\n");
+    const result = setup();
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain(
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 10 appended, 0 already there; rules saved",
+    );
+    expect(result.stderr).toBe(
+      "setup.sh[gate]: firewall: WARNING: no REJECT in INPUT, policy ACCEPT: the host firewall restricts nothing\n",
+    );
+    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(15);
   });
 });

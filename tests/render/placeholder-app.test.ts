@@ -1,5 +1,5 @@
 /** The placeholder app from the rendered files, on 127.0.20.52 (blue) and 127.0.20.53 (green). */
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,5 +92,27 @@ describe("placeholder app", () => {
     backend?.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(output.join("")).toContain("app[blue/r1]: backend heartbeat");
+  });
+
+  it("a client that leaves mid-reply (HAProxy's check) is not a traceback; other errors still are", () => {
+    const probe = [
+      "import importlib.util, sys",
+      "spec = importlib.util.spec_from_file_location('app', sys.argv[1])",
+      "app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)",
+      "server = app.Server.__new__(app.Server)",
+      "for exc in (ConnectionResetError(104, 'reset'), BrokenPipeError(32, 'pipe'), ValueError('boom')):",
+      "    try:",
+      "        raise exc",
+      "    except Exception:",
+      "        server.handle_error(None, ('10.0.1.10', 40000))",
+    ].join("\n");
+    const result = spawnSync("python3", ["-c", probe, path.join(dir, "blue/opt/yquant/current/app.py")], {
+      encoding: "utf8",
+      env: { ...process.env, YQ_ROOT: path.join(dir, "blue") },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr.match(/Traceback/g)).toHaveLength(1);
+    expect(result.stderr).toContain("ValueError: boom");
+    expect(result.stderr).not.toMatch(/ConnectionResetError|BrokenPipeError/);
   });
 });

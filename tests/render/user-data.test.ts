@@ -5,18 +5,20 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import {
+  COMPRESS_OVER_BYTES,
   OCI_METADATA_LIMIT_BYTES,
   RenderError,
   parseWriteFiles,
   renderHaproxyConfig,
   renderNodeFiles,
+  packageSourcesWait,
   renderUserData,
   scriptForNode,
 } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 
 interface CloudConfig {
-  bootcmd: string[][];
+  bootcmd: string[];
   hostname: string;
   package_update: boolean;
   packages: string[];
@@ -95,16 +97,8 @@ describe("renderUserData", () => {
     expect(config.hostname).toBe({ gate: "yq-gate", blue: "yq-blue", green: "yq-green" }[node]);
     expect(config.package_update).toBe(true);
     expect(config.users[0]).toBe("default");
-    expect(config.bootcmd).toEqual([
-      [
-        "cloud-init-per",
-        "instance",
-        "yquant-wait-package-sources",
-        "sh",
-        "-c",
-        "for attempt in $(seq 1 60); do apt-get update -qq && exit 0; sleep 10; done; exit 0",
-      ],
-    ]);
+    // Only queues the wait (tests/render/first-boot.test.ts): nothing in cloud-init.service waits.
+    expect(config.bootcmd).toEqual([packageSourcesWait(layout, node)]);
     expect(config.users[1]).toMatchObject({ name: "yquant", system: true, shell: "/usr/sbin/nologin" });
   });
 
@@ -160,15 +154,15 @@ describe("renderUserData", () => {
       const config = parse(node);
       const text = renderUserData(layout, node);
       const notDeferred = config.write_files.filter((f) => !f.defer).map((f) => f.path);
-      // Only the policy-rc.d, which must be in place before the packages install, is written early.
-      expect(notDeferred).toEqual(["/usr/sbin/policy-rc.d"]);
+      // Only the policy-rc.d, which must be in place before the packages install, and setup.sh,
+      // which the first boot's wait for package sources runs before them, are written early.
+      expect(notDeferred).toEqual(["/usr/sbin/policy-rc.d", "/opt/yquant/bin/setup.sh"]);
       const mustDefer = [
         "/etc/valkey/valkey.conf",
         "/etc/valkey/sentinel.conf",
         "/etc/yquant/node.env",
         "/etc/yquant/valkey.env",
         "/etc/yquant/firewall.rules",
-        "/opt/yquant/bin/setup.sh",
         ...(node === "gate"
           ? ["/etc/haproxy/haproxy.cfg"]
           : ["/etc/systemd/system/yquant-frontend.service", "/opt/yquant/placeholder/app.py"]),
@@ -237,12 +231,20 @@ describe("renderUserData", () => {
     );
   });
 
-  it("carries files over 1 KiB as gz+b64 and decodes them back exactly", () => {
+  it("carries files over 256 bytes as gz+b64 (but a PEM) and decodes them back exactly", () => {
     const config = parse("gate");
+    expect(COMPRESS_OVER_BYTES).toBe(256);
     expect(config.write_files.find((f) => f.path === "/opt/yquant/bin/switch-active.sh")?.encoding).toBe(
       "gz+b64",
     );
-    expect(config.write_files.find((f) => f.path === "/etc/yquant/node.env")?.encoding).toBeUndefined();
+    expect(config.write_files.find((f) => f.path === "/etc/yquant/node.env")?.encoding).toBe("gz+b64");
+    expect(config.write_files.find((f) => f.path === "/usr/sbin/policy-rc.d")?.encoding).toBeUndefined();
+    // cloud-init's defaults (0644, root:root, not deferred) are left out of the size-limited text.
+    expect(config.write_files.find((f) => f.path === "/etc/haproxy/yquant/draining.lst")).toEqual({
+      path: "/etc/haproxy/yquant/draining.lst",
+      content: "",
+      defer: true,
+    });
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 
