@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "out/**", ".lab/**", "coverage/**", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "bin/**", "out/**", ".lab/**", ".vmlab/**", "coverage/**", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
