@@ -74,9 +74,24 @@ function instanceOf(resources: readonly RecordedResource[], hostname: string): R
   return only;
 }
 
+/**
+ * Loads index.ts afresh under tsx (CommonJS), so that each run registers its resources again: the
+ * project's modules but the harness's own leave the require cache first (as preview-report does).
+ */
+export function freshLoad(): Promise<unknown> {
+  for (const key of Object.keys(require.cache)) {
+    if (!/[/\\](node_modules|vm|tests[/\\]vm)[/\\]/.test(key)) Reflect.deleteProperty(require.cache, key);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh CommonJS load on purpose
+  return Promise.resolve(require("../index") as unknown);
+}
+
 /** Runs index.ts once under mocks with `config`; throws when the program refuses it. */
-export async function loadProgram(c: VmStackConfig): Promise<ProgramView> {
-  const run = await recordProgram({ config: programConfig(c), load: () => import("../index") });
+export async function loadProgram(
+  c: VmStackConfig,
+  load: () => Promise<unknown> = freshLoad,
+): Promise<ProgramView> {
+  const run = await recordProgram({ config: programConfig(c), load });
   if (run.error)
     throw new Error(`vm: the Pulumi program failed under the mock runtime: ${run.error.message}`);
   const nodes = {} as Record<NodeName, ProgramNode>;

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NodeName } from "../../cloud-init/layout";
-import { renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
 import { ConfigError, parseConfig } from "../../config";
 import { buildCloudLayout } from "../../stack-layout";
 import {
@@ -483,10 +483,13 @@ describe("generated passwords", () => {
 
   it("reach the user data, and no output", () => {
     const generated = ["Genyqvalkeypassword0123456789abc", "Genyqsentinelpassword0123456789a"];
-    const userData = decodedUserData(run, "gate");
+    // The files as cloud-init writes them (valkey.env is gz+b64 in the user data).
+    const files = parseWriteFiles(decodedUserData(run, "gate"))
+      .map((f) => f.content)
+      .join("\n");
     const printed = JSON.stringify(run.outputs);
     for (const password of generated) {
-      expect(userData).toContain(password);
+      expect(files).toContain(password);
       expect(printed).not.toContain(password);
     }
   });

@@ -4,7 +4,7 @@
  * dnsmasq by MAC, the pipeline's commands are the program's, and SSH goes through the gate.
  */
 import * as crypto from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { dnsmasqArgs, gatewayFor, macFor, qemuArgs, seedFiles } from "../../vm/machine";
 import { sshArgs } from "../../vm/guests";
 import { loadProgram, pipelineCommands } from "../../vm/program";
@@ -17,15 +17,21 @@ const privateKey = crypto
   .toString();
 const SSH_PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVmVHVzdHZta2V5MDEyMzQ1Njc4OWFiY2RlZjAxMjM0 vm";
 
-const view = loadProgram({
-  sshPublicKey: SSH_PUBLIC,
-  sshPrivateKey: privateKey,
-  adminCidr: "10.0.1.250/32",
-  activeColor: "blue",
-  releases: { blue: "placeholder", green: "v2" },
-  valkeyPassword: "VmValkeyPassword0123456789abcdef",
-  sentinelPassword: "VmSentinelPassword0123456789abcd",
-});
+const view = loadProgram(
+  {
+    sshPublicKey: SSH_PUBLIC,
+    sshPrivateKey: privateKey,
+    adminCidr: "10.0.1.250/32",
+    activeColor: "blue",
+    releases: { blue: "placeholder", green: "v2" },
+    valkeyPassword: "VmValkeyPassword0123456789abcdef",
+    sentinelPassword: "VmSentinelPassword0123456789abcd",
+  },
+  () => {
+    vi.resetModules();
+    return import("../../index");
+  },
+);
 
 describe("vm harness", () => {
   it("boots each node with the program's metadata.user_data, byte for byte", async () => {
