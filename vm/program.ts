@@ -131,7 +131,9 @@ export function pipelineCommands(view: ProgramView): {
   const release = {} as Record<Color, ProgramCommand>;
   for (const color of COLORS) {
     const ip = view.nodes[color].privateIp;
-    const found = view.commands.filter((c) => c.host === ip && c.proxyHost !== undefined);
+    const found = view.commands.filter(
+      (c) => c.host === ip && c.proxyHost !== undefined && c.create.includes("/opt/yquant/bin/deploy.sh "),
+    );
     const [only] = found;
     if (only === undefined || found.length !== 1) {
       throw new Error(`vm: expected one release command for ${color}, found ${found.length}`);
