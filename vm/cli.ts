@@ -22,7 +22,7 @@ import { inGuest, running, sshArgs, waitCloudInit } from "./guests";
 import { stackProgram, stackSecrets, userDataPackages } from "./stack";
 import type { ProgramView } from "./program";
 
-const USAGE = `usage: npm run vm -- up [--nodes gate,blue,green] | status [--json] | ssh <node> [command...] | down | test [--full] [--keep] [--reuse]`;
+const USAGE = `usage: npm run vm -- up [--nodes gate,blue,green] | status [--json] | ssh <node> [command...] | down | test [--full] [--keep] [--reuse] [--nodes ...]`;
 
 /** Why this machine cannot run the VMs, or undefined when it can. */
 export function cannotRun(): string | undefined {
@@ -164,7 +164,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "test") {
     const { runSuite } = await import("../tests/vm/suite");
-    return runSuite({ full: values.full === true, reuse: values.reuse === true });
+    return runSuite({
+      full: values.full === true,
+      reuse: values.reuse === true,
+      ...(values.nodes === undefined ? {} : { nodes: parseNodes(values.nodes) }),
+    });
   }
   const secrets = stackSecrets();
   const view = await stackProgram(secrets);

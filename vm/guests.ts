@@ -40,7 +40,7 @@ export interface BootTiming {
 }
 
 /** Waits until cloud-init has finished on `name` (boot-finished), up to `limitSeconds`. */
-export async function waitCloudInit(name: NodeName, limitSeconds = 1500): Promise<BootTiming> {
+export async function waitCloudInit(name: NodeName, limitSeconds = 2400): Promise<BootTiming> {
   const start = Number(fs.readFileSync(path.join(runDir(name), "t-start"), "utf8"));
   const elapsed = (): number => Math.round((Date.now() - start) / 1000);
   let agent = -1;
