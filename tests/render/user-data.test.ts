@@ -240,11 +240,15 @@ describe("renderUserData", () => {
     expect(config.write_files.find((f) => f.path === "/etc/yquant/node.env")?.encoding).toBe("gz+b64");
     expect(config.write_files.find((f) => f.path === "/usr/sbin/policy-rc.d")?.encoding).toBeUndefined();
     // cloud-init's defaults (0644, root:root, not deferred) are left out of the size-limited text.
-    expect(config.write_files.find((f) => f.path === "/etc/haproxy/yquant/draining.lst")).toEqual({
-      path: "/etc/haproxy/yquant/draining.lst",
-      content: "",
-      defer: true,
+    const files = renderNodeFiles(layout, "gate");
+    config.write_files.forEach((entry, i) => {
+      const file = files[i];
+      expect(entry.path).toBe(file?.path);
+      expect("owner" in entry, entry.path).toBe(file?.owner !== "root:root");
+      expect("permissions" in entry, entry.path).toBe(file?.permissions !== "0644");
+      expect("defer" in entry, entry.path).toBe(file?.defer === true);
     });
+    expect(files.filter((f) => f.owner === "root:root").length).toBeGreaterThan(5);
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 
