@@ -69,15 +69,24 @@ export function parseNodes(value: string | undefined): NodeName[] {
   return names as NodeName[];
 }
 
-/** Builds (or reuses) the image and boots `names` from the program's user data; waits for cloud-init. */
-export async function up(view: ProgramView, names: readonly NodeName[]): Promise<void> {
-  const t0 = Date.now();
+/**
+ * Builds the image and the local package repository, or finds them cached by their key. The build
+ * needs Debian's package sources, which NETNS cannot reach: `main` calls this before it re-executes
+ * itself there, and the call inside NETNS (from `up`) then only finds the cache.
+ */
+function buildImage(view: ProgramView): void {
   const gate = userDataPackages(view.nodes.gate.userData).join(" ");
   const engine = userDataPackages(view.nodes.blue.userData).join(" ");
   const image = spawnSync("bash", [path.join(REPO, "vm/image.sh"), workDir(), gate, engine], {
     stdio: "inherit",
   });
   if (image.status !== 0) throw new Error("vm: the image build failed");
+}
+
+/** Builds (or reuses) the image and boots `names` from the program's user data; waits for cloud-init. */
+export async function up(view: ProgramView, names: readonly NodeName[]): Promise<void> {
+  const t0 = Date.now();
+  buildImage(view);
   netUp(Object.values(view.nodes), names);
   for (const name of names) {
     const pid = boot(view.nodes[name], name, true);
@@ -156,6 +165,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "down") {
     down();
     return 0;
+  }
+  if (command === "up" || (command === "test" && values.reuse !== true)) {
+    buildImage(await stackProgram(stackSecrets()));
   }
   const code = inNamespace();
   if (code !== undefined) {
