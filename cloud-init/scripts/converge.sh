@@ -12,6 +12,10 @@
 #    added before the old ones are deleted; systemd daemon-reload for units; Valkey CONFIG SET then
 #    CONFIG REWRITE; SENTINEL SET; HAProxy: haproxy.cfg is checked with `haproxy -c` before it is
 #    written, then reloaded hitlessly (under the switch's lock, server state kept).
+# Host firewall rules are compared with the rules in force (iptables -S), not with the old file, so
+# a removed admin CIDR loses its rules even when the file was already overwritten. A run killed at
+# any step is finished by the next: the reloads it owed are recorded (converge.pending) before any
+# file is written. YQ_CONVERGE_STOP_AT=<step> stops a run at a step (tests).
 # --check prints what would change and exits 0 (2 when something would be refused).
 set -euo pipefail
 
@@ -96,6 +100,24 @@ done
   echo "converge.sh: the bundle has no 'end' line (truncated?)" >&2
   exit 2
 }
+
+# The host firewall rules as "proto port source name", sorted: the ones a rules file lists, and the
+# yquant ones in force in INPUT (`iptables -S` leaves out a 0.0.0.0/0 source).
+fw_wanted() { awk '$1 != "" && $1 !~ /^#/ { print $1, $2, $3, $4 }' "$1" | sort -u; }
+fw_live() {
+  iptables -S INPUT | awk '/--comment "?yquant-/ {
+    proto = ""; port = ""; src = "0.0.0.0/0"; name = ""
+    for (i = 1; i < NF; i++) {
+      if ($i == "-p") proto = $(i + 1)
+      if ($i == "-s") src = $(i + 1)
+      if ($i == "--dport") port = $(i + 1)
+      if ($i == "--comment") { name = $(i + 1); gsub(/"/, "", name); sub(/^yquant-/, "", name) }
+    }
+    print proto, port, src, name
+  }' | sort -u
+}
+# YQ_CONVERGE_STOP_AT=<step>: stop here (SIGSTOP) so a test can kill the run at that step.
+step() { [[ ${YQ_CONVERGE_STOP_AT:-} != "$1" ]] || kill -STOP $$; }
 
 applied_copy() { printf '%s/%s' "${applied_dir}" "$(printf '%s' "$1" | tr '/' '_')"; }
 same_file() { [[ -f $2 ]] && cmp -s "$1" "$2"; }
@@ -200,6 +222,13 @@ for ((i = 0; i < n; i++)); do
       changed+=("${i}")
       ((${#valkey_sets[@]} + ${#sentinel_sets[@]} + ${#refusals[@]} > before)) || log "${path}: in force at runtime; recording it"
       ;;
+    firewall)
+      # Compared with the running rules, not only the file: a run killed after writing the file, or
+      # a rules file already overwritten, still leaves the rules to converge here.
+      if same_file "${new}" "${path}" && [[ $(mode_of "${path}") == "${modes[i]}" ]] &&
+        { [[ ${HOST_FIREWALL} != "on" ]] || [[ "$(fw_wanted "${new}")" == "$(fw_live)" ]]; }; then continue; fi
+      changed+=("${i}")
+      ;;
     *)
       if same_file "${new}" "${path}" && [[ $(mode_of "${path}") == "${modes[i]}" ]]; then continue; fi
       changed+=("${i}")
@@ -213,14 +242,26 @@ if ((${#refusals[@]} > 0)); then
   [[ ${check_only} == true ]] && exit 2
   exit 1
 fi
-if ((${#changed[@]} == 0)); then
+# Reloads an interrupted run wrote files for but did not finish (the files are in place by now, so
+# they no longer differ): recorded before anything is written, removed once done.
+pending_file="${state_dir}/converge.pending"
+pending=$(cat "${pending_file}" 2>/dev/null || true)
+if ((${#changed[@]} == 0)) && [[ -z ${pending} ]]; then
   log "every file is in force: nothing to do"
   exit 0
 fi
 for i in "${changed[@]}"; do log "differs: ${paths[i]} (${actions[i]})"; done
 for s in "${valkey_sets[@]}"; do log "valkey: CONFIG SET ${s%% *} ..."; done
 for s in "${sentinel_sets[@]}"; do log "sentinel: SENTINEL SET ${SENTINEL_MASTER_NAME} ${s%% *} ${s#* }"; done
+for p in ${pending}; do log "pending from an interrupted run: ${p}"; done
 [[ ${check_only} == true ]] && exit 0
+step planned
+for i in "${changed[@]}"; do
+  case ${actions[i]} in haproxy) pending+=" haproxy" ;; unit) pending+=" daemon-reload" ;; esac
+done
+# shellcheck disable=SC2086 # one word per follow-up
+pending=$(printf '%s\n' ${pending} | sed '/^$/d' | sort -u | paste -sd ' ')
+printf '%s\n' "${pending}" >"${pending_file}.tmp" && mv -f "${pending_file}.tmp" "${pending_file}"
 
 # --- 3. apply -----------------------------------------------------------------------------------
 put() { # $1 index: atomic write with mode and owner
@@ -235,11 +276,12 @@ put() { # $1 index: atomic write with mode and owner
 fw_spec() { spec=(-p "$1" -s "$3" -m state --state NEW -m "$1" --dport "$2" -m comment --comment "yquant-$4" -j ACCEPT); }
 
 reload_haproxy=false daemon_reload=false
+[[ " ${pending} " == *" haproxy "* ]] && reload_haproxy=true
+[[ " ${pending} " == *" daemon-reload "* ]] && daemon_reload=true
 for i in "${changed[@]}"; do
   case ${actions[i]} in
     write | unit | ssh-keys)
       put "${i}"
-      [[ ${actions[i]} == unit ]] && daemon_reload=true
       ;;
     haproxy)
       if [[ ${paths[i]} == */haproxy.cfg ]] && ! check=$(haproxy -c -q -f "${work}/${i}" 2>&1); then
@@ -247,26 +289,28 @@ for i in "${changed[@]}"; do
         exit 1
       fi
       put "${i}"
-      reload_haproxy=true
       ;;
     firewall)
-      old="${work}/firewall.old"
-      cp "${paths[i]}" "${old}" 2>/dev/null || : >"${old}"
       put "${i}"
+      step firewall-file
       if [[ ${HOST_FIREWALL} == "on" ]]; then
+        wanted=$(fw_wanted "${paths[i]}")
         while read -r proto port source name; do # new rules first: admin access is never lost
-          [[ -z ${proto} || ${proto} == \#* ]] && continue
+          [[ -z ${proto} ]] && continue
           fw_spec "${proto}" "${port}" "${source}" "${name}"
           iptables -C INPUT "${spec[@]}" 2>/dev/null && continue
           position=$(iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { print $1; exit }')
           if [[ -n ${position} ]]; then iptables -I INPUT "${position}" "${spec[@]}"; else iptables -A INPUT "${spec[@]}"; fi
-        done <"${paths[i]}"
+        done <<<"${wanted}"
+        step firewall-added
+        # Stale: every yquant rule in force that the file no longer lists (not a diff of two files).
         while read -r proto port source name; do
-          [[ -z ${proto} || ${proto} == \#* ]] && continue
-          grep -qxF -- "${proto} ${port} ${source} ${name}" "${paths[i]}" && continue
+          [[ -z ${proto} ]] && continue
+          grep -qxF -- "${proto} ${port} ${source} ${name}" <<<"${wanted}" && continue
           fw_spec "${proto}" "${port}" "${source}" "${name}"
-          iptables -D INPUT "${spec[@]}" 2>/dev/null || true
-        done <"${old}"
+          while iptables -D INPUT "${spec[@]}" 2>/dev/null; do :; done
+        done < <(fw_live)
+        step firewall-deleted
         netfilter-persistent save >/dev/null
         log "firewall: rules converged and saved"
       else
@@ -276,6 +320,7 @@ for i in "${changed[@]}"; do
     valkey | sentinel) ;; # below, once every file is written
   esac
 done
+step files
 if [[ ${daemon_reload} == true ]]; then
   svc daemon-reload
   log "systemd units reloaded; the app takes them at its next deploy or restart (no restart here)"
@@ -288,6 +333,7 @@ for s in "${valkey_sets[@]}"; do
     exit 1
   fi
 done
+step valkey-set
 if ((${#valkey_sets[@]} > 0)); then
   out=$(vcli CONFIG REWRITE)
   [[ ${out} == OK ]] || log "valkey: CONFIG REWRITE answered '${out}' (the settings are in force, not yet in the file)"
@@ -300,9 +346,11 @@ for s in "${sentinel_sets[@]}"; do
     exit 1
   fi
 done
+step runtime-set
 for i in "${changed[@]}"; do
   case ${actions[i]} in valkey | sentinel) cp "${work}/${i}" "$(applied_copy "${paths[i]}")" ;; esac
 done
+step recorded
 
 if [[ ${reload_haproxy} == true ]]; then
   exec 8>"${state_dir}/switch.lock"
@@ -325,4 +373,5 @@ if [[ ${reload_haproxy} == true ]]; then
   fi
   log "haproxy: haproxy.cfg in force, reloaded (hitless; the live color stays as the switch map says)"
 fi
+rm -f "${pending_file}"
 log "${#changed[@]} file(s) converged"
