@@ -3,7 +3,8 @@
  *
  * `parseConfig(raw)` is pure: it takes the raw values (strings, numbers, booleans, lists, objects, as
  * Pulumi config or a YAML file gives them), checks every one of them against the schema
- * (config/schema.ts) and the rules between keys, and returns one frozen `StackConfig`, or throws a
+ * (config/schema.ts) and the rules between keys (one reader module per concern: access, network,
+ * machines, tls, bluegreen), and returns one frozen `StackConfig`, or throws a
  * `ConfigError` that names the field as `yquant:<key>` and says what is allowed. `loadConfig()` reads
  * `pulumi.Config("yquant")` and calls it, before the program constructs any resource.
  */
@@ -11,52 +12,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { CostEstimate, estimateMonthlyCost } from "../cost/free-tier";
 import { LayoutSizing, layoutUsage } from "../cost/usage";
-import {
-  Color,
-  DEFAULT_RELEASE,
-  NAMESPACE,
-  RELEASE_REF_RULE,
-  REBUILD_RULE,
-  isColor,
-  isRebuildCounter,
-  isReleaseRef,
-  otherColor,
-} from "../rules";
-import { FIXED_SHAPES, FLEX_SHAPES, readAdminCidrs, readNetwork } from "./network";
-import {
-  ConfigError,
-  RawConfig,
-  SecretString,
-  checkPattern,
-  present,
-  quoteList,
-  readBoolean,
-  readInteger,
-  readPassword,
-  readSecret,
-  readString,
-} from "./read";
+import { Color, NAMESPACE, otherColor } from "../rules";
+import { readAccess } from "./access";
+import { readActiveColor, readApp, readRebuild, readReleases } from "./bluegreen";
+import { readImages, readShapes } from "./machines";
+import { readAdminCidrs, readNetwork } from "./network";
+import { ConfigError, RawConfig, SecretString, readBoolean, readInteger, readPassword } from "./read";
 import { CONFIG_KEYS, CONFIG_SCHEMA } from "./schema";
-import { tlsPemProblem } from "./tls";
+import { readTlsPem } from "./tls";
 
 export { NAMESPACE, DEFAULT_RELEASE } from "../rules";
 export { ConfigError, RawConfig, SecretString } from "./read";
 export { CONFIG_KEYS, CONFIG_SCHEMA, ConfigKey, KeySpec } from "./schema";
 export { cidrContains, cidrsOverlap, parseCidr } from "./cidr";
-export { FIXED_SHAPES, FLEX_SHAPES } from "./network";
-
-export const COMPARTMENT_PATTERN = /^ocid1\.(compartment|tenancy)\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$/;
-export const IMAGE_PATTERN = /^ocid1\.image\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$/;
-export const SSH_PUBLIC_KEY_PATTERN =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
-
-const COMPARTMENT_RULE = "a compartment or tenancy OCID (ocid1.compartment.… or ocid1.tenancy.…)";
-const SSH_PUBLIC_KEY_RULE = "an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-…)";
-const SSH_PRIVATE_KEY_RULE =
-  "a PEM or OpenSSH private key, set with `pulumi config set --secret sshPrivateKey < key`";
-const IMAGE_RULE = "empty (look up Canonical Ubuntu 24.04) or an image OCID (ocid1.image.…)";
-const TLS_RULE =
-  "empty (self-signed at first boot) or a PEM with the certificate chain and the private key of its first certificate";
+export { COMPARTMENT_PATTERN, SSH_PUBLIC_KEY_PATTERN } from "./access";
+export { FIXED_SHAPES, FLEX_SHAPES, IMAGE_PATTERN } from "./machines";
 
 /** The validated configuration; the sizes (gate and engine shapes, boot volume, NAT) are LayoutSizing's. */
 export interface StackConfig extends LayoutSizing {
@@ -94,95 +64,6 @@ export interface StackConfig extends LayoutSizing {
   readonly costEstimate: CostEstimate;
 }
 
-function readShapes(
-  raw: RawConfig,
-): Pick<
-  StackConfig,
-  "gateShape" | "gateOcpus" | "gateMemoryGbs" | "engineShape" | "engineOcpus" | "engineMemoryGbs"
-> {
-  const gateShape = readString(raw, "gateShape");
-  const gate = FIXED_SHAPES[gateShape];
-  if (!gate) {
-    throw new ConfigError(
-      "gateShape",
-      `${JSON.stringify(gateShape)} is not a known fixed shape`,
-      quoteList(Object.keys(FIXED_SHAPES)),
-    );
-  }
-  const engineShape = readString(raw, "engineShape");
-  const limits = FLEX_SHAPES[engineShape];
-  if (!limits) {
-    throw new ConfigError(
-      "engineShape",
-      `${JSON.stringify(engineShape)} is not a supported engine shape`,
-      quoteList(Object.keys(FLEX_SHAPES)),
-    );
-  }
-  const engineOcpus = readInteger(raw, "engineOcpus", limits.ocpus, ` for ${engineShape}`);
-  const memoryRange: [number, number] = [
-    Math.max(limits.memoryGbs[0], engineOcpus * limits.memoryPerOcpu[0]),
-    Math.min(limits.memoryGbs[1], engineOcpus * limits.memoryPerOcpu[1]),
-  ];
-  const engineMemoryGbs = readInteger(
-    raw,
-    "engineMemoryGbs",
-    memoryRange,
-    ` for ${engineShape} with ${engineOcpus} OCPU${engineOcpus === 1 ? "" : "s"}`,
-  );
-  return {
-    gateShape,
-    gateOcpus: gate.ocpus,
-    gateMemoryGbs: gate.memoryGbs,
-    engineShape,
-    engineOcpus,
-    engineMemoryGbs,
-  };
-}
-
-function readColorMap<T>(
-  raw: RawConfig,
-  key: "releases" | "rebuild",
-  fallback: T,
-  check: (value: unknown, field: string) => T,
-): Record<Color, T> {
-  const value = present(raw, key);
-  const result: Record<Color, T> = { blue: fallback, green: fallback };
-  if (value === undefined) return result;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError(
-      key,
-      `${JSON.stringify(value)} is not an object`,
-      "an object with the keys blue and green",
-    );
-  }
-  for (const [color, item] of Object.entries(value as Record<string, unknown>)) {
-    if (!isColor(color)) {
-      throw new ConfigError(`${key}.${color}`, "is not a color", "the keys blue and green");
-    }
-    result[color] = check(item, `${key}.${color}`);
-  }
-  return result;
-}
-
-function checkRelease(value: unknown, field: string): string {
-  if (!isReleaseRef(value)) {
-    throw new ConfigError(
-      field,
-      `${JSON.stringify(value)} is not a release ref`,
-      `a git ref of ${RELEASE_REF_RULE}`,
-    );
-  }
-  return value;
-}
-
-function checkRebuild(value: unknown, field: string): number {
-  const number = typeof value === "string" && /^(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : value;
-  if (!isRebuildCounter(number)) {
-    throw new ConfigError(field, `${JSON.stringify(value)} is not a rebuild counter`, REBUILD_RULE);
-  }
-  return number;
-}
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof SecretString) && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -198,62 +79,20 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
       throw new ConfigError(key, "is not a known setting", `one of ${CONFIG_KEYS.join(", ")}`);
     }
   }
-  const compartmentId = checkPattern(
-    "compartmentId",
-    readString(raw, "compartmentId", COMPARTMENT_RULE),
-    COMPARTMENT_PATTERN,
-    COMPARTMENT_RULE,
-  );
-  const sshPublicKey = readString(raw, "sshPublicKey", SSH_PUBLIC_KEY_RULE).trim();
-  for (const line of sshPublicKey.split("\n")) {
-    checkPattern("sshPublicKey", line.trim(), SSH_PUBLIC_KEY_PATTERN, SSH_PUBLIC_KEY_RULE);
-  }
-  const privateKey = readSecret(raw, "sshPrivateKey", SSH_PRIVATE_KEY_RULE);
-  if (privateKey === undefined || privateKey === "") {
-    throw new ConfigError("sshPrivateKey", "a value is required but none is set", SSH_PRIVATE_KEY_RULE);
-  }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
-    throw new ConfigError("sshPrivateKey", "the value is not a private key", SSH_PRIVATE_KEY_RULE);
-  }
+  const access = readAccess(raw);
   const allowWorldAdminAccess = readBoolean(raw, "allowWorldAdminAccess");
   const adminCidrs = readAdminCidrs(raw, allowWorldAdminAccess);
-  const color = readString(raw, "activeColor");
-  if (!isColor(color)) {
-    throw new ConfigError(
-      "activeColor",
-      `${JSON.stringify(color)} is not a color`,
-      quoteList(["blue", "green"]),
-    );
-  }
+  const color = readActiveColor(raw);
   const availabilityDomainIndex = readInteger(raw, "availabilityDomainIndex");
   const network = readNetwork(raw, topology);
   const natGateway = readBoolean(raw, "natGateway");
   const shapes = readShapes(raw);
   const bootVolumeSizeGbs = readInteger(raw, "bootVolumeSizeGbs");
-  const gateImageId = readString(raw, "gateImageId", IMAGE_RULE);
-  const engineImageId = readString(raw, "engineImageId", IMAGE_RULE);
-  if (gateImageId !== "") checkPattern("gateImageId", gateImageId, IMAGE_PATTERN, IMAGE_RULE);
-  if (engineImageId !== "") checkPattern("engineImageId", engineImageId, IMAGE_PATTERN, IMAGE_RULE);
-  const tlsPem = readSecret(raw, "tlsPem", TLS_RULE) ?? CONFIG_SCHEMA.tlsPem.default;
-  const tlsProblem = tlsPem === "" ? undefined : tlsPemProblem(tlsPem);
-  if (tlsProblem !== undefined) throw new ConfigError("tlsPem", tlsProblem, TLS_RULE);
-  const appRepository = readString(raw, "appRepository");
-  if (appRepository !== "") {
-    checkPattern(
-      "appRepository",
-      appRepository,
-      /^(https:\/\/|ssh:\/\/|git@)[^\s'"`$\\]+$/,
-      "empty (the placeholder app) or a git URL (https://, ssh:// or git@)",
-    );
-  }
-  const appBuildCommand = readString(raw, "appBuildCommand", "one line of shell, or empty");
-  if (/[\r\n]/.test(appBuildCommand)) {
-    throw new ConfigError("appBuildCommand", "the value has a line break", "one line of shell, or empty");
-  }
+  const images = readImages(raw);
+  const tlsPem = readTlsPem(raw);
+  const app = readApp(raw);
   const config: Omit<StackConfig, "costEstimate"> = {
-    compartmentId,
-    sshPublicKey,
-    sshPrivateKey: new SecretString(privateKey),
+    ...access,
     adminCidrs,
     allowWorldAdminAccess,
     activeColor: color,
@@ -263,19 +102,17 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
     natGateway,
     ...shapes,
     bootVolumeSizeGbs,
-    gateImageId,
-    engineImageId,
+    ...images,
     acknowledgeCharges: readBoolean(raw, "acknowledgeCharges"),
     valkeyPassword: readPassword(raw, "valkeyPassword"),
     sentinelPassword: readPassword(raw, "sentinelPassword"),
     tlsPem: new SecretString(tlsPem),
     drainSeconds: readInteger(raw, "drainSeconds"),
     messageMasterFollowsActive: readBoolean(raw, "messageMasterFollowsActive"),
-    appRepository,
-    appBuildCommand,
-    releases: readColorMap(raw, "releases", DEFAULT_RELEASE, checkRelease),
+    ...app,
+    releases: readReleases(raw),
     allowDeployToActive: readBoolean(raw, "allowDeployToActive"),
-    rebuild: readColorMap(raw, "rebuild", 0, checkRebuild),
+    rebuild: readRebuild(raw),
   };
   const costEstimate = estimateMonthlyCost(layoutUsage(config, topology));
   if (!costEstimate.withinFreeTier && !config.acknowledgeCharges) {

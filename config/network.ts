@@ -1,33 +1,12 @@
 /**
- * The network and shape rules between keys: the VCN and its two subnets (inside, not overlapping,
- * large enough for the pinned hosts), the pinned private address of every node of the topology, the
- * admin CIDRs, and the shapes this project accepts.
+ * The network rules between keys: the VCN and its two subnets (inside, not overlapping, large
+ * enough for the pinned hosts), the pinned private address of every node of the topology, and the
+ * admin CIDRs.
  */
 import { Topology } from "../cloud-init/topology";
 import { Cidr, cidrContains, cidrsOverlap, formatCidr, hostAddress, parseCidr } from "./cidr";
 import { ConfigError, RawConfig, present, readString } from "./read";
 import { ConfigKey, keySpec } from "./schema";
-
-/** Fixed shapes the gate may use, with their size (for the cost model). */
-export const FIXED_SHAPES: Readonly<Record<string, { readonly ocpus: number; readonly memoryGbs: number }>> =
-  {
-    "VM.Standard.E2.1.Micro": { ocpus: 1, memoryGbs: 1 },
-    "VM.Standard.E2.1": { ocpus: 1, memoryGbs: 8 },
-    "VM.Standard.E2.2": { ocpus: 2, memoryGbs: 16 },
-    "VM.Standard.E2.4": { ocpus: 4, memoryGbs: 32 },
-    "VM.Standard.E2.8": { ocpus: 8, memoryGbs: 64 },
-  };
-
-export interface FlexShapeLimits {
-  readonly ocpus: readonly [number, number];
-  readonly memoryGbs: readonly [number, number];
-  readonly memoryPerOcpu: readonly [number, number];
-}
-
-/** Flexible shapes the engines may use, with the ranges this project accepts. */
-export const FLEX_SHAPES: Readonly<Record<string, FlexShapeLimits>> = {
-  "VM.Standard.A1.Flex": { ocpus: [1, 4], memoryGbs: [1, 24], memoryPerOcpu: [1, 64] },
-};
 
 /** Subnet prefixes: large enough for the pinned hosts .10 and .11 (OCI reserves the first two and the last). */
 export const SUBNET_PREFIX: readonly [number, number] = [16, 28];

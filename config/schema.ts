@@ -2,86 +2,22 @@
  * The one declarative table of the stack's configuration keys (namespace `yquant`). It drives
  * `loadConfig` (which reader each key gets), the key checks of `parseConfig`, the test that
  * `Pulumi.yaml` declares the same keys, types, defaults and descriptions, and the generated key
- * tables of docs/configuration.md and docs/ko/configuration.md (`npm run docs:config`).
+ * tables of docs/configuration.md and docs/ko/configuration.md (`npm run docs:config`). How a key is
+ * declared, and the shared limits, are config/key-spec.ts.
  */
 import { DEFAULT_RELEASE, DRAIN_SECONDS, RELEASE_REF_RULE } from "../rules";
+import {
+  KeySpec,
+  MAX_ADMIN_CIDRS,
+  MAX_LINE_LENGTH,
+  MAX_SSH_KEY_LENGTH,
+  MAX_TLS_PEM_LENGTH,
+  imageKey,
+  oneOf,
+  passwordKey,
+} from "./key-spec";
 
-/**
- * How a key is read: a scalar string, boolean or integer (each parsed from the whole string the CLI
- * passes), a secret string, a list, or a `{blue, green}` object.
- */
-export type KeyKind = "string" | "boolean" | "integer" | "secret" | "list" | "object";
-
-/** An English and a Korean text, for the two docs tables. */
-export type DocText = readonly [en: string, ko: string];
-
-export interface KeySpec {
-  readonly kind: KeyKind;
-  /** The default; undefined: required, or (with `generated`) generated when unset. */
-  readonly default?: string | number | boolean;
-  /** A secret left unset is generated (`@pulumi/random`). */
-  readonly generated?: boolean;
-  /** Read as a secret: never printed, passed on as a Pulumi secret. */
-  readonly secret: boolean;
-  /** `Pulumi.yaml`'s description, word for word. */
-  readonly description: string;
-  /** Most characters of a string or secret, or most items of a list. */
-  readonly maxLength?: number;
-  /** An integer's range, when it does not depend on another key. */
-  readonly range?: readonly [number, number];
-  /** The docs tables' type column (default: the kind) and rule column. */
-  readonly doc: { readonly type?: DocText; readonly default?: DocText; readonly rule: DocText };
-}
-
-/** Most admin CIDRs: each opens three NSG rules and three host firewall lines on the gate. */
-export const MAX_ADMIN_CIDRS = 16;
-/** Most characters of a Valkey or Sentinel password. */
-export const MAX_PASSWORD_LENGTH = 128;
-/**
- * Most characters of the TLS PEM: it travels uncompressed in the gate's user data, which OCI caps at
- * 32,000 bytes base64; docs/architecture.md gives the budget (about 5.3 KB, which holds an RSA-4096
- * certificate and key of 5.1 KB). Past it the gate's user data is refused at preview, not at boot.
- */
-export const MAX_TLS_PEM_LENGTH = 5300;
-/** Most characters of the SSH private key and of the public key line(s). */
-export const MAX_SSH_KEY_LENGTH = 16_384;
-/** Most characters of a one-line string setting (URLs, build command, OCIDs, shapes). */
-export const MAX_LINE_LENGTH = 1024;
-
-const oneOf = (values: readonly string[]): DocText => [values.join(", "), values.join(", ")];
-
-function imageKey(whose: string, shapeKey: string) {
-  return {
-    kind: "string",
-    default: "",
-    secret: false,
-    maxLength: MAX_LINE_LENGTH,
-    description: `Pin ${whose} image OCID; empty looks up the newest Canonical Ubuntu 24.04 for ${shapeKey}.`,
-    doc: {
-      rule: [
-        "empty: newest Canonical Ubuntu 24.04 for the shape; else `ocid1.image.…`",
-        "비어 있으면 셰이프별 최신 Canonical Ubuntu 24.04, 아니면 `ocid1.image.…`",
-      ],
-    },
-  } as const satisfies KeySpec;
-}
-
-function passwordKey(service: "Valkey" | "Sentinel") {
-  const key = `${service.toLowerCase()}Password`;
-  return {
-    kind: "secret",
-    generated: true,
-    secret: true,
-    maxLength: MAX_PASSWORD_LENGTH,
-    description: `Secret. Password of every ${service} (at least 16 characters). Empty generates one (@pulumi/random). Set with \`pulumi config set --secret ${key}\`.`,
-    doc: {
-      rule: [
-        `16 to ${MAX_PASSWORD_LENGTH} characters of \`A-Z a-z 0-9 . _ ~ + = @ % : , -\``,
-        `\`A-Z a-z 0-9 . _ ~ + = @ % : , -\` 중 16~${MAX_PASSWORD_LENGTH}자`,
-      ],
-    },
-  } as const satisfies KeySpec;
-}
+export type { DocText, KeyKind, KeySpec } from "./key-spec";
 
 export const CONFIG_SCHEMA = {
   compartmentId: {

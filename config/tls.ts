@@ -4,6 +4,8 @@
  * swapped or truncated file is refused before anything is created rather than at the gate's boot.
  */
 import * as crypto from "node:crypto";
+import { ConfigError, RawConfig, readSecret } from "./read";
+import { CONFIG_SCHEMA } from "./schema";
 
 const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
@@ -33,4 +35,15 @@ export function tlsPemProblem(pem: string): string | undefined {
     return "the private key does not match the first certificate";
   }
   return undefined;
+}
+
+const TLS_RULE =
+  "empty (self-signed at first boot) or a PEM with the certificate chain and the private key of its first certificate";
+
+/** `tlsPem`: empty, or a chain and key that `tlsPemProblem` accepts. */
+export function readTlsPem(raw: RawConfig): string {
+  const tlsPem = readSecret(raw, "tlsPem", TLS_RULE) ?? CONFIG_SCHEMA.tlsPem.default;
+  const problem = tlsPem === "" ? undefined : tlsPemProblem(tlsPem);
+  if (problem !== undefined) throw new ConfigError("tlsPem", problem, TLS_RULE);
+  return tlsPem;
 }
