@@ -11,7 +11,8 @@
 # - gate: a self-signed certificate when no PEM was given, the first switch map (switch-active.sh init);
 # - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
 # - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
-#   force; later runs only start what is not running.
+#   force; later runs only start what is not running. The same for the monitoring units
+#   (MONITORING_UNITS in node.env).
 set -euo pipefail
 
 usage() { echo "usage: setup.sh    (no arguments; idempotent)" >&2; }
@@ -143,6 +144,16 @@ else
     done
   fi
 fi
+
+# Monitoring (cloud-init/monitoring.ts): exporters everywhere, Prometheus and Alertmanager on the
+# engines. The metrics directory is shared with Sentinel's notification script (user valkey).
+mkdir -p "${state_dir}/metrics"
+[[ ${PRODUCTION} == "true" ]] && chgrp valkey "${state_dir}/metrics" && chmod 0775 "${state_dir}/metrics"
+[[ ${PRODUCTION} == "true" ]] && svc daemon-reload
+for unit in ${MONITORING_UNITS}; do
+  [[ ${PRODUCTION} == "true" ]] && svc enable "${unit}" >/dev/null 2>&1
+  ensure_service "${unit}"
+done
 
 touch "${marker}"
 log "done"

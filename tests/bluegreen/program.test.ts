@@ -70,7 +70,7 @@ describe("first deployment and steady state", () => {
       "oci:Core/internetGateway:InternetGateway": 1,
       "oci:Core/natGateway:NatGateway": 1,
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
+      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 20,
       "oci:Core/publicIp:PublicIp": 1,
       "oci:Core/routeTable:RouteTable": 2,
       "oci:Core/securityList:SecurityList": 1,

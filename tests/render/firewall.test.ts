@@ -45,10 +45,10 @@ describe("setup.sh host firewall", () => {
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     const expected = firewallRules(layout, "gate").map(
       (r) =>
-        `-p tcp -s ${r.source} -m state --state NEW -m tcp --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
+        `-p ${r.proto ?? "tcp"} -s ${r.source} -m state --state NEW -m ${r.proto ?? "tcp"} --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
     );
-    expect(expected).toHaveLength(10);
-    expect(result.stdout).toContain("setup.sh[gate]: firewall: 10 rule(s) added above REJECT, rules saved");
+    expect(expected).toHaveLength(14);
+    expect(result.stdout).toContain("setup.sh[gate]: firewall: 14 rule(s) added above REJECT, rules saved");
     const rules = fs.readFileSync(state, "utf8").trimEnd().split("\n");
     expect(rules).toEqual([...IMAGE_RULES.slice(0, 5), ...expected, IMAGE_RULES[5]]);
     expect(fs.readFileSync(`${state}.calls`, "utf8")).toContain("netfilter-persistent save\n");
@@ -61,7 +61,7 @@ describe("setup.sh host firewall", () => {
     expect(result.stdout).toContain("setup.sh[gate]: firewall: 0 rule(s) added above REJECT, rules saved");
     expect(fs.readFileSync(state, "utf8")).toBe(before);
     const calls = fs.readFileSync(`${state}.calls`, "utf8").split("\n");
-    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(10);
+    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(14);
     expect(calls.some((c) => /InstanceServices|-F|-X|-D /.test(c))).toBe(false);
   });
 });

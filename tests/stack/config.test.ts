@@ -495,9 +495,10 @@ describe("parseConfig refuses bad input with a message naming the field and the 
 describe("parseConfig accepts good input", () => {
   it("fills every default and derives the pinned addresses", () => {
     const config = parseConfig(validRaw());
-    const { sshPrivateKey, tlsPem, costEstimate, ...plain } = config;
+    const { sshPrivateKey, tlsPem, alertWebhookUrl, costEstimate, ...plain } = config;
     expect(sshPrivateKey.reveal()).toBe(SSH_PRIVATE_KEY);
     expect(tlsPem.reveal()).toBe("");
+    expect(alertWebhookUrl.reveal()).toBe("");
     expect(costEstimate).toBeDefined();
     expect(plain).toEqual({
       compartmentId: COMPARTMENT,
