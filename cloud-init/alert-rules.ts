@@ -30,7 +30,7 @@ export interface AlertRule {
   readonly runbook: string;
 }
 
-const BACKEND = 'proxy="yquant_backend"';
+const BACKEND = 'proxy=~"yquant_live_(blue|green)"';
 
 export const ALERT_RULES: readonly AlertRule[] = [
   {
@@ -59,7 +59,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     name: "StandbyDown",
-    expr: 'haproxy_backend_active_servers{proxy="yquant_staging"} == 0',
+    expr: 'haproxy_backend_active_servers{proxy=~"yquant_staging_(blue|green)"} == 0',
     hold: { evaluations: 4 },
     severity: "warning",
     summary: "The standby color is down or unhealthy: no failover target, no staging",

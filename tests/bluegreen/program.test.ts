@@ -91,7 +91,7 @@ describe("first deployment and steady state", () => {
       "yquant:security:Secrets": 1,
     });
     // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
-    expect(before.resources).toHaveLength(51);
+    expect(before.resources).toHaveLength(58);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {

@@ -100,7 +100,7 @@ describe("monitoring in the lab", () => {
     }
     // option httplog: frontend, backend/server (the color), TR/Tw/Tc/Tr/Ta timers, status, bytes, request.
     expect(lines.at(-1)).toMatch(
-      / yquant_live yquant_backend\/blue \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ .*"GET \/ HTTP\/1\.1"$/,
+      / yquant_live yquant_live_blue\/blue \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ .*"GET \/ HTTP\/1\.1"$/,
     );
   });
 

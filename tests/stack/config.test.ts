@@ -407,6 +407,12 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     `yquant:tlsPem: the value has ${TLS_PEM.length + 12_000} characters, more than 12000. ${TLS_RULE}`,
   ],
   [
+    "alert webhook that is not an http(s) URL",
+    { alertWebhookUrl: "ftp://chat.example/hook" },
+    [],
+    "yquant:alertWebhookUrl: the value is not an http:// or https:// URL. Allowed: empty (alerts are not delivered) or an http:// or https:// URL without spaces or quotes.",
+  ],
+  [
     "TLS PEM without a key",
     { tlsPem: TLS_CERT },
     [],
