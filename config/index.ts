@@ -83,6 +83,8 @@ export interface StackConfig extends LayoutSizing {
   readonly sentinelPassword: SecretString | undefined;
   /** Empty: self-signed at first boot. */
   readonly tlsPem: SecretString;
+  /** Where Alertmanager posts every notification (docs/monitoring.md). Empty: no delivery. */
+  readonly alertWebhookUrl: SecretString;
   readonly drainSeconds: number;
   readonly messageMasterFollowsActive: boolean;
   readonly appRepository: string;
@@ -237,6 +239,13 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
   const tlsPem = readSecret(raw, "tlsPem", TLS_RULE) ?? CONFIG_SCHEMA.tlsPem.default;
   const tlsProblem = tlsPem === "" ? undefined : tlsPemProblem(tlsPem);
   if (tlsProblem !== undefined) throw new ConfigError("tlsPem", tlsProblem, TLS_RULE);
+  const WEBHOOK_RULE =
+    "empty (alerts are not delivered) or an http:// or https:// URL without spaces or quotes";
+  const alertWebhookUrl =
+    readSecret(raw, "alertWebhookUrl", WEBHOOK_RULE) ?? CONFIG_SCHEMA.alertWebhookUrl.default;
+  if (alertWebhookUrl !== "" && !/^https?:\/\/[^\s'"\\]+$/.test(alertWebhookUrl)) {
+    throw new ConfigError("alertWebhookUrl", "the value is not an http:// or https:// URL", WEBHOOK_RULE);
+  }
   const appRepository = readString(raw, "appRepository");
   if (appRepository !== "") {
     checkPattern(
@@ -269,6 +278,7 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
     valkeyPassword: readPassword(raw, "valkeyPassword"),
     sentinelPassword: readPassword(raw, "sentinelPassword"),
     tlsPem: new SecretString(tlsPem),
+    alertWebhookUrl: new SecretString(alertWebhookUrl),
     drainSeconds: readInteger(raw, "drainSeconds"),
     messageMasterFollowsActive: readBoolean(raw, "messageMasterFollowsActive"),
     appRepository,
