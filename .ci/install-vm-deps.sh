@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what `npm run test:vm` needs on a fresh Debian 12 machine: qemu (software emulation is
+# Installs what `npm run vm -- test` needs on a fresh Debian 12 machine: qemu (software emulation is
 # enough), mmdebstrap for the guest image, dnsmasq for the guests' DHCP, cloud-image-utils for the
 # NoCloud seed, genisoimage for the local package repository's disk, apt-utils (apt-ftparchive) for its index,
 # iptables and iproute2 for the namespace, openssh-client for the pipeline's SSH path. Idempotent; root.

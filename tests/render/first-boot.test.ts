@@ -3,7 +3,7 @@
  * iptables and sysctl (fixtures/first-boot-stubs): the wait for package sources is not triggered by
  * `apt-get update` exiting 100, gives up after its tries with one line, and setup.sh on a VM refuses
  * to configure a node whose packages are missing, before any change, with that line; health-check.sh
- * reports it. No address is bound. (Real cloud-init and systemd: tests/vm, `npm run test:vm`.)
+ * reports it. No address is bound. (Real cloud-init and systemd: tests/vm, `npm run vm -- test`.)
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The VM harness's pure parts (no VM is booted here; `npm run test:vm` boots them): each node's seed
+ * The VM harness's pure parts (no VM is booted here; `npm run vm -- test` boots them): each node's seed
  * carries the very user data the program passes in metadata.user_data, the pinned addresses reach
  * dnsmasq by MAC, the pipeline's commands are the program's, and SSH goes through the gate.
  */

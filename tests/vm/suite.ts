@@ -1,5 +1,5 @@
 /**
- * The VM suite (`npm run test:vm`): boots gate, blue and green from the program's own user data
+ * The VM suite (`npm run vm -- test`): boots gate, blue and green from the program's own user data
  * (vm/cli.ts `up`), then checks first boot, traffic, the firewall, Sentinel, the pipeline over SSH
  * and a hard power-off under load; `--full` adds reboots. Prints PASS/FAIL lines, FIGURE lines and
  * a closing `N passed, N failed`; exits non-zero on any failure. Runs inside the VM namespace.
