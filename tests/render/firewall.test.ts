@@ -62,7 +62,7 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 10 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 14 already there; rules saved",
     );
     expect(fs.readFileSync(state, "utf8")).toBe(before);
     const calls = fs.readFileSync(`${state}.calls`, "utf8").split("\n");
@@ -75,11 +75,11 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 10 appended, 0 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 14 appended, 0 already there; rules saved",
     );
     expect(result.stderr).toBe(
       "setup.sh[gate]: firewall: WARNING: no REJECT in INPUT, policy ACCEPT: the host firewall restricts nothing\n",
     );
-    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(15);
+    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(19);
   });
 });
