@@ -6,6 +6,7 @@
  */
 import {
   DEFAULT_APP,
+  DEFAULT_MONITORING,
   DEFAULT_PORTS,
   DEFAULT_SENTINEL,
   Layout,
@@ -19,7 +20,13 @@ import { StackConfig } from "./config";
 /** The parts of StackConfig the layout reads. `activeColor` is deliberately not among them. */
 export type LayoutConfig = Pick<
   StackConfig,
-  "privateIps" | "adminCidrs" | "appRepository" | "appBuildCommand" | "drainSeconds" | "engineMemoryGbs"
+  | "privateIps"
+  | "adminCidrs"
+  | "appRepository"
+  | "appBuildCommand"
+  | "drainSeconds"
+  | "engineMemoryGbs"
+  | "alertWebhookUrl"
 >;
 
 /** Token Valkey `maxmemory` on the gate (1 GB on E2.1.Micro). */
@@ -60,6 +67,8 @@ export function buildCloudLayout(
     drainSeconds: config.drainSeconds,
     serviceControl: "systemctl",
     production: true,
+    // Read inside the program's apply over the secrets: the user data holding it is secret.
+    monitoring: { ...DEFAULT_MONITORING, webhookUrl: config.alertWebhookUrl.reveal() },
   };
 }
 

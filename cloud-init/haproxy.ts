@@ -26,6 +26,7 @@
  *   is never replayed, and gets a 504 after `timeout server` instead. Trade-off: docs/architecture.md.
  */
 import { Color, COLORS, Layout, bindAddresses, gateNode, nodePath, otherColor } from "./layout";
+import { monitoringServers } from "./monitoring";
 
 /** How long one attempt of a GET, HEAD or OPTIONS request may wait for the server's response. */
 export const GET_TIMEOUT = "1s";
@@ -80,7 +81,9 @@ export function renderHaproxyConfig(layout: Layout): string {
     ...(layout.production
       ? ["log /dev/log local0", "chroot /var/lib/haproxy", "user haproxy", "group haproxy"]
       : []),
-    ...(layout.production ? [] : ["log stderr format raw local0 notice"]),
+    // One line per request (option httplog: backend/server = the color that served it, status,
+    // timers): to syslog/journald on a VM, to the lab's haproxy.log in the lab.
+    ...(layout.production ? [] : ["log stderr format raw local0 info"]),
     // No `pidfile`: the packaged unit and the lab both pass `-p`, and both at once is an ALERT.
     "master-worker",
     `stats socket ${paths.adminSocket} mode 660 level admin expose-fd listeners`,
@@ -162,9 +165,11 @@ export function renderHaproxyConfig(layout: Layout): string {
     ];
   };
 
+  // The monitoring servers' Prometheus scrape /metrics (cloud-init/monitoring.ts).
+  const scrapers = monitoringServers(layout).map((n) => `${layout.nodes[n].privateIp}/32`);
   const stats = [
     ...bindAddresses(layout, gateNode(layout.topology)).map((address) => `bind ${address}:${ports.stats}`),
-    `acl yq_admin src ${admins}`,
+    `acl yq_admin src ${[admins, ...scrapers].join(" ")}`,
     "http-request deny unless yq_admin",
     "http-request use-service prometheus-exporter if { path /metrics }",
     "stats enable",

@@ -151,7 +151,49 @@ export interface Layout {
   readonly serviceControl: string;
   /** Production hardening that needs root and real service users (chroot, `user haproxy`, host firewall). */
   readonly production: boolean;
+  /** Prometheus and Alertmanager timing, retention and delivery (cloud-init/monitoring.ts). */
+  readonly monitoring: MonitoringSettings;
 }
+
+/** What the monitoring renderers read; the cloud and the lab differ only in these values. */
+export interface MonitoringSettings {
+  /** Prometheus `scrape_interval`, seconds. Default 15 (the lab: 1). */
+  readonly scrapeIntervalSeconds: number;
+  /** Prometheus `evaluation_interval`, seconds; each alert's `for` is a multiple of it. Default 15. */
+  readonly evaluationIntervalSeconds: number;
+  /** Alertmanager `group_wait`, seconds. Default 30. */
+  readonly groupWaitSeconds: number;
+  /** Alertmanager `group_interval`, seconds. Default 300. */
+  readonly groupIntervalSeconds: number;
+  /** Alertmanager `repeat_interval` of warnings, seconds (criticals: a quarter of it). Default 14400. */
+  readonly repeatIntervalSeconds: number;
+  /** How long an event alert (a Sentinel failover) stays firing after the event, seconds. Default 900. */
+  readonly eventHoldSeconds: number;
+  /** Prometheus retention by time, days. Default 15. */
+  readonly retentionDays: number;
+  /** Prometheus retention by size, MB (the TSDB never grows past it). Default 1024. */
+  readonly retentionSizeMb: number;
+  /** Webhook Alertmanager posts every notification to (a secret); "" delivers nothing. Default "". */
+  readonly webhookUrl: string;
+  /**
+   * Alertmanager `--cluster.peer-timeout`, seconds: how long the second Alertmanager waits for the
+   * first one's notification before sending its own. Default 15 (Alertmanager's own default).
+   */
+  readonly peerTimeoutSeconds: number;
+}
+
+export const DEFAULT_MONITORING: MonitoringSettings = {
+  scrapeIntervalSeconds: 15,
+  evaluationIntervalSeconds: 15,
+  groupWaitSeconds: 30,
+  groupIntervalSeconds: 300,
+  repeatIntervalSeconds: 14400,
+  eventHoldSeconds: 900,
+  retentionDays: 15,
+  retentionSizeMb: 1024,
+  webhookUrl: "",
+  peerTimeoutSeconds: 15,
+};
 
 /** An absolute path on `node`, rooted at the node's root. */
 export function nodePath(layout: Layout, node: NodeName, absolutePath: string): string {

@@ -14,6 +14,7 @@ import {
   roleOf,
   tokenNode,
 } from "./layout";
+import { monitoringFirewallRules, monitoringUnits } from "./monitoring";
 import { FirewallSource, validateTopology } from "./topology";
 
 /** A render refused because the Layout holds a value that cannot be written safely. */
@@ -121,6 +122,7 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     ["APP_BUILD_COMMAND", layout.app.buildCommand],
     ["APP_SERVICES", layout.app.services.map((s) => s.name).join(" ")],
     ["APP_HTTP_SERVICE", layout.app.services[0]?.name ?? ""],
+    ["MONITORING_UNITS", monitoringUnits(layout, node).join(" ")],
   ]);
 }
 
@@ -164,6 +166,8 @@ export function renderValkeyAdminEnv(layout: Layout, node: NodeName): string {
 
 /** One host firewall rule: `tcp <port> <source CIDR> <name>`. */
 export interface FirewallRule {
+  /** Default "tcp". */
+  readonly proto?: "tcp" | "udp";
   readonly port: number;
   readonly source: string;
   readonly name: string;
@@ -177,9 +181,12 @@ export function firewallRules(layout: Layout, node: NodeName): FirewallRule[] {
     gate: [`${layout.nodes[gateNode(layout.topology)].privateIp}/32`],
     cluster: nodeNames(layout).map((n) => `${layout.nodes[n].privateIp}/32`),
   };
-  return roleOf(layout.topology, node).firewall.flatMap((grant) =>
-    sources[grant.from].map((source) => ({ port: layout.ports[grant.port], source, name: grant.name })),
-  );
+  return [
+    ...roleOf(layout.topology, node).firewall.flatMap((grant) =>
+      sources[grant.from].map((source) => ({ port: layout.ports[grant.port], source, name: grant.name })),
+    ),
+    ...monitoringFirewallRules(layout, node),
+  ];
 }
 
 export function renderFirewallRules(layout: Layout, node: NodeName): string {
@@ -187,7 +194,7 @@ export function renderFirewallRules(layout: Layout, node: NodeName): string {
     [
       `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}: proto port source name.`,
       "# setup.sh inserts one ACCEPT per line above the image's REJECT in INPUT (iptables -C first).",
-      ...firewallRules(layout, node).map((r) => `tcp ${r.port} ${r.source} ${r.name}`),
+      ...firewallRules(layout, node).map((r) => `${r.proto ?? "tcp"} ${r.port} ${r.source} ${r.name}`),
     ].join("\n") + "\n"
   );
 }

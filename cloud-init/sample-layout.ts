@@ -2,7 +2,7 @@
  * A cloud-style sample Layout (the defaults of docs/architecture.md, with sample secrets), for the
  * render command and the tests. Never deployed: the Pulumi program builds the real one from config.
  */
-import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, Layout, TOPOLOGY } from "./layout";
+import { DEFAULT_APP, DEFAULT_MONITORING, DEFAULT_PORTS, DEFAULT_SENTINEL, Layout, TOPOLOGY } from "./layout";
 
 /** The default subnets' first three octets (yquant:gateSubnetCidr, yquant:engineSubnetCidr). */
 const SAMPLE_SUBNETS = { gate: "10.0.1", engine: "10.0.2" } as const;
@@ -34,6 +34,7 @@ export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
     drainSeconds: 30,
     serviceControl: "systemctl",
     production: true,
+    monitoring: DEFAULT_MONITORING,
     ...overrides,
   };
 }

@@ -62,6 +62,12 @@ export interface RoleSpec {
   readonly publicIp: "reserved" | "withoutNat";
   /** Whether a per-color rebuild counter replaces the node (bluegreen/rebuild.ts). */
   readonly rebuildable: boolean;
+  /**
+   * Monitoring (cloud-init/monitoring.ts): `agent` runs node_exporter and node-metrics.sh only;
+   * `server` also runs redis_exporter, Prometheus and a clustered Alertmanager; `none` runs nothing
+   * (and is not scraped). Its packages are in `packages`.
+   */
+  readonly monitoring: "agent" | "server" | "none";
 }
 
 /** One node's facts. */
@@ -97,6 +103,7 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
       "openssl",
       "curl",
       "iptables-persistent",
+      "prometheus-node-exporter",
     ],
     valkey: "token",
     sentinel: true,
@@ -114,6 +121,7 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
     sizing: "gate",
     publicIp: "reserved",
     rebuildable: false,
+    monitoring: "agent",
   },
   engine: {
     packages: [
@@ -125,6 +133,10 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
       "jq",
       "curl",
       "iptables-persistent",
+      "prometheus-node-exporter",
+      "prometheus-redis-exporter",
+      "prometheus",
+      "prometheus-alertmanager",
     ],
     valkey: "message",
     sentinel: true,
@@ -135,6 +147,7 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
     sizing: "engine",
     publicIp: "withoutNat",
     rebuildable: true,
+    monitoring: "server",
   },
 };
 

@@ -30,6 +30,7 @@ import { Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
 import type { ScriptName } from "./topology";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
+import { monitoringFiles, monitoringScripts } from "./monitoring";
 import {
   RenderError,
   renderAppUnit,
@@ -131,6 +132,12 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
       "root:root",
       script !== "setup",
     );
+  }
+  for (const script of monitoringScripts(layout, node)) {
+    add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
+  }
+  for (const file of monitoringFiles(layout, node)) {
+    files.push({ ...file, defer: true });
   }
   const valkey = valkeyPaths(layout, node);
   if (role.valkey !== "none") {
@@ -251,13 +258,28 @@ export function renderUserData(layout: Layout, node: NodeName): string {
     runcmd: [[p(layout, node, "/opt/yquant/bin/setup.sh")]],
   };
   const text = `#cloud-config\n${yaml.dump(config, { sortKeys: true, lineWidth: -1, noRefs: true })}`;
-  const encoded = Math.ceil(Buffer.byteLength(text, "utf8") / 3) * 4;
+  const encoded = encodeUserData(text).length;
   if (encoded > OCI_METADATA_LIMIT_BYTES) {
     throw new RenderError(
-      `user data of ${node} is ${encoded} bytes base64-encoded, over OCI's ${OCI_METADATA_LIMIT_BYTES}-byte metadata limit`,
+      `user data of ${node} is ${encoded} bytes gzipped and base64-encoded, over OCI's ${OCI_METADATA_LIMIT_BYTES}-byte metadata limit`,
     );
   }
   return text;
+}
+
+/**
+ * What the instance's `user_data` metadata carries: the `#cloud-config` text gzip-compressed, then
+ * base64. cloud-init decompresses gzip user data before anything else (`convert_string` in
+ * cloudinit/user_data.py runs `util.decomp_gzip`; tests/render/monitoring.test.ts proves it with the
+ * installed cloud-init), so the VM sees exactly `text`. Deterministic: Node's gzip writes no timestamp.
+ */
+export function encodeUserData(text: string): string {
+  return zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
+}
+
+/** The inverse of `encodeUserData` (for tests and tools that read an instance's metadata). */
+export function decodeUserData(encoded: string): string {
+  return zlib.gunzipSync(Buffer.from(encoded, "base64")).toString("utf8");
 }
 
 function p(layout: Layout, node: NodeName, abs: string): string {

@@ -116,6 +116,8 @@ export function renderSentinel(layout: Layout, node: NodeName): string {
       `sentinel down-after-milliseconds ${s.masterName} ${s.downAfterMilliseconds}`,
       `sentinel failover-timeout ${s.masterName} ${s.failoverTimeoutMilliseconds}`,
       `sentinel parallel-syncs ${s.masterName} 1`,
+      // Events to the log and to a metric (cloud-init/scripts/sentinel-event.sh, docs/monitoring.md).
+      `sentinel notification-script ${s.masterName} ${nodePath(layout, node, "/opt/yquant/bin/sentinel-event.sh")}`,
     ].join("\n") + "\n"
   );
 }

@@ -6,16 +6,22 @@
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_PORTS, Ports } from "../cloud-init/layout";
+import { monitoringScrapePorts } from "../cloud-init/monitoring";
+import { ROLES } from "../cloud-init/topology";
 
 export const WORLD = "0.0.0.0/0";
 /** IANA protocol number of TCP, as OCI security rules take it. */
 export const TCP = "6";
+/** IANA protocol number of UDP (Alertmanager's gossip). */
+export const UDP = "17";
 
 export type NsgName = "gate" | "engine";
 
 /** One inbound TCP rule of an NSG: from a CIDR, or from the members of an NSG. */
 export interface NsgRuleSpec {
   readonly nsg: NsgName;
+  /** Default "tcp". */
+  readonly protocol?: "tcp" | "udp";
   readonly port: number;
   readonly source:
     { readonly kind: "cidr"; readonly cidr: string } | { readonly kind: "nsg"; readonly nsg: NsgName };
@@ -27,7 +33,8 @@ export interface NsgRuleSpec {
  * live 80/443 from anywhere to the gate only; SSH, staging and stats to the gate from `adminCidrs`;
  * the app port to the engines from the gate only; SSH to the engines from the gate only (the jump
  * host the switch and release commands go through); Valkey and Sentinel only between the three
- * nodes. Nothing else comes in.
+ * nodes; the monitoring ports only from the engines (their Prometheus and Alertmanager). Nothing
+ * else comes in.
  */
 export function nsgRuleSpecs(adminCidrs: readonly string[], ports: Ports = DEFAULT_PORTS): NsgRuleSpec[] {
   const cidr = (value: string) => ({ kind: "cidr" as const, cidr: value });
@@ -61,6 +68,18 @@ export function nsgRuleSpecs(adminCidrs: readonly string[], ports: Ports = DEFAU
       { nsg: "engine", port, source: nsg("engine"), description: `Valkey/Sentinel ${port} between engines` },
     );
   }
+  // Monitoring: only the engines' Prometheus/Alertmanager reach these (cloud-init/monitoring.ts).
+  for (const role of ["gate", "engine"] as const) {
+    for (const m of monitoringScrapePorts(ports, ROLES[role])) {
+      rules.push({
+        nsg: role,
+        ...(m.proto === "udp" ? { protocol: "udp" as const } : {}),
+        port: m.port,
+        source: nsg("engine"),
+        description: `monitoring ${m.name} ${m.port}/${m.proto} from engines`,
+      });
+    }
+  }
   return rules;
 }
 
@@ -72,7 +91,7 @@ export function nsgRuleSuffix(rule: NsgRuleSpec): string {
       : rule.source.cidr === WORLD
         ? "from-world"
         : `from-${rule.source.cidr.replace(/[./:]/g, "-")}`;
-  return `${rule.nsg}-${rule.port}-${source}`;
+  return `${rule.nsg}-${rule.port}${rule.protocol === "udp" ? "-udp" : ""}-${source}`;
 }
 
 export interface NetworkArgs {
@@ -216,11 +235,13 @@ export class Network extends pulumi.ComponentResource {
         {
           networkSecurityGroupId: nsgs[rule.nsg].id,
           direction: "INGRESS",
-          protocol: TCP,
+          protocol: rule.protocol === "udp" ? UDP : TCP,
           stateless: false,
           description: rule.description,
           ...source,
-          tcpOptions: { destinationPortRange: { min: rule.port, max: rule.port } },
+          ...(rule.protocol === "udp"
+            ? { udpOptions: { destinationPortRange: { min: rule.port, max: rule.port } } }
+            : { tcpOptions: { destinationPortRange: { min: rule.port, max: rule.port } } }),
         },
         parent,
       );

@@ -14,6 +14,7 @@
  */
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
+import { encodeUserData } from "../cloud-init/user-data";
 
 /** OCI forces replacement on `metadata`, and an image change rebuilds the boot volume: ignore both. */
 export const NODE_IGNORE_CHANGES: readonly string[] = ["metadata", "sourceDetails.sourceId"];
@@ -23,14 +24,14 @@ export const REBUILD_TAG = "yquant-rebuild";
 /** The property path whose change replaces a rebuildable instance. */
 export const REBUILD_REPLACE_PATH = `freeformTags["${REBUILD_TAG}"]`;
 
-/** An instance's launch metadata (`ssh_authorized_keys`, base64 `user_data`), as OCI takes it. */
+/** An instance's launch metadata (`ssh_authorized_keys`, `user_data` gzipped then base64), as OCI takes it. */
 export type InstanceMetadata = Readonly<Record<string, string>>;
 
 /** The launch metadata of `userData` (plain `#cloud-config` text) and the SSH key line(s). */
 export function launchMetadata(userData: string, sshPublicKey: string): InstanceMetadata {
   return {
     ssh_authorized_keys: sshPublicKey,
-    user_data: Buffer.from(userData, "utf8").toString("base64"),
+    user_data: encodeUserData(userData),
   };
 }
 

@@ -16,6 +16,7 @@ import { Color, NAMESPACE, otherColor } from "../rules";
 import { readAccess } from "./access";
 import { readActiveColor, readApp, readRebuild, readReleases } from "./bluegreen";
 import { readImages, readShapes } from "./machines";
+import { readAlertWebhookUrl } from "./monitoring";
 import { readAdminCidrs, readNetwork } from "./network";
 import { ConfigError, RawConfig, SecretString, readBoolean, readInteger, readPassword } from "./read";
 import { CONFIG_KEYS, CONFIG_SCHEMA } from "./schema";
@@ -53,6 +54,8 @@ export interface StackConfig extends LayoutSizing {
   readonly sentinelPassword: SecretString | undefined;
   /** Empty: self-signed at first boot. */
   readonly tlsPem: SecretString;
+  /** Where Alertmanager posts every notification (docs/monitoring.md). Empty: no delivery. */
+  readonly alertWebhookUrl: SecretString;
   readonly drainSeconds: number;
   readonly messageMasterFollowsActive: boolean;
   readonly appRepository: string;
@@ -90,6 +93,7 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
   const bootVolumeSizeGbs = readInteger(raw, "bootVolumeSizeGbs");
   const images = readImages(raw);
   const tlsPem = readTlsPem(raw);
+  const alertWebhookUrl = readAlertWebhookUrl(raw);
   const app = readApp(raw);
   const config: Omit<StackConfig, "costEstimate"> = {
     ...access,
@@ -107,6 +111,7 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
     valkeyPassword: readPassword(raw, "valkeyPassword"),
     sentinelPassword: readPassword(raw, "sentinelPassword"),
     tlsPem: new SecretString(tlsPem),
+    alertWebhookUrl: new SecretString(alertWebhookUrl),
     drainSeconds: readInteger(raw, "drainSeconds"),
     messageMasterFollowsActive: readBoolean(raw, "messageMasterFollowsActive"),
     ...app,

@@ -221,6 +221,19 @@ export const CONFIG_SCHEMA = {
       ],
     },
   },
+  alertWebhookUrl: {
+    kind: "secret",
+    default: "",
+    secret: true,
+    description:
+      "Secret. Webhook URL Alertmanager posts every alert notification to (a chat or paging webhook that takes Alertmanager's JSON); empty delivers nothing (alerts stay visible in Alertmanager). Set with `pulumi config set --secret alertWebhookUrl https://...`.",
+    doc: {
+      rule: [
+        "webhook Alertmanager posts alerts to ([monitoring.md](monitoring.md)); empty: no delivery; else an `http://` or `https://` URL",
+        "Alertmanager가 알림을 보내는 웹훅([monitoring.md](monitoring.md)). 비어 있으면 보내지 않음. 아니면 `http://` 또는 `https://` URL",
+      ],
+    },
+  },
   drainSeconds: {
     kind: "integer",
     default: 30,

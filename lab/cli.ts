@@ -10,6 +10,7 @@ import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
 import { labDir } from "./layout";
 import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
+import { firingAlerts, formatAlerts } from "./monitoring";
 import { ensurePrograms, installInstructions } from "./prereqs";
 import {
   BENCH_FILE,
@@ -32,6 +33,7 @@ const COMMANDS = [
   "start",
   "down",
   "bench",
+  "alerts",
   "help",
 ];
 
@@ -49,6 +51,7 @@ const USAGE = `usage: npm run lab -- <command>
   down                                stop everything the lab started, by pid
   bench [--json] [--repeat N]         run the measured scenarios (N times, 1..10, default 1: median and
                                       min-max per figure); writes <lab dir>/bench.json
+  alerts [--json]                     the firing alerts, as both engines' Prometheus servers see them
 nodes: ${NODE_NAMES.join(", ")}; services: gate: haproxy, valkey, sentinel; engines: valkey, sentinel,
 frontend, backend, sync (app = frontend). Lab directory: $YQ_LAB_DIR or <repo>/.lab`;
 
@@ -302,6 +305,13 @@ async function main(argv: string[]): Promise<number> {
         `${node}: ${command === "freeze" ? "SIGSTOP" : "SIGCONT"} to ${pids.length} processes (${pids.join(" ")})`,
       );
       return 0;
+    }
+    case "alerts": {
+      const f = flags(rest, ["--json"], "alerts");
+      requireLab(lab);
+      const r = await firingAlerts(lab);
+      console.log(f.has("--json") ? JSON.stringify(r, null, 2) : formatAlerts(r));
+      return COLORS.some((c) => r.sources[c] === "ok") ? 0 : 1;
     }
     case "down": {
       noMore(rest, "down");

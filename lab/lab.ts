@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { Color, Layout, NodeName, nodeNames, roleOf, isColor } from "../cloud-init/layout";
 import { haproxyPaths } from "../cloud-init/haproxy";
 import { COMMAND_DELIVERED_SCRIPTS, SCRIPT_NAMES, deliveredScript } from "../cloud-init/user-data";
+import { MONITORING_PORTS, MonitoringUnit, monitoringUnits } from "../cloud-init/monitoring";
 import { SERVICE_CONTROL, labLayout } from "./layout";
 
 /** A node script as cloud-init installs it under /opt/yquant/bin. */
@@ -38,8 +39,30 @@ export function nodeServices(layout: Layout, node: NodeName): LabService[] {
           port: i === 0 ? layout.ports.app : null,
         }))
       : []),
+    ...monitoringUnits(layout, node).map((unit) => ({
+      name: MONITORING_SERVICE_NAMES[unit],
+      unit,
+      port: MONITORING_SERVICE_PORTS[unit],
+    })),
   ];
 }
+
+/** CLI names of the monitoring units (`npm run lab -- kill blue prometheus`). */
+export const MONITORING_SERVICE_NAMES: Readonly<Record<MonitoringUnit, string>> = {
+  "prometheus-node-exporter": "node-exporter",
+  "yquant-node-metrics": "node-metrics",
+  "prometheus-redis-exporter": "redis-exporter",
+  prometheus: "prometheus",
+  "prometheus-alertmanager": "alertmanager",
+};
+
+const MONITORING_SERVICE_PORTS: Readonly<Record<MonitoringUnit, number | null>> = {
+  "prometheus-node-exporter": MONITORING_PORTS.nodeExporter,
+  "yquant-node-metrics": null,
+  "prometheus-redis-exporter": MONITORING_PORTS.redisExporter,
+  prometheus: MONITORING_PORTS.prometheus,
+  "prometheus-alertmanager": MONITORING_PORTS.alertmanager,
+};
 
 /** The app service that serves the app port (`app` is its alias on the command line). */
 export function httpService(layout: Layout): string {

@@ -14,6 +14,7 @@ import {
   DEFAULT_SENTINEL,
   Layout,
   LayoutSecrets,
+  MonitoringSettings,
   Ports,
   TOPOLOGY,
   Topology,
@@ -37,6 +38,31 @@ export const UNPRIVILEGED_PORT_OFFSET = 10000;
 
 /** The lab's drain window: short, so the scenarios and a person trying it need not wait 30 s. */
 export const LAB_DRAIN_SECONDS = 2;
+
+/** The lab's stand-in for the on-call webhook: a local receiver (lab/webhook-receiver.py) on its own address. */
+export const LAB_WEBHOOK = { address: "127.0.10.9", port: 9099, path: "/alertmanager" } as const;
+
+/**
+ * The lab's monitoring timings: the cloud's renderers with 2-second scrapes and 1-second
+ * evaluations, so a fault reaches the receiver in seconds (the shared 2-core machine keeps the
+ * scrape load low); retention small. Every alert's `for` scales with the evaluation interval.
+ */
+export function labMonitoring(): MonitoringSettings {
+  return {
+    scrapeIntervalSeconds: 2,
+    evaluationIntervalSeconds: 1,
+    groupWaitSeconds: 1,
+    groupIntervalSeconds: 2,
+    repeatIntervalSeconds: 3600,
+    eventHoldSeconds: 8,
+    retentionDays: 1,
+    retentionSizeMb: 64,
+    webhookUrl: `http://${LAB_WEBHOOK.address}:${LAB_WEBHOOK.port}${LAB_WEBHOOK.path}`,
+    // Alerts here live seconds: a 15 s wait would let the second Alertmanager send a stale copy
+    // after the first one's "resolved", and then miss the next firing (its log says "sent").
+    peerTimeoutSeconds: 1,
+  };
+}
 
 /** `<repo>/.lab`, or `$YQ_LAB_DIR` when set. */
 export function labDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -134,5 +160,6 @@ export function labLayout(options: LabLayoutOptions = {}): Layout {
     drainSeconds: LAB_DRAIN_SECONDS,
     serviceControl: SERVICE_CONTROL,
     production: false,
+    monitoring: labMonitoring(),
   };
 }

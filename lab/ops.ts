@@ -8,6 +8,7 @@ import { Color, NODE_NAMES, NodeName, otherColor } from "../cloud-init/layout";
 import { renderUserData } from "../cloud-init/user-data";
 import { Lab, nodeServices, sleep, waitFor } from "./lab";
 import { materialiseNode } from "./materialise";
+import { startReceiver, stopReceiver } from "./monitoring";
 import { respCommand } from "./resp";
 
 export type Log = (line: string) => void;
@@ -76,6 +77,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
     log("user data unchanged since the last up: files kept");
   }
   lab.installDeliveredScripts();
+  await startReceiver(lab);
   for (const node of SETUP_ORDER) {
     log(`${node}: running setup.sh`);
     const r = await lab.runScript(node, "setup", [], 180_000);
@@ -113,6 +115,11 @@ export async function down(lab: Lab, log: Log): Promise<number> {
   const order = [
     "haproxy",
     ...lab.layout.app.services.map((s) => `yquant-${s.name}`),
+    "prometheus-alertmanager",
+    "prometheus",
+    "prometheus-redis-exporter",
+    "yquant-node-metrics",
+    "prometheus-node-exporter",
     "valkey-sentinel",
     "valkey-server",
   ];
@@ -125,6 +132,10 @@ export async function down(lab: Lab, log: Log): Promise<number> {
       stopped += 1;
       log(`${node}: stopped ${unit} (pid ${pid})`);
     }
+  }
+  if (await stopReceiver(lab)) {
+    stopped += 1;
+    log("stopped the webhook receiver");
   }
   return stopped;
 }
@@ -224,6 +235,14 @@ export async function sentinelMaster(lab: Lab, node: NodeName, timeoutMs = 1500)
   return Array.isArray(reply) && reply.length === 2 ? `${String(reply[0])}:${String(reply[1])}` : null;
 }
 
+/** What `status` asks each monitoring unit that serves a port. */
+const MONITORING_PROBES: Readonly<Record<string, string>> = {
+  prometheus: "/-/ready",
+  "prometheus-alertmanager": "/-/ready",
+  "prometheus-node-exporter": "/metrics",
+  "prometheus-redis-exporter": "/metrics",
+};
+
 async function serviceHealth(
   lab: Lab,
   node: NodeName,
@@ -246,6 +265,11 @@ async function serviceHealth(
     if (unit === "valkey-sentinel") {
       const master = await sentinelMaster(lab, node);
       return master ? ["ok", `master ${master}`] : ["failing", "no master known"];
+    }
+    const probe = MONITORING_PROBES[unit];
+    if (probe !== undefined && port !== null) {
+      const r = await httpGet(`http://${host}:${port}${probe}`);
+      return r.status === 200 ? ["ok", `${probe} answering`] : ["failing", `${probe}: HTTP ${r.status}`];
     }
     if (port !== null) {
       const r = await httpGet(`http://${host}:${port}/health`);
@@ -308,12 +332,12 @@ export function formatStatus(s: LabStatus): string {
         : "unknown"
     }`,
     "",
-    `${"node".padEnd(6)} ${"address".padEnd(11)} ${"service".padEnd(9)} ${"port".padStart(5)} ${"pid".padStart(8)}  ${"health".padEnd(8)} detail`,
+    `${"node".padEnd(6)} ${"address".padEnd(11)} ${"service".padEnd(14)} ${"port".padStart(5)} ${"pid".padStart(8)}  ${"health".padEnd(8)} detail`,
   ];
   for (const n of s.nodes) {
     for (const svc of n.services) {
       lines.push(
-        `${n.name.padEnd(6)} ${n.address.padEnd(11)} ${svc.name.padEnd(9)} ${String(svc.port ?? "-").padStart(5)} ${String(svc.pid ?? "-").padStart(8)}  ${svc.health.padEnd(8)} ${svc.detail.replace(/\s+/g, " ").slice(0, 70)}`,
+        `${n.name.padEnd(6)} ${n.address.padEnd(11)} ${svc.name.padEnd(14)} ${String(svc.port ?? "-").padStart(5)} ${String(svc.pid ?? "-").padStart(8)}  ${svc.health.padEnd(8)} ${svc.detail.replace(/\s+/g, " ").slice(0, 70)}`,
       );
     }
   }

@@ -19,6 +19,10 @@ export const REQUIRED_PROGRAMS: readonly { program: string; pkg: string; backpor
   { program: "python3", pkg: "python3", backports: false },
   { program: "setsid", pkg: "util-linux", backports: false },
   { program: "flock", pkg: "util-linux", backports: false },
+  { program: "prometheus", pkg: "prometheus", backports: false },
+  { program: "prometheus-alertmanager", pkg: "prometheus-alertmanager", backports: false },
+  { program: "prometheus-node-exporter", pkg: "prometheus-node-exporter", backports: false },
+  { program: "prometheus-redis-exporter", pkg: "prometheus-redis-exporter", backports: false },
 ];
 
 export const INSTALL_SCRIPT = path.join(REPO_ROOT, ".ci", "install-system-deps.sh");

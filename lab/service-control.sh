@@ -11,6 +11,8 @@
 #                    (reload: check the config, then SIGUSR2 to the master, as the packaged unit's ExecReload)
 #   valkey-server    valkey-server $ROOT/etc/valkey/valkey.conf --daemonize no
 #   valkey-sentinel  valkey-sentinel $ROOT/etc/valkey/sentinel.conf --daemonize no
+#   prometheus, prometheus-alertmanager, prometheus-node-exporter, prometheus-redis-exporter
+#                    /usr/bin/<unit> $ARGS, ARGS from $ROOT/etc/default/<unit> (the packaged units' way)
 #   yquant-<svc>     ExecStart (with Environment, EnvironmentFile, WorkingDirectory) of the rendered
 #                    unit $ROOT/etc/systemd/system/yquant-<svc>.service
 # Every unit runs in its own session (setsid), pid in $ROOT/run/lab/<unit>.pid, output in
@@ -151,6 +153,17 @@ start_app() {
   launch "${unit}" "${workdir}" bash -c "${env_setup}; exec ${exec_start}"
 }
 
+# A packaged unit whose ExecStart is `/usr/bin/<unit> $ARGS` with EnvironmentFile=/etc/default/<unit>
+# (Debian's and Ubuntu's prometheus, prometheus-alertmanager and the exporters): the same here.
+start_packaged() {
+  local unit=$1 defaults="${ROOT}/etc/default/$1"
+  [[ -f ${defaults} ]] || die "${unit}: ${defaults} is missing"
+  command -v "${unit}" >/dev/null || die "${unit}: program not installed"
+  mkdir -p "${ROOT}/var/lib/prometheus"
+  # shellcheck disable=SC2016 # $ARGS expands in the unit's shell, word-split as systemd does.
+  launch "${unit}" "${ROOT}" bash -c 'set -a && . "$0" && set +a && exec "$1" $ARGS' "${defaults}" "${unit}"
+}
+
 do_start() {
   local unit=$1
   if running_pid "${unit}" >/dev/null; then return 0; fi
@@ -158,7 +171,8 @@ do_start() {
     haproxy) start_haproxy ;;
     valkey-server | valkey-sentinel) start_valkey "${unit}" ;;
     yquant-*) start_app "${unit}" ;;
-    *) die "unknown unit ${unit} (known: haproxy, valkey-server, valkey-sentinel, yquant-<service>)" ;;
+    prometheus | prometheus-alertmanager | prometheus-node-exporter | prometheus-redis-exporter) start_packaged "${unit}" ;;
+    *) die "unknown unit ${unit} (known: haproxy, valkey-server, valkey-sentinel, yquant-<service>, prometheus[-alertmanager|-node-exporter|-redis-exporter])" ;;
   esac
   confirm_started "${unit}"
 }

@@ -1,10 +1,12 @@
 /**
  * What the VMs boot with and what the pipeline runs on them, taken from the Pulumi program itself:
  * index.ts runs under the repository's one mock runtime (tools/preview/mock-program.ts), and each
- * instance's `metadata.user_data` is base64-decoded exactly as OCI hands it to cloud-init. The
+ * instance's `metadata.user_data` is base64-decoded as OCI hands it to cloud-init, then gunzipped as
+ * cloud-init itself does first (the program gzips it to fit OCI's metadata limit). The
  * switch and release commands are the `create` scripts of the program's `command:remote:Command`
  * resources, with their connection (user, jump host). There is no second render path here.
  */
+import * as zlib from "node:zlib";
 import { recordProgram, type RecordedResource } from "../tools/preview/mock-program";
 import { COLORS, HOSTNAMES, type Color, type NodeName } from "../cloud-init/layout";
 
@@ -103,7 +105,7 @@ export async function loadProgram(
       name,
       hostname: HOSTNAMES[name],
       privateIp: vnic["privateIp"] ?? "",
-      userData: Buffer.from(metadata["user_data"] ?? "", "base64").toString("utf8"),
+      userData: zlib.gunzipSync(Buffer.from(metadata["user_data"] ?? "", "base64")).toString("utf8"),
       sshAuthorizedKeys: metadata["ssh_authorized_keys"] ?? "",
     };
   }

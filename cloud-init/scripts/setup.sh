@@ -12,8 +12,10 @@
 #   image's REJECT in INPUT (`iptables -C` first: never twice), persisted; a WARNING without REJECT;
 # - on a VM: vm.overcommit_memory, valkey-* units after network-online.target, daemon-reload;
 # - gate: a self-signed certificate when no PEM was given, the first switch map (switch-active.sh init);
-# - engines: enable the app units, the first (placeholder) deploy when none;
-# - first run: restarts valkey-server, valkey-sentinel (and haproxy); later runs start what is down.
+# - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
+# - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
+#   force; later runs only start what is not running. The same for the monitoring units
+#   (MONITORING_UNITS in node.env).
 set -euo pipefail
 
 usage() { echo "usage: setup.sh [--wait-sources]    (idempotent)" >&2; }
@@ -196,6 +198,16 @@ else
     done
   fi
 fi
+
+# Monitoring (cloud-init/monitoring.ts): exporters everywhere, Prometheus and Alertmanager on the
+# engines. The metrics directory is shared with Sentinel's notification script (user valkey).
+mkdir -p "${state_dir}/metrics"
+[[ ${PRODUCTION} == "true" ]] && chgrp valkey "${state_dir}/metrics" && chmod 0775 "${state_dir}/metrics"
+[[ ${PRODUCTION} == "true" ]] && svc daemon-reload
+for unit in ${MONITORING_UNITS}; do
+  [[ ${PRODUCTION} == "true" ]] && svc enable "${unit}" >/dev/null 2>&1
+  ensure_service "${unit}"
+done
 
 touch "${marker}"
 log "done"

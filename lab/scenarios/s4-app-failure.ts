@@ -73,6 +73,8 @@ export async function appFailure(ctx: ScenarioContext, options: AppFailureOption
   const caught = (r: (typeof posts)[number]): boolean => r.end >= killedAt && r.start < firstGreen;
   const failedOutside = failedPosts.filter((r) => !caught(r)).length;
   if (process.env.YQ_LAB_DEBUG === "1") {
+    for (const r of gets.filter((x) => !isOk(x)))
+      console.log("failed GET", r.start - killedAt, r.end - killedAt, r.status, r.error);
     for (const r of failedPosts) {
       console.log("failed POST", r.start - killedAt, r.end - killedAt, r.status, r.error);
     }

@@ -70,7 +70,7 @@ describe("first deployment and steady state", () => {
       "oci:Core/internetGateway:InternetGateway": 1,
       "oci:Core/natGateway:NatGateway": 1,
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
+      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 20,
       "oci:Core/publicIp:PublicIp": 1,
       "oci:Core/routeTable:RouteTable": 2,
       "oci:Core/securityList:SecurityList": 1,
@@ -91,7 +91,7 @@ describe("first deployment and steady state", () => {
       "yquant:security:Secrets": 1,
     });
     // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
-    expect(before.resources).toHaveLength(51);
+    expect(before.resources).toHaveLength(58);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "../..");
-const RUNBOOKS = ["deploy.md", "app-failure.md", "valkey-failure.md", "gate-failure.md"];
+const RUNBOOKS = ["deploy.md", "app-failure.md", "valkey-failure.md", "gate-failure.md", "node-health.md"];
 const LAB_CLI = fs.readFileSync(path.join(ROOT, "lab/cli.ts"), "utf8");
 const LAB_COMMANDS = [
   ...(/const COMMANDS = \[([^\]]*)\]/.exec(LAB_CLI)?.[1] ?? "").matchAll(/"([a-z]+)"/g),
@@ -122,5 +122,9 @@ it("says which runbook steps the lab exercises (the table in the report)", () =>
     "gate-failure.md Step 4: not exercised (s6)",
     "gate-failure.md Step 5: not exercised (s5)",
     "gate-failure.md Step 6: in part",
+    "node-health.md Step 1: not exercised",
+    "node-health.md Step 2: not exercised",
+    "node-health.md Step 3: exercised",
+    "node-health.md Step 4: exercised",
   ]);
 });

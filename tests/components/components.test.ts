@@ -57,7 +57,7 @@ describe("Network", () => {
       "oci:Core/natGateway:NatGateway",
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
-      ...Array<string>(13).fill("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"),
+      ...Array<string>(20).fill("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"),
       "oci:Core/routeTable:RouteTable",
       "oci:Core/routeTable:RouteTable",
       "oci:Core/securityList:SecurityList",
@@ -90,6 +90,14 @@ describe("Network", () => {
         "Valkey/Sentinel 6379 between engines",
         "Valkey/Sentinel 26379 from the gate",
         "Valkey/Sentinel 26379 between engines",
+        // Monitoring (docs/monitoring.md): scrapes and Alertmanager's cluster, from the engines only.
+        "monitoring alertmanager 9093/tcp from engines",
+        "monitoring alertmanager-gossip 9094/tcp from engines",
+        "monitoring alertmanager-gossip 9094/udp from engines",
+        "monitoring haproxy-metrics 8404/tcp from engines",
+        "monitoring node-exporter 9100/tcp from engines",
+        "monitoring node-exporter 9100/tcp from engines",
+        "monitoring prometheus 9090/tcp from engines",
       ].sort(),
     );
   });

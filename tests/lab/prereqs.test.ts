@@ -39,6 +39,10 @@ describe("installInstructions", () => {
       "python3",
       "setsid",
       "flock",
+      "prometheus",
+      "prometheus-alertmanager",
+      "prometheus-node-exporter",
+      "prometheus-redis-exporter",
     ]);
   });
 });

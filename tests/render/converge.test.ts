@@ -19,6 +19,7 @@ describe("convergeEntries", () => {
     expect(rendered.filter((p) => !entries.some((e) => e.path === p))).toEqual(["/usr/sbin/policy-rc.d"]);
     expect(entries.map((e) => `${e.action} ${e.path}`).filter((l) => !l.startsWith("write "))).toEqual([
       "firewall /etc/yquant/firewall.rules",
+      "unit /etc/systemd/system/yquant-node-metrics.service",
       "valkey /etc/valkey/valkey.conf",
       "sentinel /etc/valkey/sentinel.conf",
       "haproxy /etc/haproxy/haproxy.cfg",

@@ -14,6 +14,11 @@ import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
 
 const SHIM = path.join(__dirname, "fixtures/service-control.sh");
 const UNITS = [
+  "prometheus-alertmanager",
+  "prometheus",
+  "prometheus-redis-exporter",
+  "yquant-node-metrics",
+  "prometheus-node-exporter",
   "yquant-frontend",
   "yquant-backend",
   "yquant-sync",

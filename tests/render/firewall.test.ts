@@ -45,11 +45,11 @@ describe("setup.sh host firewall", () => {
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     const expected = firewallRules(layout, "gate").map(
       (r) =>
-        `-p tcp -s ${r.source} -m state --state NEW -m tcp --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
+        `-p ${r.proto ?? "tcp"} -s ${r.source} -m state --state NEW -m ${r.proto ?? "tcp"} --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
     );
-    expect(expected).toHaveLength(10);
+    expect(expected).toHaveLength(14);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 10 rule(s) inserted above REJECT, 0 appended, 0 already there; rules saved",
+      "setup.sh[gate]: firewall: 14 rule(s) inserted above REJECT, 0 appended, 0 already there; rules saved",
     );
     expect(result.stderr).not.toContain("WARNING");
     const rules = fs.readFileSync(state, "utf8").trimEnd().split("\n");
@@ -62,11 +62,11 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 10 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 14 already there; rules saved",
     );
     expect(fs.readFileSync(state, "utf8")).toBe(before);
     const calls = fs.readFileSync(`${state}.calls`, "utf8").split("\n");
-    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(10);
+    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(14);
     expect(calls.some((c) => /InstanceServices|-F|-X|-D /.test(c))).toBe(false);
   });
 
@@ -75,11 +75,11 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 10 appended, 0 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 14 appended, 0 already there; rules saved",
     );
     expect(result.stderr).toBe(
       "setup.sh[gate]: firewall: WARNING: no REJECT in INPUT, policy ACCEPT: the host firewall restricts nothing\n",
     );
-    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(15);
+    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(19);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
 import { SCRIPT_NAMES, renderUserData } from "../../cloud-init/user-data";
 import { SCRIPTS_DIR, cloudLayout, localLayout, run, tempDir } from "./helpers";
+import { MONITORING_SCRIPTS } from "../../cloud-init/monitoring";
 
 describe("cloud-init schema --config-file", () => {
   const dir = tempDir("schema");
@@ -33,7 +34,7 @@ const ALL_SCRIPTS = fs
 
 describe("shellcheck", () => {
   it("covers every script: the user data's and converge.sh", () => {
-    expect(ALL_SCRIPTS).toEqual([...SCRIPT_NAMES, "converge"].sort());
+    expect(ALL_SCRIPTS).toEqual([...SCRIPT_NAMES, ...MONITORING_SCRIPTS, "converge"].sort());
   });
 
   it.each(ALL_SCRIPTS)("reports nothing on %s.sh", (script) => {

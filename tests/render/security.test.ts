@@ -11,28 +11,33 @@ const secrets = {
 };
 const layout = cloudLayout({ secrets });
 const secretValues = [secrets.valkeyPassword, secrets.sentinelPassword, "S3cret-pem-body"];
-const ALLOWED_OWNERS = new Set(["root", "valkey", "yquant"]);
+const ALLOWED_OWNERS = new Set(["root", "valkey", "yquant", "prometheus"]);
 
 describe("secrets in rendered files", () => {
-  it.each(NODE_NAMES)("%s: secrets only in files of mode 0600/0640 owned by root/valkey/yquant", (node) => {
-    const holders: string[] = [];
-    for (const file of renderNodeFiles(layout, node)) {
-      if (!secretValues.some((secret) => file.content.includes(secret))) continue;
-      holders.push(file.path);
-      expect(["0600", "0640"], file.path).toContain(file.permissions);
-      const [user, group] = file.owner.split(":");
-      expect(ALLOWED_OWNERS.has(user ?? ""), file.path).toBe(true);
-      expect(ALLOWED_OWNERS.has(group ?? ""), file.path).toBe(true);
-    }
-    const expected = [
-      "/etc/yquant/valkey.env",
-      "/etc/yquant/valkey-admin.env",
-      "/etc/valkey/valkey.conf",
-      "/etc/valkey/sentinel.conf",
-    ];
-    if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem");
-    expect(holders.sort()).toEqual(expected.sort());
-  });
+  it.each(NODE_NAMES)(
+    "%s: secrets only in files of mode 0600/0640 owned by root/valkey/yquant/prometheus",
+    (node) => {
+      const holders: string[] = [];
+      for (const file of renderNodeFiles(layout, node)) {
+        if (!secretValues.some((secret) => file.content.includes(secret))) continue;
+        holders.push(file.path);
+        expect(["0600", "0640"], file.path).toContain(file.permissions);
+        const [user, group] = file.owner.split(":");
+        expect(ALLOWED_OWNERS.has(user ?? ""), file.path).toBe(true);
+        expect(ALLOWED_OWNERS.has(group ?? ""), file.path).toBe(true);
+      }
+      const expected = [
+        "/etc/yquant/valkey.env",
+        "/etc/yquant/valkey-admin.env",
+        "/etc/valkey/valkey.conf",
+        "/etc/valkey/sentinel.conf",
+      ];
+      if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem");
+      // The engines' redis_exporter reads every store's password (root:prometheus 0640).
+      else expected.push("/etc/yquant/redis-exporter.json");
+      expect(holders.sort()).toEqual(expected.sort());
+    },
+  );
 
   it.each(NODE_NAMES)("%s: scripts, units, env and HAProxy files hold no secret", (node) => {
     for (const file of renderNodeFiles(layout, node)) {

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { programConfig } from "./fixtures";
 import { CORE_OUTPUTS, ProgramRun, RecordedResource, runProgram, unwrapSecrets } from "./harness";
+import { decodeUserData } from "../../cloud-init/user-data";
 
 /** Types whose inputs must not move with activeColor; each must be present in the program. */
 const GUARDED_TYPES = [
@@ -61,7 +62,7 @@ describe("activeColor invariant", () => {
     const userData = (run: ProgramRun, node: string) => {
       const instance = run.resources.find((r) => r.name === `yq-${node}-instance`);
       const metadata = unwrapSecrets(instance?.inputs["metadata"]) as Record<string, string>;
-      return Buffer.from(metadata["user_data"] ?? "", "base64").toString("utf8");
+      return decodeUserData(metadata["user_data"] ?? "");
     };
     for (const node of ["gate", "blue", "green"]) {
       expect(userData(green, node), node).toBe(userData(blue, node));

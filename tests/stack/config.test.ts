@@ -407,6 +407,12 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     `yquant:tlsPem: the value has ${TLS_PEM.length + 5300} characters, more than 5300. ${TLS_RULE}`,
   ],
   [
+    "alert webhook that is not an http(s) URL",
+    { alertWebhookUrl: "ftp://chat.example/hook" },
+    [],
+    "yquant:alertWebhookUrl: the value is not an http:// or https:// URL. Allowed: empty (alerts are not delivered) or an http:// or https:// URL without spaces or quotes.",
+  ],
+  [
     "TLS PEM without a key",
     { tlsPem: TLS_CERT },
     [],
@@ -495,9 +501,10 @@ describe("parseConfig refuses bad input with a message naming the field and the 
 describe("parseConfig accepts good input", () => {
   it("fills every default and derives the pinned addresses", () => {
     const config = parseConfig(validRaw());
-    const { sshPrivateKey, tlsPem, costEstimate, ...plain } = config;
+    const { sshPrivateKey, tlsPem, alertWebhookUrl, costEstimate, ...plain } = config;
     expect(sshPrivateKey.reveal()).toBe(SSH_PRIVATE_KEY);
     expect(tlsPem.reveal()).toBe("");
+    expect(alertWebhookUrl.reveal()).toBe("");
     expect(costEstimate).toBeDefined();
     expect(plain).toEqual({
       compartmentId: COMPARTMENT,

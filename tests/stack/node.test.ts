@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NODE_IGNORE_CHANGES } from "../../components/node";
 import { isSecretMarker, unwrapSecrets } from "./harness";
+import { encodeUserData } from "../../cloud-init/user-data";
 
 interface Captured {
   type: string;
@@ -136,7 +137,7 @@ describe("Node", () => {
       preserveBootVolume: false,
       metadata: {
         ssh_authorized_keys: "ssh-ed25519 AAAATEST node@test",
-        user_data: Buffer.from("#cloud-config\nhostname: test\n").toString("base64"),
+        user_data: encodeUserData("#cloud-config\nhostname: test\n"),
       },
     });
   });
@@ -169,7 +170,7 @@ describe("Node with a rebuild generation", () => {
     expect(isSecretMarker(captured.get("fresh-instance")?.inputs["metadata"])).toBe(true);
     expect(unwrapSecrets(captured.get("fresh-instance")?.inputs["metadata"])).toEqual({
       ssh_authorized_keys: "ssh-ed25519 AAAATEST node@test",
-      user_data: Buffer.from("#cloud-config\nhostname: test\n").toString("base64"),
+      user_data: encodeUserData("#cloud-config\nhostname: test\n"),
     });
     expect(isSecretMarker(captured.get("kept-instance")?.inputs["metadata"])).toBe(true);
     expect(unwrapSecrets(captured.get("kept-instance")?.inputs["metadata"])).toEqual({

@@ -31,6 +31,7 @@ import {
   runProgram,
   unwrapSecrets,
 } from "./harness";
+import { decodeUserData } from "../../cloud-init/user-data";
 
 const INSTANCE = "oci:Core/instance:Instance";
 const NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule";
@@ -48,7 +49,7 @@ const PROD_COUNTS = {
   "oci:Core/internetGateway:InternetGateway": 1,
   "oci:Core/natGateway:NatGateway": 1,
   "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-  "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
+  "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 20,
   "oci:Core/publicIp:PublicIp": 1,
   "oci:Core/routeTable:RouteTable": 2,
   "oci:Core/securityList:SecurityList": 1,
@@ -76,6 +77,14 @@ const EXPECTED_RULES = [
   "engine <- nsg:engine : 6379",
   "engine <- nsg:gate : 26379",
   "engine <- nsg:engine : 26379",
+  // Monitoring (cloud-init/monitoring.ts): only the engines' Prometheus and Alertmanager.
+  "gate <- nsg:engine : 9100",
+  "gate <- nsg:engine : 8404",
+  "engine <- nsg:engine : 9100",
+  "engine <- nsg:engine : 9090",
+  "engine <- nsg:engine : 9093",
+  "engine <- nsg:engine : 9094",
+  "engine <- nsg:engine : 9094/udp",
 ];
 
 const CORE_COMPONENTS = [
@@ -124,17 +133,20 @@ function ruleSet(run: ProgramRun): string[] {
         inputs["sourceType"] === "NETWORK_SECURITY_GROUP"
           ? `nsg:${nsgName(inputs["source"])}`
           : inputs["source"];
-      const range = (inputs["tcpOptions"] as { destinationPortRange: { min: number; max: number } })
-        .destinationPortRange;
+      const udp = inputs["protocol"] === "17";
+      expect(inputs["protocol"]).toBe(udp ? "17" : "6");
+      const range = (
+        inputs[udp ? "udpOptions" : "tcpOptions"] as { destinationPortRange: { min: number; max: number } }
+      ).destinationPortRange;
       expect(range.min).toBe(range.max);
-      return `${nsgName(inputs["networkSecurityGroupId"])} <- ${String(source)} : ${range.min}`;
+      return `${nsgName(inputs["networkSecurityGroupId"])} <- ${String(source)} : ${range.min}${udp ? "/udp" : ""}`;
     })
     .sort();
 }
 
 function decodedUserData(run: ProgramRun, node: NodeName): string {
   const metadata = unwrapSecrets(instance(run, node)["metadata"]) as Record<string, string>;
-  return Buffer.from(metadata["user_data"] ?? "", "base64").toString("utf8");
+  return decodeUserData(metadata["user_data"] ?? "");
 }
 
 function prodConfig(): Record<string, string> {
@@ -316,7 +328,7 @@ describe("the program under mocks (test config with every secret set)", () => {
 
   it("gives every custom resource a component parent", () => {
     const custom = run.options.filter((o) => !o.type.startsWith("yquant:"));
-    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(27);
+    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(34);
     expect(custom.filter((o) => !o.hasParent)).toEqual([]);
   });
 
@@ -365,7 +377,13 @@ describe("the program under mocks (test config with every secret set)", () => {
   it("opens exactly the least-privilege NSG rule set", () => {
     expect(ruleSet(run)).toEqual([...EXPECTED_RULES].sort());
     for (const { inputs } of ofType(run, NSG_RULE)) {
-      expect([inputs["direction"], inputs["protocol"], inputs["stateless"]]).toEqual(["INGRESS", "6", false]);
+      // TCP everywhere but Alertmanager's gossip, which is also UDP.
+      const udp = String(inputs["description"]).includes("/udp");
+      expect([inputs["direction"], inputs["protocol"], inputs["stateless"]]).toEqual([
+        "INGRESS",
+        udp ? "17" : "6",
+        false,
+      ]);
     }
   });
 
@@ -507,7 +525,7 @@ describe("natGateway: false (tenancies without NAT gateways)", () => {
     expect(counts["oci:Core/natGateway:NatGateway"]).toBeUndefined();
     expect(counts[ROUTE_TABLE]).toBe(1);
     expect(counts[INSTANCE]).toBe(3);
-    expect(counts[NSG_RULE]).toBe(13);
+    expect(counts[NSG_RULE]).toBe(20);
   });
 
   it("gives engines public IPs in a subnet routed to the internet gateway, with no inbound internet rule", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, TOPOLOGY } from "../../cloud-init/layout";
+import {
+  DEFAULT_APP,
+  DEFAULT_MONITORING,
+  DEFAULT_PORTS,
+  DEFAULT_SENTINEL,
+  TOPOLOGY,
+} from "../../cloud-init/layout";
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
 import { ADMIN_CIDR, validRaw } from "./fixtures";
@@ -38,6 +44,7 @@ describe("buildCloudLayout", () => {
       drainSeconds: 45,
       serviceControl: "systemctl",
       production: true,
+      monitoring: DEFAULT_MONITORING,
     });
   });
 

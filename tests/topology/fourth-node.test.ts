@@ -7,12 +7,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { RoleSpec, TOPOLOGY, Topology, TopologyError, validateTopology } from "../../cloud-init/topology";
 import { COLORS } from "../../cloud-init/layout";
 import { sampleLayout } from "../../cloud-init/sample-layout";
-import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
 import { firewallRules } from "../../cloud-init/node-config";
 import { Lab, nodeServices, serviceNames } from "../../lab/lab";
 import { labLayout } from "../../lab/layout";
 import { ProgramRun, ofType, runProgram, unwrapSecrets } from "../stack/harness";
 import { programConfig } from "../stack/fixtures";
+import { decodeUserData, parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
 
 const WITNESS_ROLE: RoleSpec = {
   packages: ["valkey-sentinel", "curl", "iptables-persistent"],
@@ -25,6 +25,7 @@ const WITNESS_ROLE: RoleSpec = {
   sizing: "gate",
   publicIp: "withoutNat",
   rebuildable: false,
+  monitoring: "none",
 };
 
 const WITH_WITNESS: Topology = {
@@ -58,6 +59,8 @@ describe("renderers", () => {
       "/etc/yquant/firewall.rules",
       "/opt/yquant/bin/setup.sh",
       "/opt/yquant/bin/health-check.sh",
+      // Sentinel's notification-script (its role runs no monitoring agents, so nothing else).
+      "/opt/yquant/bin/sentinel-event.sh",
       "/etc/valkey/sentinel.conf",
     ]);
     expect(userData).toContain("\nhostname: yq-witness\n");
@@ -82,6 +85,14 @@ describe("renderers", () => {
       "app 10.0.1.10/32",
       ...cluster.map((source) => `valkey ${source}`),
       ...cluster.map((source) => `sentinel ${source}`),
+      // Monitoring: from the two monitoring servers (blue, green) only; the witness runs none.
+      ...[
+        "node-exporter",
+        "prometheus",
+        "alertmanager",
+        "alertmanager-gossip",
+        "alertmanager-gossip",
+      ].flatMap((name) => ["10.0.2.10/32", "10.0.2.11/32"].map((source) => `${name} ${source}`)),
     ]);
   });
 
@@ -138,9 +149,7 @@ describe("program", () => {
       preserveBootVolume: false,
       metadata: undefined,
     });
-    expect(Buffer.from(metadata["user_data"] ?? "", "base64").toString("utf8")).toContain(
-      "\nhostname: yq-witness\n",
-    );
+    expect(decodeUserData(metadata["user_data"] ?? "")).toContain("\nhostname: yq-witness\n");
     const options = run.options.find((o) => o.name === "yq-witness-instance");
     expect(options?.ignoreChanges).toEqual(["metadata", "sourceDetails.sourceId"]);
   });
