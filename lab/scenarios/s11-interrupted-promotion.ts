@@ -17,6 +17,9 @@ export const PROMOTE_STEPS = ["paused", "caught-up", "failover-sent", "promoted"
 /** The pause promote-master.sh sets by default (ms): it bounds a killed run's write stall. */
 export const DEFAULT_PAUSE_TIMEOUT_MS = 15_000;
 
+/** How long the Sentinels get to agree after a re-run exits 0 (two hello periods and slack). */
+const AGREEMENT_WAIT_MS = 5_000;
+
 async function killedRun(lab: Lab, step: string) {
   return lab.runScript("gate", "promote-master", ["green"], 60_000, {
     ...process.env,
@@ -36,17 +39,30 @@ export async function interruptedPromotion(ctx: ScenarioContext): Promise<Figure
     const pausedAfterKill = await isPaused(lab, "blue");
     const rerun = await lab.runScript("gate", "promote-master", ["green"], 60_000);
     const role = await valkeyRole(lab, "blue");
-    const master = await agreedMaster(lab);
+    // The re-run returns once the gate's Sentinel names green; the engines' Sentinels learn it from
+    // the next hello message (every 2 s), so agreement is awaited (bounded), not sampled once.
+    const master =
+      rerun.status === 0
+        ? ((await waitFor(
+            async () => ((await agreedMaster(lab)) === "green" ? ("green" as const) : undefined),
+            AGREEMENT_WAIT_MS,
+            100,
+          )) ?? (await agreedMaster(lab)))
+        : await agreedMaster(lab);
     await sleep(1000);
     const results = await Promise.all(writers.map((w) => w.stop()));
     let lost = 0;
     for (const r of results) lost += await countLost(lab, "green", `${tag}:${r.kind}`, r.acked);
     const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));
+    const converged = rerun.status === 0 && master === "green" && role === "slave";
+    // A re-run that did not converge says why: its own message, the Sentinels' view, blue's role.
+    const why = converged
+      ? ""
+      : ` NOT CONVERGED (agreed master ${master ?? "none"}, blue role ${role ?? "no answer"}; re-run stderr: ${rerun.stderr.trim() || "-"}; killed run: ${(killed.stdout + killed.stderr).trim().replace(/\n/g, " | ")})`;
     log(
       `scenario: killed after ${step} (exit ${killed.status}, blue paused: ${pausedAfterKill}); re-run exit ${rerun.status}: ` +
-        `${rerun.stdout.trim().split("\n").at(-1) ?? ""}; lost ${lost}; errors ${results.map((r) => `${r.kind} ${formatErrors(r.errors)}`).join("; ")}`,
+        `${rerun.stdout.trim().split("\n").at(-1) ?? ""}; lost ${lost}; errors ${results.map((r) => `${r.kind} ${formatErrors(r.errors)}`).join("; ")}${why}`,
     );
-    const converged = rerun.status === 0 && master === "green" && role === "slave";
     figures.add(
       figure(
         `${step}Killed`,
