@@ -9,6 +9,8 @@
  * `yquant_*` textfile metrics of node-metrics.sh and sentinel-event.sh.
  */
 
+import { DRAIN_SECONDS } from "../rules";
+
 export type Severity = "critical" | "warning";
 
 /** How long a condition must hold before the alert fires. */
@@ -31,11 +33,22 @@ export interface AlertRule {
 }
 
 const BACKEND = 'proxy=~"yquant_live_(blue|green)"';
+const STAGING = 'proxy=~"yquant_staging_(blue|green)"';
+
+/**
+ * `and on(proxy)` the HAProxy backend named `<prefix><live color>`: the live color is what HAProxy
+ * routes to (yquant_live_color, which node-metrics.sh reads from HAProxy's runtime switch map),
+ * because each live backend holds both servers and only the routed one matters.
+ */
+const routed = (prefix: string): string =>
+  ` and on(proxy) label_replace(yquant_live_color == 1, "proxy", "${prefix}$1", "color", "(blue|green)")`;
 
 export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "LiveBackendNoHealthyServer",
-    expr: `haproxy_backend_active_servers{${BACKEND}} + haproxy_backend_backup_servers{${BACKEND}} == 0`,
+    expr:
+      `(haproxy_backend_active_servers{${BACKEND}} + haproxy_backend_backup_servers{${BACKEND}}) == 0` +
+      routed("yquant_live_"),
     hold: { evaluations: 1 },
     severity: "critical",
     summary: "No app server is healthy behind the live frontend: live traffic fails",
@@ -43,7 +56,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     name: "ActiveAppDown",
-    expr: `haproxy_backend_active_servers{${BACKEND}} == 0`,
+    expr: `haproxy_backend_active_servers{${BACKEND}} == 0` + routed("yquant_live_"),
     hold: { evaluations: 1 },
     severity: "critical",
     summary: "The active color's app failed its check; live traffic is on the standby",
@@ -51,7 +64,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     name: "AppServerDown",
-    expr: `haproxy_server_status{${BACKEND},state="UP"} == 0`,
+    expr: `haproxy_server_status{${BACKEND},state="UP"} == 0` + routed("yquant_live_"),
     hold: { evaluations: 2 },
     severity: "warning",
     summary: "HAProxy marks the {{ $labels.server }} app down",
@@ -59,11 +72,19 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     name: "StandbyDown",
-    expr: 'haproxy_backend_active_servers{proxy=~"yquant_staging_(blue|green)"} == 0',
+    expr: `haproxy_backend_active_servers{${STAGING}} == 0` + routed("yquant_staging_"),
     hold: { evaluations: 4 },
     severity: "warning",
     summary: "The standby color is down or unhealthy: no failover target, no staging",
     runbook: "app-failure.md#step-4-restart-the-app",
+  },
+  {
+    name: "LiveColorUnknown",
+    expr: "absent(yquant_live_color == 1)",
+    hold: { evaluations: 4 },
+    severity: "warning",
+    summary: "The live color is unknown (HAProxy's switch map is not read): the app alerts are blind",
+    runbook: "gate-failure.md#step-1-confirm-it-is-the-gate",
   },
   {
     name: "HaproxyDown",
@@ -152,10 +173,14 @@ export const ALERT_RULES: readonly AlertRule[] = [
   },
   {
     name: "DrainOutlivedWindow",
-    expr: "yquant_drain_entries > 0 and yquant_switch_running == 0",
+    // HAProxy ends a drain by itself at the end time in its runtime map; an end further ahead than
+    // any window a switch sets (rules.ts DRAIN_SECONDS) keeps old-color cookies honoured for good.
+    expr: `yquant_drain_end_timestamp_seconds - time() > ${DRAIN_SECONDS[1]}`,
     hold: { evaluations: 2 },
     severity: "warning",
-    summary: "A drain outlived its window: old-color cookies are still honoured with no switch running",
+    summary:
+      `The drain of {{ $labels.color }} ends more than ${DRAIN_SECONDS[1]} s from now: ` +
+      "old-color cookies stay honoured past any switch's window",
     runbook: "deploy.md#step-4-traffic-switch",
   },
   {
