@@ -16,6 +16,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { Layout, NodeName, nodePath, roleOf } from "./layout";
 import { haproxyPaths } from "./haproxy";
+import { monitoringPaths } from "./monitoring";
 import { valkeyPaths } from "./valkey";
 import { NodeFile, renderNodeFiles } from "./user-data";
 
@@ -30,9 +31,22 @@ import { NodeFile, renderNodeFiles } from "./user-data";
  *   cannot change at runtime (or a password, see docs/security.md) is refused with its name;
  * - `firewall`: add the new host firewall rules, then delete the yquant rules no longer listed;
  * - `unit`: write it and `daemon-reload` (the app takes it at its next deploy or restart);
- * - `ssh-keys`: the `ubuntu` user's authorized_keys (sshPublicKey), written atomically.
+ * - `ssh-keys`: the `ubuntu` user's authorized_keys (sshPublicKey), written atomically;
+ * - `prometheus` (prometheus.yml, the alert rules) / `alertmanager` (alertmanager.yml): checked
+ *   with `promtool check config --syntax-only` / `check rules` / `amtool check-config` before
+ *   anything is written, then that service alone reloads (SIGHUP). Their /etc/default files
+ *   (`write`) take effect at the service's next restart.
  */
-export type ConvergeAction = "write" | "haproxy" | "valkey" | "sentinel" | "firewall" | "unit" | "ssh-keys";
+export type ConvergeAction =
+  | "write"
+  | "haproxy"
+  | "valkey"
+  | "sentinel"
+  | "firewall"
+  | "unit"
+  | "ssh-keys"
+  | "prometheus"
+  | "alertmanager";
 
 export interface ConvergeEntry extends Omit<NodeFile, "defer"> {
   readonly action: ConvergeAction;
@@ -51,6 +65,7 @@ export function convergeEntries(layout: Layout, node: NodeName, sshAuthorizedKey
   const p = (abs: string): string => nodePath(layout, node, abs);
   const hp = roleOf(layout.topology, node).haproxy ? haproxyPaths(layout) : undefined;
   const vp = valkeyPaths(layout, node);
+  const mp = monitoringPaths(layout, node);
   const skip = new Set([p("/usr/sbin/policy-rc.d")]);
   const haproxy = new Set(hp ? [hp.config, hp.pem] : []);
   const action = (file: string): ConvergeAction => {
@@ -58,6 +73,8 @@ export function convergeEntries(layout: Layout, node: NodeName, sshAuthorizedKey
     if (file === vp.config) return "valkey";
     if (file === vp.sentinelConfig) return "sentinel";
     if (file === p("/etc/yquant/firewall.rules")) return "firewall";
+    if (file === mp.prometheusConfig || file === mp.rules) return "prometheus";
+    if (file === mp.alertmanagerConfig) return "alertmanager";
     if (file.startsWith(p("/etc/systemd/system/"))) return "unit";
     return "write";
   };

@@ -224,6 +224,11 @@ do_reload() {
       done
       die "haproxy: no new worker ${START_WAIT_SECONDS}s after SIGUSR2 (log: ${LOG_DIR}/haproxy.log)"
       ;;
+    prometheus | prometheus-alertmanager)
+      # The packaged units' ExecReload: they re-read their files on SIGHUP (a bad file is logged
+      # and the old one kept; converge.sh checks the files before it writes them).
+      kill -HUP "${pid}"
+      ;;
     *)
       do_stop "${unit}"
       do_start "${unit}"

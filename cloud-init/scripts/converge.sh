@@ -83,7 +83,7 @@ while read -r kind action mode owner path; do
     echo "converge.sh: malformed bundle entry '${kind} ${action} ${mode} ${owner} ${path}'" >&2
     exit 2
   fi
-  case ${action} in write | haproxy | valkey | sentinel | firewall | unit | ssh-keys) ;; *)
+  case ${action} in write | haproxy | valkey | sentinel | firewall | unit | ssh-keys | prometheus | alertmanager) ;; *)
     echo "converge.sh: unknown action '${action}' for ${path}" >&2
     exit 2
     ;;
@@ -236,6 +236,22 @@ for ((i = 0; i < n; i++)); do
   esac
 done
 
+# Monitoring files are checked by their own tools before anything is written.
+for i in "${changed[@]}"; do
+  case ${actions[i]} in
+    prometheus)
+      if [[ ${paths[i]} == */prometheus.yml ]]; then
+        check=$(promtool check config --syntax-only "${work}/${i}" 2>&1) || refusals+=("${paths[i]}: promtool check config: ${check//$'\n'/ }")
+      else
+        check=$(promtool check rules "${work}/${i}" 2>&1) || refusals+=("${paths[i]}: promtool check rules: ${check//$'\n'/ }")
+      fi
+      ;;
+    alertmanager)
+      check=$(amtool check-config "${work}/${i}" 2>&1) || refusals+=("${paths[i]}: amtool check-config: ${check//$'\n'/ }")
+      ;;
+  esac
+done
+
 if ((${#refusals[@]} > 0)); then
   for r in "${refusals[@]}"; do echo "converge.sh: refused: ${r}" >&2; done
   echo "converge.sh: nothing was changed on ${NODE_NAME}" >&2
@@ -257,7 +273,11 @@ for p in ${pending}; do log "pending from an interrupted run: ${p}"; done
 [[ ${check_only} == true ]] && exit 0
 step planned
 for i in "${changed[@]}"; do
-  case ${actions[i]} in haproxy) pending+=" haproxy" ;; unit) pending+=" daemon-reload" ;; esac
+  case ${actions[i]} in
+    haproxy) pending+=" haproxy" ;;
+    unit) pending+=" daemon-reload" ;;
+    prometheus | alertmanager) pending+=" ${actions[i]}" ;;
+  esac
 done
 # shellcheck disable=SC2086 # one word per follow-up
 pending=$(printf '%s\n' ${pending} | sed '/^$/d' | sort -u | paste -sd ' ')
@@ -280,7 +300,7 @@ reload_haproxy=false daemon_reload=false
 [[ " ${pending} " == *" daemon-reload "* ]] && daemon_reload=true
 for i in "${changed[@]}"; do
   case ${actions[i]} in
-    write | unit | ssh-keys)
+    write | unit | ssh-keys | prometheus | alertmanager)
       put "${i}"
       ;;
     haproxy)
@@ -351,6 +371,19 @@ for i in "${changed[@]}"; do
   case ${actions[i]} in valkey | sentinel) cp "${work}/${i}" "$(applied_copy "${paths[i]}")" ;; esac
 done
 step recorded
+
+# Prometheus and Alertmanager re-read their files on SIGHUP (the packaged units' ExecReload); each
+# only when one of its own files changed.
+for unit in prometheus alertmanager; do
+  [[ " ${pending} " == *" ${unit} "* ]] || continue
+  service=${unit/#alertmanager/prometheus-alertmanager}
+  if ! svc reload "${service}"; then
+    echo "converge.sh: reloading ${service} failed; it keeps its configuration (run converge again)" >&2
+    exit 1
+  fi
+  log "${service}: reloaded (its files changed)"
+done
+step monitoring-reloaded
 
 if [[ ${reload_haproxy} == true ]]; then
   exec 8>"${state_dir}/switch.lock"
