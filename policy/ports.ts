@@ -5,11 +5,23 @@ import type {
   ResourceValidationArgs,
   ResourceValidationPolicy,
 } from "@pulumi/policy";
+import { MONITORING_PORTS } from "../cloud-init/monitoring";
 import { config } from "./common";
 import { covers, describePorts, worldIngressRules } from "./ingress";
 
-/** Ports that must never face the internet: SSH, staging, Valkey, Sentinel, HAProxy stats. */
-export const DEFAULT_FORBIDDEN_PORTS: readonly number[] = [22, 8080, 6379, 26379, 8404];
+/**
+ * Ports that must never face the internet: SSH, staging, Valkey, Sentinel, HAProxy stats, and
+ * monitoring's (Prometheus 9090, Alertmanager 9093 and its gossip 9094, node_exporter 9100,
+ * redis_exporter 9121: cloud-init/monitoring.ts's MONITORING_PORTS, the one list of them).
+ */
+export const DEFAULT_FORBIDDEN_PORTS: readonly number[] = [
+  22,
+  8080,
+  6379,
+  26379,
+  8404,
+  ...Object.values(MONITORING_PORTS),
+];
 /** The only TCP ports that may be open to 0.0.0.0/0 or ::/0. */
 export const DEFAULT_PUBLIC_PORTS: readonly number[] = [80, 443];
 
@@ -33,7 +45,7 @@ const portConfigSchema: PolicyConfigSchema = {
 export const noAdminPortsToWorld: ResourceValidationPolicy = {
   name: "no-admin-ports-to-world",
   description:
-    "No NSG rule or security list ingress rule opens 22, 8080, 6379, 26379 or 8404 to 0.0.0.0/0 or ::/0 " +
+    `No NSG rule or security list ingress rule opens ${DEFAULT_FORBIDDEN_PORTS.join(", ")} to 0.0.0.0/0 or ::/0 ` +
     "(port ranges that cover them, and rules with no port range, count).",
   enforcementLevel: "mandatory",
   configSchema: portConfigSchema,
@@ -44,7 +56,7 @@ export const noAdminPortsToWorld: ResourceValidationPolicy = {
       if (hit.length > 0) {
         reportViolation(
           `${rule.subject} opens ${describePorts(rule)} to ${rule.source}, which exposes ${hit.join(", ")}: ` +
-            "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
+            "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
         );
       }
     }

@@ -222,8 +222,24 @@ describe("no-admin-ports-to-world", () => {
       ),
     ).toEqual([
       'NSG rule "gate-ssh" opens TCP port 22 to 0.0.0.0/0, which exposes 22: ' +
-        "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
+        "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
+  });
+
+  it("refuses each monitoring port to 0.0.0.0/0 (Prometheus, Alertmanager and its gossip, the exporters)", async () => {
+    for (const port of [9090, 9093, 9094, 9100, 9121]) {
+      expect(
+        await run(
+          noAdminPortsToWorld,
+          TYPES.nsgRule,
+          "monitoring",
+          nsgRule({ tcpOptions: { destinationPortRange: { min: port, max: port } } }),
+        ),
+      ).toEqual([
+        `NSG rule "monitoring" opens TCP port ${port} to 0.0.0.0/0, which exposes ${port}: ` +
+          "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
+      ]);
+    }
   });
 
   it("refuses a range that covers Valkey and Sentinel, to ::/0", async () => {
@@ -235,8 +251,8 @@ describe("no-admin-ports-to-world", () => {
         nsgRule({ source: "::/0", tcpOptions: { destinationPortRange: { min: 6000, max: 30000 } } }),
       ),
     ).toEqual([
-      'NSG rule "wide" opens TCP ports 6000-30000 to ::/0, which exposes 8080, 6379, 26379, 8404: ' +
-        "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
+      'NSG rule "wide" opens TCP ports 6000-30000 to ::/0, which exposes 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+        "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });
 
@@ -254,17 +270,17 @@ describe("no-admin-ports-to-world", () => {
         ]),
       ),
     ).toEqual([
-      'security list "yq-public" ingress rule 1 opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404: ' +
-        "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
-      'security list "yq-public" ingress rule 2 opens all protocols on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404: ' +
-        "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
+      'security list "yq-public" ingress rule 1 opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+        "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
+      'security list "yq-public" ingress rule 2 opens all protocols on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+        "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });
 
   it("refuses an NSG rule with tcpOptions but no destination range (every port)", async () => {
     expect(await run(noAdminPortsToWorld, TYPES.nsgRule, "any", nsgRule({ tcpOptions: {} }))).toEqual([
-      'NSG rule "any" opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404: ' +
-        "SSH, staging, Valkey, Sentinel and stats ports must be limited to adminCidrs or the VCN",
+      'NSG rule "any" opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+        "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });
 });
