@@ -85,13 +85,21 @@ function versions(): { haproxy: string; valkey: string } {
   };
 }
 
-/** Runs every scenario; never throws for a scenario's failure (it is recorded in `error`). */
-export async function runBench(lab: Lab, log: (line: string) => void): Promise<BenchResults> {
+/**
+ * Runs every scenario (or only the ids in `only`); never throws for a scenario's failure (it is
+ * recorded in `error`).
+ */
+export async function runBench(
+  lab: Lab,
+  log: (line: string) => void,
+  only?: ReadonlySet<number>,
+): Promise<BenchResults> {
   const ctx: ScenarioContext = { lab, log };
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();
   let footprint: Figures | null = null;
   const runOne = async (id: number, body: () => Promise<Figures>): Promise<void> => {
+    if (only !== undefined && !only.has(id)) return;
     const t0 = performance.now();
     log(`scenario ${id}: ${SCENARIO_NAMES[id]}`);
     let figures: Figure[] = [];
@@ -148,12 +156,13 @@ export async function runBenchRepeated(
   lab: Lab,
   repeat: number,
   log: (line: string) => void,
+  only?: ReadonlySet<number>,
 ): Promise<RepeatedBenchResults> {
   const startedAt = new Date().toISOString();
   const runs: BenchResults[] = [];
   for (let i = 1; i <= repeat; i += 1) {
     log(`run ${i} of ${repeat}`);
-    runs.push(await runBench(lab, log));
+    runs.push(await runBench(lab, log, only));
   }
   return {
     schema: "yquant-lab-bench-repeat/1",

@@ -8,6 +8,7 @@ import { switchSteps } from "../bluegreen/commands";
 import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
 import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
+import { benchStartup } from "./bench-startup";
 import { labDir } from "./layout";
 import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
 import { firingAlerts, formatAlerts } from "./monitoring";
@@ -16,6 +17,7 @@ import {
   BENCH_FILE,
   REPEAT_MAX,
   REPEAT_MIN,
+  SCENARIO_NAMES,
   formatBench,
   formatRepeatedBench,
   runBench,
@@ -33,6 +35,7 @@ const COMMANDS = [
   "start",
   "down",
   "bench",
+  "bench-startup",
   "alerts",
   "help",
 ];
@@ -49,8 +52,11 @@ const USAGE = `usage: npm run lab -- <command>
   freeze <node> | thaw <node>         SIGSTOP / SIGCONT every process of the node
   start <node> [service]              start a service (or every service of the node) again
   down                                stop everything the lab started, by pid
-  bench [--json] [--repeat N]         run the measured scenarios (N times, 1..10, default 1: median and
-                                      min-max per figure); writes <lab dir>/bench.json
+  bench [--json] [--repeat N] [--only IDS]
+                                      run the measured scenarios (N times, 1..10, default 1: median and
+                                      min-max per figure; IDS e.g. 12,13); writes <lab dir>/bench.json
+  bench-startup [--runs N]            cold lab start with and without monitoring, N runs each (1..10,
+                                      default 3), medians; in <lab dir>-startup, the lab must be down
   alerts [--json]                     the firing alerts, as both engines' Prometheus servers see them
 nodes: ${NODE_NAMES.join(", ")}; services: gate: haproxy, valkey, sentinel; engines: valkey, sentinel,
 frontend, backend, sync (app = frontend). Lab directory: $YQ_LAB_DIR or <repo>/.lab`;
@@ -94,25 +100,51 @@ function flags(args: readonly string[], allowed: readonly string[], command: str
   return set;
 }
 
-/** `bench [--json] [--repeat N]`. */
-function parseBenchArgs(args: readonly string[]): { json: boolean; repeat: number } {
+/** A whole number from `min` to `max` given after `flag`, or a UsageError naming both. */
+function count(flag: string, v: string | undefined, min: number, max: number, what: string): number {
+  if (v === undefined || !/^\d{1,2}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new UsageError(`invalid ${flag} "${v ?? ""}": a whole number of ${what} from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+/** `bench [--json] [--repeat N] [--only IDS]`. */
+function parseBenchArgs(args: readonly string[]): {
+  json: boolean;
+  repeat: number;
+  only: ReadonlySet<number> | undefined;
+} {
   let json = false;
   let repeat = 1;
+  let only: Set<number> | undefined;
   for (let i = 0; i < args.length; i += 1) {
     const a = args[i] as string;
     if (a === "--json") json = true;
     else if (a === "--repeat") {
-      const v = args[i + 1];
-      if (v === undefined || !/^\d{1,2}$/.test(v) || Number(v) < REPEAT_MIN || Number(v) > REPEAT_MAX) {
+      repeat = count("--repeat", args[i + 1], REPEAT_MIN, REPEAT_MAX, "runs");
+      i += 1;
+    } else if (a === "--only") {
+      const v = args[i + 1] ?? "";
+      const ids = v.split(",").map(Number);
+      if (!/^\d{1,2}(,\d{1,2})*$/.test(v) || ids.some((id) => SCENARIO_NAMES[id] === undefined)) {
         throw new UsageError(
-          `invalid --repeat "${v ?? ""}": a whole number of runs from ${REPEAT_MIN} to ${REPEAT_MAX}`,
+          `invalid --only "${v}": scenario ids separated by commas, from ${Object.keys(SCENARIO_NAMES).join(", ")}`,
         );
       }
-      repeat = Number(v);
+      only = new Set(ids);
       i += 1;
-    } else throw new UsageError(`bench: unexpected argument "${a}": allowed --json, --repeat N`);
+    } else throw new UsageError(`bench: unexpected argument "${a}": allowed --json, --repeat N, --only IDS`);
   }
-  return { json, repeat };
+  return { json, repeat, only };
+}
+
+/** `bench-startup [--runs N]`. */
+function parseStartupArgs(args: readonly string[]): number {
+  if (args.length === 0) return 3;
+  if (args[0] !== "--runs" || args.length !== 2) {
+    throw new UsageError(`bench-startup: unexpected argument "${args.join(" ")}": allowed --runs N`);
+  }
+  return count("--runs", args[1], 1, 10, "runs");
 }
 
 function requireLab(lab: Lab): void {
@@ -319,8 +351,21 @@ async function main(argv: string[]): Promise<number> {
       log(`down: ${n} processes stopped`);
       return 0;
     }
+    case "bench-startup": {
+      const runs = parseStartupArgs(rest);
+      const r = await benchStartup(runs, log);
+      console.log(
+        [
+          `cold lab start, ${r.runs} run(s) each (seconds): with monitoring ${r.withMonitoringSeconds.join(", ")}; ` +
+            `without ${r.withoutMonitoringSeconds.join(", ")}`,
+          `median with monitoring ${r.medianWithSeconds} s, without ${r.medianWithoutSeconds} s, ` +
+            `difference ${r.medianDifferenceSeconds} s`,
+        ].join("\n"),
+      );
+      return 0;
+    }
     case "bench": {
-      const { json, repeat } = parseBenchArgs(rest);
+      const { json, repeat, only } = parseBenchArgs(rest);
       requireLab(lab);
       cleanupOnInterrupt = async () => {
         await down(lab, log);
@@ -328,7 +373,7 @@ async function main(argv: string[]): Promise<number> {
       const quiet = json ? () => undefined : log;
       const file = path.join(lab.dir, BENCH_FILE);
       if (repeat === 1) {
-        const results = await runBench(lab, quiet);
+        const results = await runBench(lab, quiet, only);
         cleanupOnInterrupt = undefined;
         fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
         console.log(
@@ -336,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return results.scenarios.every((s) => s.error === null) ? 0 : 1;
       }
-      const results = await runBenchRepeated(lab, repeat, quiet);
+      const results = await runBenchRepeated(lab, repeat, quiet, only);
       cleanupOnInterrupt = undefined;
       fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
       console.log(

@@ -4,11 +4,14 @@
  * Alertmanager cluster, with the lab's 1-second scrapes and evaluations (the cloud's renderers).
  *
  * - SIGKILL of the active app (blue's frontend): `ActiveAppDown`;
+ * - SIGSTOP of the active app (a hung process: HAProxy's checks time out): `ActiveAppDown`, then
+ *   SIGCONT;
  * - `SENTINEL FAILOVER` of the message master: `MessageMasterChanged` (Sentinel's +switch-master,
  *   through sentinel-event.sh and node_exporter's textfile collector).
  *
  * Each fault is repeated `trials` times (each alert resolves before the next); the figures are the
- * medians. The baseline is restored at the end.
+ * medians. The baseline is restored at the end. The lab has no network partition (its nodes share
+ * one loopback), so no partition figure is reported here.
  */
 import { MONITORING_PORTS } from "../../cloud-init/monitoring";
 import { Lab, sleep, waitFor } from "../lab";
@@ -58,6 +61,7 @@ export async function alertDelivery(ctx: ScenarioContext, trials = 3): Promise<F
   const { lab, log } = ctx;
   await baseline(lab, log);
   const appMs: number[] = [];
+  const freezeMs: number[] = [];
   const failoverMs: number[] = [];
 
   for (let i = 1; i <= trials; i += 1) {
@@ -68,6 +72,23 @@ export async function alertDelivery(ctx: ScenarioContext, trials = 3): Promise<F
     log(`alerts: app kill ${i}: ${got === null ? "no notification" : `ActiveAppDown after ${got - at} ms`}`);
     if (got !== null) appMs.push(got - at);
     await ensureAllRunning(lab, log);
+    await waitServerUp(lab, "blue");
+  }
+
+  for (let i = 1; i <= trials; i += 1) {
+    await quiet(lab, "ActiveAppDown");
+    const at = Date.now();
+    lab.signal("blue", "yquant-frontend", "SIGSTOP");
+    let got: number | null;
+    try {
+      got = await waitForNotification(lab, "ActiveAppDown", at, ALERT_TIMEOUT_MS);
+    } finally {
+      lab.signal("blue", "yquant-frontend", "SIGCONT");
+    }
+    log(
+      `alerts: app freeze ${i}: ${got === null ? "no notification" : `ActiveAppDown after ${got - at} ms`}`,
+    );
+    if (got !== null) freezeMs.push(got - at);
     await waitServerUp(lab, "blue");
   }
 
@@ -134,6 +155,17 @@ export async function alertDelivery(ctx: ScenarioContext, trials = 3): Promise<F
     ),
   );
   f.add(figure("appDownToAlertMs", "  median fault-to-webhook time", ms(median(appMs)), "ms", "report"));
+  f.add(
+    figure(
+      "freezeAlerted",
+      "active app frozen (SIGSTOP): ActiveAppDown reached the webhook",
+      `${freezeMs.length} of ${trials}`,
+      "trials",
+      `${trials} of ${trials}`,
+      freezeMs.length === trials,
+    ),
+  );
+  f.add(figure("freezeToAlertMs", "  median fault-to-webhook time", ms(median(freezeMs)), "ms", "report"));
   f.add(
     figure(
       "failoverAlerted",

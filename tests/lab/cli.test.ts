@@ -18,7 +18,7 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
   const cases: [string[], string][] = [
     [
       ["frobnicate"],
-      'unknown command "frobnicate": expected one of up, status, switch, deploy, kill, freeze, thaw, start, down, bench, alerts, help',
+      'unknown command "frobnicate": expected one of up, status, switch, deploy, kill, freeze, thaw, start, down, bench, bench-startup, alerts, help',
     ],
     [["switch"], "missing <color>: expected one of blue, green"],
     [["switch", "purple"], 'invalid <color> "purple": expected one of blue, green'],
@@ -50,7 +50,17 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
     [["freeze", "all"], 'invalid <node> "all": expected one of gate, blue, green'],
     [["thaw"], "missing <node>"],
     [["status", "--yaml"], 'status: unexpected argument "--yaml": allowed --json'],
-    [["bench", "fast"], 'bench: unexpected argument "fast": allowed --json, --repeat N'],
+    [["bench", "fast"], 'bench: unexpected argument "fast": allowed --json, --repeat N, --only IDS'],
+    [
+      ["bench", "--only", "14"],
+      'invalid --only "14": scenario ids separated by commas, from 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13',
+    ],
+    [
+      ["bench", "--only", "12,"],
+      'invalid --only "12,": scenario ids separated by commas, from 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13',
+    ],
+    [["bench-startup", "--runs", "0"], 'invalid --runs "0": a whole number of runs from 1 to 10'],
+    [["bench-startup", "3"], 'bench-startup: unexpected argument "3": allowed --runs N'],
     [["bench", "--repeat", "0"], 'invalid --repeat "0": a whole number of runs from 1 to 10'],
     [["bench", "--repeat", "x"], 'invalid --repeat "x": a whole number of runs from 1 to 10'],
     [["bench", "--repeat", "11"], 'invalid --repeat "11": a whole number of runs from 1 to 10'],

@@ -70,11 +70,13 @@ describe("monitoring in the lab", () => {
     }
   });
 
-  it("stop the active app, fail over the master: both alerts reach the webhook receiver", async () => {
+  it("kill and freeze the active app, fail over the master: each alert reaches the webhook receiver", async () => {
     const f = await alertDelivery({ lab, log }, 1);
     expect(f.get("appDownAlerted")).toBe("1 of 1");
+    expect(f.get("freezeAlerted")).toBe("1 of 1");
     expect(f.get("failoverAlerted")).toBe("1 of 1");
     expect(f.get("appDownToAlertMs") as number).toBeLessThan(ALERT_TIMEOUT_MS);
+    expect(f.get("freezeToAlertMs") as number).toBeLessThan(ALERT_TIMEOUT_MS);
     expect(f.get("failoverToAlertMs") as number).toBeLessThan(ALERT_TIMEOUT_MS);
     const received = notifications(lab).flatMap((n) =>
       n.alerts.map((a) => `${a.labels.alertname} ${a.status}`),
