@@ -113,7 +113,9 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     ["SENTINEL_PORT", ports.sentinel],
     ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
     ["SENTINEL_QUORUM", layout.sentinel.quorum],
-    ["DRAIN_SECONDS", layout.drainSeconds],
+    // Only the switch reads it (switch-active.sh, on the HAProxy node): a drainSeconds change then
+    // converges that node alone.
+    ...(roleOf(layout.topology, node).haproxy ? [["DRAIN_SECONDS", layout.drainSeconds] as const] : []),
     ["SERVICE_CONTROL", layout.serviceControl],
     ["HOST_FIREWALL", layout.production ? "on" : "off"],
     ["PRODUCTION", layout.production ? "true" : "false"],

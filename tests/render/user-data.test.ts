@@ -320,7 +320,6 @@ describe("node.env, valkey.env, firewall and units", () => {
       "SENTINEL_PORT='26379'",
       "SENTINEL_MASTER_NAME='mymaster'",
       "SENTINEL_QUORUM='2'",
-      "DRAIN_SECONDS='30'",
       "SERVICE_CONTROL='systemctl'",
       "HOST_FIREWALL='on'",
       "PRODUCTION='true'",
@@ -331,6 +330,14 @@ describe("node.env, valkey.env, firewall and units", () => {
     ]) {
       expect(env.split("\n")).toContain(line);
     }
+  });
+
+  it("only the HAProxy node's node.env has DRAIN_SECONDS (the switch reads it), so a drainSeconds change converges the gate alone", () => {
+    const drain = (node: string) =>
+      fileOf(node, "/etc/yquant/node.env")
+        .split("\n")
+        .filter((l) => l.startsWith("DRAIN_SECONDS="));
+    expect([drain("gate"), drain("blue"), drain("green")]).toEqual([["DRAIN_SECONDS='30'"], [], []]);
   });
 
   it("valkey.env lists the sentinels, the master name and the token store", () => {
