@@ -19,6 +19,7 @@ import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
 import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
+import { authGuessing } from "./scenarios/s14-auth-guessing";
 
 export const BENCH_FILE = "bench.json";
 
@@ -67,6 +68,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   10: "planned master move",
   11: "interrupted promotion",
   12: "freeze of the active app",
+  14: "AUTH guessing",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -132,6 +134,7 @@ export async function runBench(lab: Lab, log: (line: string) => void): Promise<B
   await runOne(10, () => plannedMasterMove(ctx));
   await runOne(11, () => interruptedPromotion(ctx));
   await runOne(12, () => freezeActive(ctx));
+  await runOne(14, () => authGuessing(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

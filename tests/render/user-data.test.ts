@@ -16,6 +16,7 @@ import {
   scriptForNode,
 } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, tempDir } from "./helpers";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 interface CloudConfig {
   bootcmd: string[];
@@ -254,7 +255,12 @@ describe("renderUserData", () => {
 
   it("refuses a layout that cannot be rendered safely, naming the field", () => {
     const bad = cloudLayout({
-      secrets: { valkeyPassword: "has space", sentinelPassword: "x".repeat(20), tlsPem: "" },
+      secrets: {
+        valkeyPassword: "has space",
+        sentinelPassword: "x".repeat(20),
+        tlsPem: "",
+        users: sampleUserPasswords("t"),
+      },
     });
     expect(() => renderUserData(bad, "gate")).toThrow(RenderError);
     expect(() => renderUserData(bad, "gate")).toThrow(

@@ -13,6 +13,7 @@ import { Lab, nodeServices, serviceNames } from "../../lab/lab";
 import { labLayout } from "../../lab/layout";
 import { ProgramRun, ofType, runProgram, unwrapSecrets } from "../stack/harness";
 import { programConfig } from "../stack/fixtures";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const WITNESS_ROLE: RoleSpec = {
   packages: ["valkey-sentinel", "curl", "iptables-persistent"],
@@ -43,7 +44,12 @@ const WITH_WITNESS: Topology = {
   roles: { ...TOPOLOGY.roles, witness: WITNESS_ROLE },
 };
 
-const SECRETS = { valkeyPassword: "v".repeat(20), sentinelPassword: "s".repeat(20), tlsPem: "" };
+const SECRETS = {
+  valkeyPassword: "v".repeat(20),
+  sentinelPassword: "s".repeat(20),
+  tlsPem: "",
+  users: sampleUserPasswords("t"),
+};
 
 describe("renderers", () => {
   const layout = sampleLayout({ topology: WITH_WITNESS });
@@ -58,6 +64,7 @@ describe("renderers", () => {
       "/etc/yquant/firewall.rules",
       "/opt/yquant/bin/setup.sh",
       "/opt/yquant/bin/health-check.sh",
+      "/etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
       "/etc/valkey/sentinel.conf",
     ]);
     expect(userData).toContain("\nhostname: yq-witness\n");
