@@ -63,9 +63,9 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
   });
   // One Layout for every node, rendered once the secret values resolve.
   const layout = pulumi
-    .all([secrets.valkeyPassword, secrets.sentinelPassword, secrets.tlsPem])
-    .apply(([valkeyPassword, sentinelPassword, tlsPem]) =>
-      buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem }, topology),
+    .all([secrets.valkeyPassword, secrets.sentinelPassword, secrets.tlsPem, secrets.users])
+    .apply(([valkeyPassword, sentinelPassword, tlsPem, users]) =>
+      buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem, users }, topology),
     );
   const rebuilds = engineRebuilds(config, previous, history.engineMetadata, history.recorded("instanceIds"));
   // A resize reboots: only the engine that is the standby before and after this update gets it.

@@ -61,6 +61,7 @@ export function buildCloudLayout(
       valkeyPassword: secrets.valkeyPassword,
       sentinelPassword: secrets.sentinelPassword,
       tlsPem: secrets.tlsPem,
+      users: secrets.users,
     },
     tokenMaxmemoryMb: TOKEN_MAXMEMORY_MB,
     messageMaxmemoryMb: messageMaxmemoryMb(config.engineMemoryGbs),

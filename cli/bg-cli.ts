@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Invocation, USAGE, UsageError, formatStatus, parseArgs, plan } from "./bg";
+import { Invocation, USAGE, UsageError, commandUsage, formatStatus, parseArgs, plan } from "./bg";
 import { Color, isColor } from "../bluegreen/commands";
 import { StackFileError, applyEdits, formatPath, readSettings } from "./stack-file";
 
@@ -29,6 +29,49 @@ function run(program: string, args: string[], cwd: string): string {
 
 function quote(arg: string): string {
   return /^[A-Za-z0-9._/:=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Why `file` cannot be the stack file, or undefined. */
+function stackFileProblem(file: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return "no such file";
+  }
+  if (stat.isDirectory()) return "is a directory, not a stack file (e.g. Pulumi.prod.yaml)";
+  if (!stat.isFile()) return "is not a regular file";
+  try {
+    fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return "cannot be read and written by this user";
+  }
+  return undefined;
+}
+
+/**
+ * Why a step may not start from the checked-out commit, or undefined: each step is a branch off
+ * main as merged, so it must not build on a step's branch (bg/...) or on commits that main does not
+ * have yet (origin/main, when the clone has it).
+ */
+export function unmergedBase(dir: string): string | undefined {
+  const git = (...args: string[]) => spawnSync("git", args, { cwd: dir, encoding: "utf8" });
+  const branch = git("rev-parse", "--abbrev-ref", "HEAD").stdout.trim();
+  if (branch.startsWith("bg/")) {
+    return (
+      `HEAD is on ${branch}, the branch of a step that is not merged yet: merge (or close) its pull ` +
+      "request, then `git switch main && git pull`, and run this again"
+    );
+  }
+  if (git("rev-parse", "--verify", "-q", "origin/main").status !== 0) return undefined;
+  const ahead = Number(git("rev-list", "--count", "origin/main..HEAD").stdout.trim());
+  if (ahead > 0) {
+    return (
+      `HEAD (${branch}) has ${ahead} commit${ahead === 1 ? "" : "s"} that origin/main does not have: a ` +
+      "step builds on main as merged. Merge them first (or `git switch main && git pull`), then run this again"
+    );
+  }
+  return undefined;
 }
 
 /** The stack name from `Pulumi.<stack>.yaml`. */
@@ -54,23 +97,34 @@ function main(argv: readonly string[]): number {
     invocation = parseArgs(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`bg: ${error.message}\n${USAGE}`);
+      console.error(`bg: ${error.message}`);
       return 2;
     }
     throw error;
   }
   if (invocation.command === "help") {
-    console.log(USAGE);
+    console.log(invocation.topic ? commandUsage(invocation.topic) : USAGE);
     return 0;
   }
   const file = path.resolve(invocation.file);
-  if (!fs.existsSync(file)) throw new Refusal(`${invocation.file} does not exist`);
+  const problem = stackFileProblem(file);
+  if (problem) {
+    console.error(`bg: --file "${invocation.file}": ${problem}`);
+    return 2;
+  }
   const text = fs.readFileSync(file, "utf8");
   const settings = readSettings(text);
   const live = liveColor(file);
   if (invocation.command === "status") {
     console.log(formatStatus(invocation.file, settings, live));
     return 0;
+  }
+  const dir = path.dirname(file);
+  const useGit =
+    invocation.git && has("git") && spawnSync("git", ["rev-parse", "--git-dir"], { cwd: dir }).status === 0;
+  if (useGit) {
+    const unmerged = unmergedBase(dir);
+    if (unmerged) throw new Refusal(unmerged);
   }
   if (live && live !== settings.activeColor) {
     throw new Refusal(
@@ -86,7 +140,6 @@ function main(argv: readonly string[]): number {
   console.log(`bg: ${step.summary}`);
   for (const edit of step.edits) console.log(`  ${formatPath(edit.path)}: ${String(edit.value)}`);
 
-  const dir = path.dirname(file);
   const name = path.basename(file);
   const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, "");
   const branch = `${step.branch}-${stamp}`;
@@ -106,8 +159,6 @@ function main(argv: readonly string[]): number {
       step.prBody,
     ],
   ];
-  const useGit =
-    invocation.git && has("git") && spawnSync("git", ["rev-parse", "--git-dir"], { cwd: dir }).status === 0;
 
   if (invocation.dryRun) {
     console.log("dry run: nothing changed. Would run:");
@@ -152,6 +203,10 @@ try {
 } catch (error) {
   if (error instanceof Refusal || error instanceof StackFileError) {
     console.error(`bg: ${error.message}`);
+    process.exitCode = 1;
+  } else if (typeof (error as NodeJS.ErrnoException).code === "string") {
+    // A file-system error (permissions, a full disk): one line, not a stack trace.
+    console.error(`bg: ${(error as Error).message}`);
     process.exitCode = 1;
   } else {
     throw error;

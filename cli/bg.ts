@@ -13,28 +13,52 @@
 import { Color, otherColor, releaseRefProblem } from "../rules";
 import { ConfigEdit, PipelineSettings, formatPath } from "./stack-file";
 
-export const USAGE = `usage: npm run bg -- <command> [--file PATH] [--no-git] [--dry-run]
-  status          show the active and standby colors, their releases and rebuild counters
-  release <ref>   deploy <ref> to the standby (sets releases.<standby>)
-  switch          send live traffic to the standby (sets activeColor)
-  promote         move the message Valkey master to the active color (sets messageMasterFollowsActive: true)
-  rebuild         rebuild the standby engine from the current cloud-init (bumps rebuild.<standby>)
-options: --file PATH  the stack file (default Pulumi.prod.yaml); --no-git  edit the file only;
-         --dry-run  print the plan and change nothing`;
+import { UsageError, describeFlags, noMore, oneOf, parseCommandLine } from "./args";
+
+export { UsageError };
 
 export const COMMANDS = ["status", "release", "switch", "promote", "rebuild", "help"] as const;
 export type Command = (typeof COMMANDS)[number];
 
-/** A bad command line: exit 2, nothing changed. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+const FLAGS = {
+  file: { type: "string", value: "PATH" },
+  "no-git": { type: "boolean" },
+  "dry-run": { type: "boolean" },
+} as const;
+
+/** Each command's synopsis and what it does (the usage text and `help <command>`). */
+const HELP: Readonly<Record<Command, readonly [string, string]>> = {
+  status: ["status", "show the active and standby colors, their releases and rebuild counters"],
+  release: ["release <ref>", "deploy <ref> to the standby (sets releases.<standby>)"],
+  switch: ["switch", "send live traffic to the standby (sets activeColor)"],
+  promote: [
+    "promote",
+    "move the message Valkey master to the active color (sets messageMasterFollowsActive: true)",
+  ],
+  rebuild: ["rebuild", "rebuild the standby engine from the current cloud-init (bumps rebuild.<standby>)"],
+  help: ["help [command]", "this text, or one command's"],
+};
+
+const OPTIONS = `options: --file PATH  the stack file (default Pulumi.prod.yaml); --no-git  edit the file only;
+         --dry-run  print the plan and change nothing; -h, --help  this text`;
+
+export const USAGE = [
+  "usage: npm run bg -- <command> [--file PATH] [--no-git] [--dry-run]",
+  ...COMMANDS.map((c) => `  ${HELP[c][0].padEnd(16)}${HELP[c][1]}`),
+  OPTIONS,
+].join("\n");
+
+/** The usage of one command (`npm run bg -- help <command>`, `<command> --help`). */
+export function commandUsage(command: Command): string {
+  const [synopsis, text] = HELP[command];
+  const flags = command === "help" ? "" : " [--file PATH] [--no-git] [--dry-run]";
+  return `usage: npm run bg -- ${synopsis}${flags}\n  ${text}\n${OPTIONS}`;
 }
 
 export interface Invocation {
   readonly command: Command;
+  /** With `help`: the command asked about, if any. */
+  readonly topic?: Command;
   readonly ref?: string;
   readonly file: string;
   readonly git: boolean;
@@ -42,27 +66,27 @@ export interface Invocation {
 }
 
 export function parseArgs(argv: readonly string[]): Invocation {
-  const positional: string[] = [];
-  let file = "Pulumi.prod.yaml";
-  let git = true;
-  let dryRun = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--file") {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new UsageError("--file needs a path");
-      file = value;
-      i++;
-    } else if (arg === "--no-git") git = false;
-    else if (arg === "--dry-run") dryRun = true;
-    else if (arg === "-h" || arg === "--help") positional.unshift("help");
-    else if (arg.startsWith("-")) throw new UsageError(`unknown option "${arg}"`);
-    else positional.push(arg);
+  const line = parseCommandLine(argv, FLAGS);
+  const file = (line.values.file as string | undefined) ?? "Pulumi.prod.yaml";
+  const git = line.values["no-git"] !== true;
+  const dryRun = line.values["dry-run"] === true;
+  const [name, ...rest] = line.positionals;
+  if (name === undefined) {
+    if (line.help) return { command: "help", file, git, dryRun };
+    throw new UsageError(`missing the command: expected one of ${COMMANDS.join(", ")}`);
   }
-  const [name, ...rest] = positional;
-  if (name === undefined) throw new UsageError("missing the command");
-  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`unknown command "${name}"`);
-  const command = name as Command;
+  const command = oneOf(name, COMMANDS, "command", "", "unknown");
+  if (command === "help" || line.help) {
+    const topic = command === "help" ? rest[0] : command;
+    if (command === "help") noMore(rest, 1, "help: ");
+    return {
+      command: "help",
+      ...(topic === undefined ? {} : { topic: oneOf(topic, COMMANDS, "command", "help: ", "unknown") }),
+      file,
+      git,
+      dryRun,
+    };
+  }
   if (command === "release") {
     const ref = rest[0];
     if (ref === undefined)
@@ -71,12 +95,15 @@ export function parseArgs(argv: readonly string[]): Invocation {
       );
     const problem = releaseRefProblem(ref);
     if (problem) throw new UsageError(`release: ${problem}`);
-    if (rest.length > 1) throw new UsageError(`release: unexpected argument "${rest[1]}"`);
+    noMore(rest, 1, "release: ");
     return { command, ref, file, git, dryRun };
   }
-  if (rest.length > 0) throw new UsageError(`${command}: unexpected argument "${rest[0]}"`);
+  noMore(rest, 0, `${command}: `);
   return { command, file, git, dryRun };
 }
+
+/** The flags bg takes, as messages list them. */
+export const ALLOWED_FLAGS = describeFlags(FLAGS);
 
 export interface Plan {
   /** One line saying what the step does, for the terminal and the commit subject. */

@@ -15,10 +15,14 @@
  *   honoured after `<color>` stopped being live. HAProxy compares it with the request's `date`, so the
  *   drain ends by itself at that time, also after a crash of the switch, a reload, a restart or a boot.
  *   `0` means no drain.
- * - Health: `option httpchk GET /health` + `http-check expect status 200` every `inter`; the first
- *   failed connection to a crashed app marks it down at once (`observe layer4 error-limit 1 on-error
- *   mark-down`); a frozen app fails its checks within about 1.75 s (`inter 500ms`, `timeout check
- *   500ms`, `fall 2`, `fastinter 250ms`).
+ * - Health: each color is checked once, by its own server in `yquant_live_<color>`: `option httpchk
+ *   GET /health`, then `http-check expect` status 200, `"status": "ok"` and `"color": "<color>"` (the
+ *   /health contract as regular expressions, compact or pretty JSON: `HEALTH_EXPECT`) every `inter`.
+ *   Every other server line of that color (the backup in the other live backend, the staging server)
+ *   `track`s it. `switch-active.sh` reads that state (`show stat`) instead of probing again. The
+ *   first failed connection to a crashed app marks it down at once (`observe layer4 error-limit 1
+ *   on-error mark-down`); a frozen app fails its checks within about 1.75 s (`inter 500ms`, `timeout
+ *   check 500ms`, `fall 2`, `fastinter 250ms`).
  * - Retries: `retries 3`, `option redispatch 1`, `retry-on conn-failure empty-response
  *   response-timeout`. GET, HEAD and OPTIONS wait for a response at most `GET_TIMEOUT` per attempt, so
  *   a GET caught by a frozen app is sent again (to the other color once the frozen one is down); every
@@ -32,6 +36,21 @@ import { monitoringServers } from "./monitoring";
 export const GET_TIMEOUT = "1s";
 /** How long any other request (a POST: an order) waits for the server's response before a 504. */
 export const SERVER_TIMEOUT = "3s";
+
+/**
+ * The /health contract (docs/architecture.md) as HAProxy's check sees it: regular expressions over the
+ * body, any whitespace around the colon. `health-check.sh` and a refused switch parse it as JSON.
+ */
+export function healthExpect(color: Color): string[] {
+  const field = (key: string, value: string): string =>
+    `http-check expect rstring "\\"${key}\\"[[:space:]]*:[[:space:]]*\\"${value}\\""`;
+  return [
+    "option httpchk GET /health",
+    "http-check expect status 200",
+    field("status", "ok"),
+    field("color", color),
+  ];
+}
 
 /** Paths on the gate, rooted at the gate's root. */
 export function haproxyPaths(layout: Layout): {
@@ -133,15 +152,14 @@ export function renderHaproxyConfig(layout: Layout): string {
     return [
       "balance roundrobin",
       "cookie SERVERID insert indirect nocache",
-      "option httpchk GET /health",
-      "http-check expect status 200",
+      ...healthExpect(active),
       ...retryRules,
       `acl yq_draining str(drain-${standby}),map(${map},0),sub(txn.yq_now) gt 0`,
       `ignore-persist if { req.cook(SERVERID) -m str ${standby} } !yq_draining`,
       ...COLORS.map((color) =>
         color === active
           ? `server ${color} ${ip(color)}:${ports.app} check cookie ${color}`
-          : `server ${color} ${ip(color)}:${ports.app} check backup cookie ${color}`,
+          : `server ${color} ${ip(color)}:${ports.app} backup cookie ${color} track yquant_live_${color}/${color}`,
       ),
     ];
   };
@@ -158,10 +176,8 @@ export function renderHaproxyConfig(layout: Layout): string {
   const stagingBackend = (active: Color): string[] => {
     const standby = otherColor(active);
     return [
-      "option httpchk GET /health",
-      "http-check expect status 200",
       ...retryRules,
-      `server ${standby} ${ip(standby)}:${ports.app} check`,
+      `server ${standby} ${ip(standby)}:${ports.app} track yquant_live_${standby}/${standby}`,
     ];
   };
 

@@ -108,11 +108,32 @@ export const DEFAULT_APP: AppSettings = {
   ],
 };
 
+/**
+ * The ACL users' passwords besides the apps' two (docs/valkey.md, "Users and rights"): per store
+ * (token, message) and role (app, admin for the scripts, replication, Sentinel), and Sentinel's own
+ * admin and peer users. Generated (components/secrets.ts); every one distinct.
+ */
+export const USER_SECRETS = [
+  "tokenApp",
+  "tokenAdmin",
+  "messageAdmin",
+  "messageReplication",
+  "messageSentinel",
+  "sentinelAdmin",
+  "sentinelPeer",
+  "tokenMonitor",
+  "messageMonitor",
+  "sentinelMonitor",
+] as const;
+export type UserSecret = (typeof USER_SECRETS)[number];
+
 export interface LayoutSecrets {
-  /** `requirepass`/`masterauth` of every Valkey, and Sentinel's `auth-pass`. */
+  /** Password of the apps' user `app` on the message Valkey. */
   readonly valkeyPassword: string;
-  /** Sentinel's own `requirepass` and `sentinel-pass`. */
+  /** Password of the apps' user `app` on Sentinel: discovery only. */
   readonly sentinelPassword: string;
+  /** Every other ACL user's password (USER_SECRETS). */
+  readonly users: Readonly<Record<UserSecret, string>>;
   /** PEM with certificate and key for HAProxy's 443; empty means a self-signed one made at first boot. */
   readonly tlsPem: string;
 }

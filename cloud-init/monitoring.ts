@@ -20,6 +20,7 @@ import { Layout, NodeName, nodePath } from "./layout";
 import type { FirewallRule } from "./node-config";
 import { RenderError } from "./node-config";
 import { RoleSpec, nodesWhere, roleOf } from "./topology";
+import { USER_NAMES } from "./valkey";
 
 /** Monitoring ports (fixed; the NSGs and host firewalls open exactly these, see `scrapeRules`). */
 export const MONITORING_PORTS = {
@@ -169,7 +170,7 @@ export function renderPrometheusConfig(layout: Layout, node: NodeName): string {
     job_name: job,
     metrics_path: "/scrape",
     static_configs: nodes.map((n) => ({
-      targets: [`redis://${ip(n)}:${port}`],
+      targets: [exporterTarget(ip(n), port)],
       labels: { node: n, store: label(n) },
     })),
     relabel_configs: [
@@ -274,15 +275,26 @@ export function renderAlertmanagerConfig(layout: Layout): string {
   return header("Alertmanager; holds the webhook secret (root:prometheus 0640)") + dump(config);
 }
 
-/** `/etc/yquant/redis-exporter.json`: the password of every Valkey and Sentinel, by scrape target. */
+/**
+ * A scrape target of redis_exporter. It logs in as the ACL user `monitor` (`-redis.user`, the same
+ * name on every store; cloud-init/valkey.ts gives it read-only rights of its own) with the password
+ * `renderExporterPasswords` keys by this URI. (A user in the URI is ignored without a password in it.)
+ */
+export function exporterTarget(ip: string, port: number): string {
+  return `redis://${ip}:${port}`;
+}
+
+/** `/etc/yquant/redis-exporter.json`: the `monitor` user's password of every store, by scrape target. */
 export function renderExporterPasswords(layout: Layout): string {
   const entries: Record<string, string> = {};
+  const { users } = layout.secrets;
   for (const n of valkeyNodes(layout)) {
-    entries[`redis://${layout.nodes[n].privateIp}:${layout.ports.valkey}`] = layout.secrets.valkeyPassword;
+    const store = roleOf(layout.topology, n).valkey;
+    entries[exporterTarget(layout.nodes[n].privateIp, layout.ports.valkey)] =
+      store === "token" ? users.tokenMonitor : users.messageMonitor;
   }
   for (const n of sentinelNodes(layout)) {
-    entries[`redis://${layout.nodes[n].privateIp}:${layout.ports.sentinel}`] =
-      layout.secrets.sentinelPassword;
+    entries[exporterTarget(layout.nodes[n].privateIp, layout.ports.sentinel)] = users.sentinelMonitor;
   }
   return JSON.stringify(entries, null, 2) + "\n";
 }
@@ -309,7 +321,10 @@ export function renderUnitDefaults(layout: Layout, node: NodeName, unit: Monitor
     "prometheus-redis-exporter": [
       `-web.listen-address=${layout.nodes[node].loopback}:${MONITORING_PORTS.redisExporter}`,
       "-redis.addr=",
+      `-redis.user=${USER_NAMES.monitor}`,
       `-redis.password-file=${paths.exporterPasswords}`,
+      // No CONFIG GET (the `monitor` user may not: it would show masterauth); no alert uses it.
+      "-config-command=-",
     ],
     prometheus: [
       `--config.file=${paths.prometheusConfig}`,

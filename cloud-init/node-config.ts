@@ -13,9 +13,11 @@ import {
   nodesWhere,
   roleOf,
   tokenNode,
+  USER_SECRETS,
 } from "./layout";
 import { monitoringFirewallRules, monitoringUnits } from "./monitoring";
 import { FirewallSource, validateTopology } from "./topology";
+import { USER_NAMES } from "./valkey";
 
 /** A render refused because the Layout holds a value that cannot be written safely. */
 export class RenderError extends Error {
@@ -36,13 +38,25 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
  */
 export function validateLayout(layout: Layout): void {
   validateTopology(layout.topology, COLORS);
-  for (const [field, value] of Object.entries(layout.secrets)) {
-    if (field === "tlsPem") continue;
+  const passwords: [string, string][] = [
+    ["valkeyPassword", layout.secrets.valkeyPassword],
+    ["sentinelPassword", layout.secrets.sentinelPassword],
+    ...USER_SECRETS.map((key): [string, string] => [`users.${key}`, layout.secrets.users?.[key] ?? ""]),
+  ];
+  const owners = new Map<string, string>();
+  for (const [field, value] of passwords) {
     if (!SAFE_SECRET.test(value) || /["'\\]/.test(value)) {
       throw new RenderError(
         `layout.secrets.${field}: must be printable ASCII without spaces, quotes or backslashes`,
       );
     }
+    const other = owners.get(value);
+    if (other !== undefined) {
+      throw new RenderError(
+        `layout.secrets.${field}: must differ from layout.secrets.${other} (one password per store and role)`,
+      );
+    }
+    owners.set(value, field);
   }
   if (layout.app.services.length === 0) {
     throw new RenderError("layout.app.services: at least one service (the first serves the app port)");
@@ -114,7 +128,9 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     ["SENTINEL_PORT", ports.sentinel],
     ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
     ["SENTINEL_QUORUM", layout.sentinel.quorum],
-    ["DRAIN_SECONDS", layout.drainSeconds],
+    // Only the switch reads it (switch-active.sh, on the HAProxy node): a drainSeconds change then
+    // converges that node alone.
+    ...(roleOf(layout.topology, node).haproxy ? [["DRAIN_SECONDS", layout.drainSeconds] as const] : []),
     ["SERVICE_CONTROL", layout.serviceControl],
     ["HOST_FIREWALL", layout.production ? "on" : "off"],
     ["PRODUCTION", layout.production ? "true" : "false"],
@@ -134,7 +150,11 @@ export function renderValkeyEnv(layout: Layout, node: NodeName): string {
   return envFile(
     `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. SECRET: root:yquant 0640.`,
     [
+      ["VALKEY_USER", APP_USER],
       ["VALKEY_PASSWORD", layout.secrets.valkeyPassword],
+      ["TOKEN_VALKEY_USER", APP_USER],
+      ["TOKEN_VALKEY_PASSWORD", layout.secrets.users.tokenApp],
+      ["SENTINEL_USER", APP_USER],
       ["SENTINEL_PASSWORD", layout.secrets.sentinelPassword],
       ["SENTINEL_MASTER_NAME", layout.sentinel.masterName],
       ["SENTINELS", sentinels],
@@ -148,18 +168,26 @@ export function sentinelNodes(layout: Layout): NodeName[] {
   return nodesWhere(layout.topology, (role) => role.sentinel);
 }
 
+const APP_USER = USER_NAMES.app;
+const ADMIN_USER = USER_NAMES.admin;
+
 /**
  * `/etc/yquant/valkey-admin.env` (root:root 0600): the operations scripts' own credentials (the admin
- * user of the message Valkey and of Sentinel), which no app reads.
+ * user of this node's Valkey, of the message Valkey and of Sentinel), which no app reads.
  */
 export function renderValkeyAdminEnv(layout: Layout, node: NodeName): string {
+  const { users } = layout.secrets;
+  const local = roleOf(layout.topology, node).valkey;
   return envFile(
     `# Rendered by yquant-infra (cloud-init/node-config.ts) for ${node}. SECRET: root:root 0600, scripts only.`,
     [
-      ["VALKEY_ADMIN_USER", "default"],
-      ["MESSAGE_ADMIN_PASSWORD", layout.secrets.valkeyPassword],
-      ["SENTINEL_ADMIN_USER", "default"],
-      ["SENTINEL_ADMIN_PASSWORD", layout.secrets.sentinelPassword],
+      ["VALKEY_ADMIN_USER", ADMIN_USER],
+      ["LOCAL_ADMIN_PASSWORD", local === "token" ? users.tokenAdmin : users.messageAdmin],
+      ["MESSAGE_ADMIN_PASSWORD", users.messageAdmin],
+      // For the gate-loss runbook (SENTINEL SET mymaster auth-pass after a new MONITOR).
+      ["MESSAGE_SENTINEL_PASSWORD", users.messageSentinel],
+      ["SENTINEL_ADMIN_USER", ADMIN_USER],
+      ["SENTINEL_ADMIN_PASSWORD", users.sentinelAdmin],
     ],
   );
 }

@@ -2,7 +2,16 @@
  * A cloud-style sample Layout (the defaults of docs/architecture.md, with sample secrets), for the
  * render command and the tests. Never deployed: the Pulumi program builds the real one from config.
  */
-import { DEFAULT_APP, DEFAULT_MONITORING, DEFAULT_PORTS, DEFAULT_SENTINEL, Layout, TOPOLOGY } from "./layout";
+import {
+  DEFAULT_APP,
+  DEFAULT_MONITORING,
+  DEFAULT_PORTS,
+  DEFAULT_SENTINEL,
+  Layout,
+  TOPOLOGY,
+  USER_SECRETS,
+  UserSecret,
+} from "./layout";
 
 /** The default subnets' first three octets (yquant:gateSubnetCidr, yquant:engineSubnetCidr). */
 const SAMPLE_SUBNETS = { gate: "10.0.1", engine: "10.0.2" } as const;
@@ -28,6 +37,7 @@ export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
       valkeyPassword: "sample-valkey-password-0000",
       sentinelPassword: "sample-sentinel-password-0000",
       tlsPem: "",
+      users: sampleUserPasswords("sample"),
     },
     tokenMaxmemoryMb: 256,
     messageMaxmemoryMb: 2048,
@@ -37,4 +47,12 @@ export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
     monitoring: DEFAULT_MONITORING,
     ...overrides,
   };
+}
+
+/** One distinct password per ACL user (USER_SECRETS): `<prefix>-<key>-password-0000`. Samples and tests. */
+export function sampleUserPasswords(prefix: string): Record<UserSecret, string> {
+  return Object.fromEntries(USER_SECRETS.map((key) => [key, `${prefix}-${key}-password-0000`])) as Record<
+    UserSecret,
+    string
+  >;
 }

@@ -102,6 +102,18 @@ export function deliveredScript(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]
   return scriptForNode(name, readSource(`scripts/${name}.sh`));
 }
 
+/**
+ * The packaged Valkey units set `UMask=007`, so a file Valkey or Sentinel rewrites (CONFIG REWRITE,
+ * Sentinel's own state) would come back 0660. This drop-in keeps the password-holding files at 0640;
+ * the lab's service-control shim applies the same line.
+ */
+export const VALKEY_UMASK_DROP_IN =
+  "# Rendered by yquant-infra: rewritten config files stay 0640.\n[Service]\nUMask=0027\n";
+
+export function valkeyUmaskDropIn(unit: "valkey-server" | "valkey-sentinel"): string {
+  return `/etc/systemd/system/${unit}.service.d/yquant-umask.conf`;
+}
+
 /** Every file `node` needs, in a fixed order. Pure apart from reading the repo's script files. */
 export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   validateLayout(layout);
@@ -141,6 +153,7 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   }
   const valkey = valkeyPaths(layout, node);
   if (role.valkey !== "none") {
+    add(valkeyUmaskDropIn("valkey-server"), VALKEY_UMASK_DROP_IN, "0644", "root:root");
     files.push({
       path: valkey.config,
       content: role.valkey === "token" ? renderTokenValkey(layout) : renderMessageValkey(layout, node),
@@ -150,6 +163,7 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
     });
   }
   if (role.sentinel) {
+    add(valkeyUmaskDropIn("valkey-sentinel"), VALKEY_UMASK_DROP_IN, "0644", "root:root");
     files.push({
       path: valkey.sentinelConfig,
       content: renderSentinel(layout, node),

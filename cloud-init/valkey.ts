@@ -46,6 +46,47 @@ export function valkeyPaths(
   };
 }
 
+/**
+ * The ACL users and their rights (docs/valkey.md, "Users and rights"). `default` is off everywhere.
+ * The apps' rights: data commands only; the later `-@admin -@dangerous` takes back what the earlier
+ * categories would allow (FLUSHALL, SHUTDOWN, REPLICAOF, CONFIG, ACL, MODULE, DEBUG, KEYS, INFO,
+ * CLIENT KILL/PAUSE, ...). `+wait` is named so the WAIT contract survives a change of categories.
+ * Replication and Sentinel get what the Valkey and Sentinel documentation lists for them.
+ */
+export const ACL_RIGHTS = {
+  app: "resetkeys ~* resetchannels &* -@all +@read +@write +@transaction +@pubsub +@connection -@admin -@dangerous +wait",
+  admin: "~* &* +@all",
+  replication: "resetkeys resetchannels -@all +psync +replconf +ping",
+  sentinel:
+    "resetkeys resetchannels allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill",
+  sentinelApp:
+    "resetkeys resetchannels &+switch-master -@all +auth +hello +ping +sentinel|get-master-addr-by-name +subscribe",
+  sentinelPeer:
+    "resetkeys resetchannels allchannels -@all +@connection +ping +publish +subscribe +info +role +sentinel",
+  /**
+   * redis_exporter on a Valkey: what it reads per scrape; no key, no channel, no write, and no
+   * CONFIG GET (it would show masterauth: the exporter runs with -config-command=-).
+   */
+  monitor: "resetkeys resetchannels -@all +ping +info +client|setname +slowlog|len +latency|latest",
+  /** redis_exporter on a Sentinel: the read-only SENTINEL subcommands it asks. */
+  sentinelMonitor:
+    "resetkeys resetchannels -@all +ping +info +client|setname +sentinel|masters +sentinel|master +sentinel|slaves +sentinel|replicas +sentinel|sentinels +sentinel|ckquorum",
+} as const;
+
+/** The user names of the ACL (rendered as `user <name> on ><password> <rights>`). */
+export const USER_NAMES = {
+  app: "app",
+  admin: "admin",
+  replication: "replication",
+  sentinel: "sentinel",
+  sentinelPeer: "sentinel-peer",
+  monitor: "monitor",
+} as const;
+
+function user(name: string, password: string, rights: string): string {
+  return `user ${name} on >${password} ${rights}`;
+}
+
 function common(layout: Layout, node: NodeName): string[] {
   const paths = valkeyPaths(layout, node);
   return [
@@ -57,7 +98,7 @@ function common(layout: Layout, node: NodeName): string[] {
     `logfile ${paths.logfile}`,
     "loglevel notice",
     `dir ${paths.dataDir}`,
-    `requirepass ${layout.secrets.valkeyPassword}`,
+    "user default off",
     "appendonly yes",
     "appendfsync everysec",
     "maxmemory-policy noeviction",
@@ -70,6 +111,9 @@ export function renderTokenValkey(layout: Layout): string {
     [
       "# Rendered by yquant-infra (cloud-init/valkey.ts): token Valkey on the gate.",
       ...common(layout, tokenNode(layout)),
+      user(USER_NAMES.app, layout.secrets.users.tokenApp, ACL_RIGHTS.app),
+      user(USER_NAMES.admin, layout.secrets.users.tokenAdmin, ACL_RIGHTS.admin),
+      user(USER_NAMES.monitor, layout.secrets.users.tokenMonitor, ACL_RIGHTS.monitor),
       `maxmemory ${layout.tokenMaxmemoryMb}mb`,
     ].join("\n") + "\n"
   );
@@ -81,8 +125,14 @@ export function renderMessageValkey(layout: Layout, node: NodeName): string {
   const lines = [
     `# Rendered by yquant-infra (cloud-init/valkey.ts): message Valkey on ${node}.`,
     ...common(layout, node),
+    user(USER_NAMES.app, layout.secrets.valkeyPassword, ACL_RIGHTS.app),
+    user(USER_NAMES.admin, layout.secrets.users.messageAdmin, ACL_RIGHTS.admin),
+    user(USER_NAMES.replication, layout.secrets.users.messageReplication, ACL_RIGHTS.replication),
+    user(USER_NAMES.sentinel, layout.secrets.users.messageSentinel, ACL_RIGHTS.sentinel),
+    user(USER_NAMES.monitor, layout.secrets.users.messageMonitor, ACL_RIGHTS.monitor),
     `maxmemory ${layout.messageMaxmemoryMb}mb`,
-    `masterauth ${layout.secrets.valkeyPassword}`,
+    `masteruser ${USER_NAMES.replication}`,
+    `masterauth ${layout.secrets.users.messageReplication}`,
     `replica-announce-ip ${layout.nodes[node].privateIp}`,
     "replica-read-only yes",
   ];
@@ -106,13 +156,19 @@ export function renderSentinel(layout: Layout, node: NodeName): string {
       `pidfile ${paths.sentinelPidfile}`,
       `logfile ${paths.sentinelLogfile}`,
       `dir ${paths.dataDir}`,
-      `requirepass ${layout.secrets.sentinelPassword}`,
+      "user default off",
+      user(USER_NAMES.app, layout.secrets.sentinelPassword, ACL_RIGHTS.sentinelApp),
+      user(USER_NAMES.admin, layout.secrets.users.sentinelAdmin, ACL_RIGHTS.admin),
+      user(USER_NAMES.sentinelPeer, layout.secrets.users.sentinelPeer, ACL_RIGHTS.sentinelPeer),
+      user(USER_NAMES.monitor, layout.secrets.users.sentinelMonitor, ACL_RIGHTS.sentinelMonitor),
       "sentinel resolve-hostnames no",
       `sentinel announce-ip ${layout.nodes[node].privateIp}`,
       `sentinel announce-port ${layout.ports.sentinel}`,
-      `sentinel sentinel-pass ${layout.secrets.sentinelPassword}`,
+      `sentinel sentinel-user ${USER_NAMES.sentinelPeer}`,
+      `sentinel sentinel-pass ${layout.secrets.users.sentinelPeer}`,
       `sentinel monitor ${s.masterName} ${master} ${layout.ports.valkey} ${s.quorum}`,
-      `sentinel auth-pass ${s.masterName} ${layout.secrets.valkeyPassword}`,
+      `sentinel auth-user ${s.masterName} ${USER_NAMES.sentinel}`,
+      `sentinel auth-pass ${s.masterName} ${layout.secrets.users.messageSentinel}`,
       `sentinel down-after-milliseconds ${s.masterName} ${s.downAfterMilliseconds}`,
       `sentinel failover-timeout ${s.masterName} ${s.failoverTimeoutMilliseconds}`,
       `sentinel parallel-syncs ${s.masterName} 1`,

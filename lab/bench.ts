@@ -20,6 +20,7 @@ import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
 import { alertDelivery } from "./scenarios/s13-alerts";
+import { authGuessing } from "./scenarios/s14-auth-guessing";
 
 export const BENCH_FILE = "bench.json";
 
@@ -69,6 +70,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   11: "interrupted promotion",
   12: "freeze of the active app",
   13: "alerts reach on-call",
+  14: "AUTH guessing",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -143,6 +145,7 @@ export async function runBench(
   await runOne(11, () => interruptedPromotion(ctx));
   await runOne(12, () => freezeActive(ctx));
   await runOne(13, () => alertDelivery(ctx));
+  await runOne(14, () => authGuessing(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

@@ -15,6 +15,8 @@ import {
   Layout,
   LayoutSecrets,
   MonitoringSettings,
+  USER_SECRETS,
+  UserSecret,
   Ports,
   TOPOLOGY,
   Topology,
@@ -106,18 +108,27 @@ export function labSecrets(dir: string, create = true): LayoutSecrets {
   const file = path.join(dir, SECRET_FILE);
   if (fs.existsSync(file)) {
     const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LayoutSecrets>;
-    if (typeof parsed.valkeyPassword === "string" && typeof parsed.sentinelPassword === "string") {
+    const users = parsed.users as Partial<Record<UserSecret, unknown>> | undefined;
+    if (
+      typeof parsed.valkeyPassword === "string" &&
+      typeof parsed.sentinelPassword === "string" &&
+      USER_SECRETS.every((key) => typeof users?.[key] === "string")
+    ) {
       return {
         valkeyPassword: parsed.valkeyPassword,
         sentinelPassword: parsed.sentinelPassword,
+        users: parsed.users as Record<UserSecret, string>,
         tlsPem: typeof parsed.tlsPem === "string" ? parsed.tlsPem : "",
       };
     }
   }
-  if (!create) return { valkeyPassword: "", sentinelPassword: "", tlsPem: "" };
+  const empty = Object.fromEntries(USER_SECRETS.map((key) => [key, ""])) as Record<UserSecret, string>;
+  if (!create) return { valkeyPassword: "", sentinelPassword: "", users: empty, tlsPem: "" };
+  const fresh = (): string => crypto.randomBytes(24).toString("hex");
   const secrets: LayoutSecrets = {
-    valkeyPassword: crypto.randomBytes(24).toString("hex"),
-    sentinelPassword: crypto.randomBytes(24).toString("hex"),
+    valkeyPassword: fresh(),
+    sentinelPassword: fresh(),
+    users: Object.fromEntries(USER_SECRETS.map((key) => [key, fresh()])) as Record<UserSecret, string>,
     tlsPem: "",
   };
   fs.mkdirSync(dir, { recursive: true });

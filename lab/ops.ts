@@ -10,6 +10,7 @@ import { Lab, nodeServices, sleep, waitFor } from "./lab";
 import { materialiseNode } from "./materialise";
 import { startReceiver, stopReceiver } from "./monitoring";
 import { respCommand } from "./resp";
+import { USER_NAMES } from "../cloud-init/valkey";
 
 export type Log = (line: string) => void;
 
@@ -225,6 +226,7 @@ export async function sentinelMaster(lab: Lab, node: NodeName, timeoutMs = 1500)
     {
       host: lab.address(node),
       port: lab.layout.ports.sentinel,
+      username: USER_NAMES.app,
       password: lab.layout.secrets.sentinelPassword,
       timeoutMs,
     },
@@ -259,7 +261,11 @@ async function serviceHealth(
         : ["failing", `stats: HTTP ${r.status}`];
     }
     if (unit === "valkey-server") {
-      const role = await respCommand({ host, port: ports.valkey, password: secrets.valkeyPassword }, "ROLE");
+      const password = node === "gate" ? secrets.users.tokenAdmin : secrets.users.messageAdmin;
+      const role = await respCommand(
+        { host, port: ports.valkey, username: USER_NAMES.admin, password },
+        "ROLE",
+      );
       return ["ok", `role ${Array.isArray(role) ? String(role[0]) : "unknown"}`];
     }
     if (unit === "valkey-sentinel") {

@@ -10,7 +10,9 @@ export type RespValue = string | number | null | RespValue[];
 export interface RespTarget {
   readonly host: string;
   readonly port: number;
-  /** Sent as `AUTH <password>` first when given. */
+  /** ACL user name sent with the password (`AUTH <username> <password>`). Default: none (`default`). */
+  readonly username?: string;
+  /** Sent as `AUTH [username] <password>` first when given. */
   readonly password?: string;
   /** Default 2000 ms, for the whole exchange. */
   readonly timeoutMs?: number;
@@ -23,11 +25,12 @@ const AUTH_FAILURE = /^(WRONGPASS|NOAUTH|ERR invalid password)/;
  * (`host:port: AUTH failed: …`) and error replies (iovalkey's `ReplyError`, message as sent).
  */
 export async function respCommand(target: RespTarget, ...args: string[]): Promise<RespValue> {
-  const { host, port, password } = target;
+  const { host, port, username, password } = target;
   const timeoutMs = target.timeoutMs ?? 2000;
   const client = new Valkey({
     host,
     port,
+    username,
     password,
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -110,7 +110,13 @@ start_valkey() {
   if [[ "${unit}" == valkey-server ]]; then conf="${ROOT}/etc/valkey/valkey.conf"; else conf="${ROOT}/etc/valkey/sentinel.conf"; fi
   [[ -f "${conf}" ]] || die "${unit}: ${conf} is missing"
   mkdir -p "${ROOT}/var/lib/valkey" "${ROOT}/var/log/valkey" "${ROOT}/run/valkey"
-  launch "${unit}" "${ROOT}/var/lib/valkey" "${unit}" "${conf}" --daemonize no
+  # As systemd would: the UMask= of the unit's rendered drop-ins (rewritten config files stay 0640).
+  local mask
+  mask=$({ cat "${ROOT}/etc/systemd/system/${unit}.service.d/"*.conf 2>/dev/null || true; } | sed -n 's/^UMask=//p' | tail -n 1)
+  (
+    [[ -z ${mask} ]] || umask "${mask}"
+    launch "${unit}" "${ROOT}/var/lib/valkey" "${unit}" "${conf}" --daemonize no
+  )
 }
 
 # Reads Key=value lines of the [Service] section of a unit file (the last ExecStart wins, as systemd's

@@ -43,11 +43,8 @@ export YQ_ROOT
 source "${YQ_ROOT}/etc/yquant/node.env"
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/valkey.env"
-# The operations scripts' own Valkey/Sentinel credentials, where the node has them.
-if [[ -f "${YQ_ROOT}/etc/yquant/valkey-admin.env" ]]; then
-  # shellcheck source=/dev/null
-  source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
-fi
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
 
 log() { printf 'converge.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
 svc() { "${SERVICE_CONTROL}" "$@" 9>&- 8>&-; }
@@ -129,14 +126,8 @@ settings() { sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' -e 's/"//g' "$1"; 
 # Lines of a config text for one key (exact first word).
 lines_for() { settings "$2" 2>/dev/null | awk -v k="$1" '$1 == k'; }
 
-vcli() {
-  REDISCLI_AUTH="${MESSAGE_ADMIN_PASSWORD:-${VALKEY_PASSWORD}}" valkey-cli --no-auth-warning \
-    --user "${VALKEY_ADMIN_USER:-default}" -h "${NODE_LOOPBACK}" -p "${VALKEY_PORT}" "$@"
-}
-scli() {
-  REDISCLI_AUTH="${SENTINEL_ADMIN_PASSWORD:-${SENTINEL_PASSWORD}}" valkey-cli --no-auth-warning \
-    --user "${SENTINEL_ADMIN_USER:-default}" -h "${NODE_LOOPBACK}" -p "${SENTINEL_PORT}" "$@"
-}
+vcli() { REDISCLI_AUTH="${LOCAL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${VALKEY_PORT}" "$@"; }
+scli() { REDISCLI_AUTH="${SENTINEL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${SENTINEL_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${SENTINEL_PORT}" "$@"; }
 
 # Valkey's CONFIG GET spelling of a size: 256mb -> 268435456 (Valkey: kb/mb/gb are powers of 1024).
 bytes() {
@@ -149,7 +140,7 @@ bytes() {
 }
 
 # Settings Valkey cannot take at runtime here: compared with the last applied file; a change is refused.
-VALKEY_FIXED=" daemonize pidfile logfile dir port bind requirepass masterauth include aclfile user rename-command "
+VALKEY_FIXED=" daemonize pidfile logfile dir port bind requirepass masterauth masteruser include aclfile user rename-command "
 VALKEY_OWNED=" replicaof slaveof " # Sentinel moves the master: the bootstrap line is not re-applied
 SENTINEL_RUNTIME=" down-after-milliseconds failover-timeout parallel-syncs "
 

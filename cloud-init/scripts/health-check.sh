@@ -35,6 +35,8 @@ export YQ_ROOT
 source "${YQ_ROOT}/etc/yquant/node.env"
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/valkey.env"
+# shellcheck source=/dev/null
+source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
 
 names=()
 oks=()
@@ -46,10 +48,11 @@ record() {
   details+=("$(printf '%s' "$3" | tr -d "\"\\\\" | tr '\n\t' '  ' | cut -c1-200)")
 }
 
+# ACL users (docs/valkey.md): this node's stores as their admin user, the other store as the apps do.
 vcli_at() {
-  local host=$1 port=$2 password=$3
-  shift 3
-  REDISCLI_AUTH=${password} timeout 5 valkey-cli --no-auth-warning -h "${host}" -p "${port}" "$@" 2>&1
+  local host=$1 port=$2 user=$3 password=$4
+  shift 4
+  REDISCLI_AUTH=${password} timeout 5 valkey-cli --no-auth-warning --user "${user}" -h "${host}" -p "${port}" "$@" 2>&1
 }
 vcli() { vcli_at "${NODE_LOOPBACK}" "$@"; }
 
@@ -92,17 +95,17 @@ else
   fi
 fi
 
-if pong=$(vcli "${VALKEY_PORT}" "${VALKEY_PASSWORD}" ping) && [[ ${pong} == "PONG" ]]; then
-  role=$(vcli "${VALKEY_PORT}" "${VALKEY_PASSWORD}" info replication | tr -d '\r' | awk -F: '$1 == "role" { print $2 }')
+if pong=$(vcli "${VALKEY_PORT}" "${VALKEY_ADMIN_USER}" "${LOCAL_ADMIN_PASSWORD}" ping) && [[ ${pong} == "PONG" ]]; then
+  role=$(vcli "${VALKEY_PORT}" "${VALKEY_ADMIN_USER}" "${LOCAL_ADMIN_PASSWORD}" info replication | tr -d '\r' | awk -F: '$1 == "role" { print $2 }')
   record valkey true "PONG, role ${role:-unknown}"
 else
   record valkey false "PING on ${NODE_LOOPBACK}:${VALKEY_PORT}: ${pong:-no answer}"
 fi
 
-if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}") &&
+if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_ADMIN_USER}" "${SENTINEL_ADMIN_PASSWORD}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}") &&
   [[ $(printf '%s\n' "${master}" | wc -l) -eq 2 ]]; then
   master_addr=$(printf '%s\n' "${master}" | paste -sd: -)
-  view=$(vcli "${SENTINEL_PORT}" "${SENTINEL_PASSWORD}" sentinel master "${SENTINEL_MASTER_NAME}" | tr -d '\r')
+  view=$(vcli "${SENTINEL_PORT}" "${SENTINEL_ADMIN_USER}" "${SENTINEL_ADMIN_PASSWORD}" sentinel master "${SENTINEL_MASTER_NAME}" | tr -d '\r')
   field() { printf '%s\n' "${view}" | awk -v key="$1" 'found { print; exit } $0 == key { found = 1 }'; }
   others=$(field num-other-sentinels)
   flags=$(field flags)
@@ -122,13 +125,15 @@ fi
 if [[ ${NODE_ROLE} == "engine" ]]; then
   other_name=token-valkey
   other_addr=${TOKEN_VALKEY}
+  other_user=${TOKEN_VALKEY_USER} other_password=${TOKEN_VALKEY_PASSWORD}
 else
   other_name=message-master
   other_addr=${master_addr:-}
+  other_user=${VALKEY_ADMIN_USER} other_password=${MESSAGE_ADMIN_PASSWORD}
 fi
 if [[ -z ${other_addr} ]]; then
   record "${other_name}" false "address unknown (Sentinel has no master)"
-elif pong=$(vcli_at "${other_addr%:*}" "${other_addr##*:}" "${VALKEY_PASSWORD}" ping) && [[ ${pong} == "PONG" ]]; then
+elif pong=$(vcli_at "${other_addr%:*}" "${other_addr##*:}" "${other_user}" "${other_password}" ping) && [[ ${pong} == "PONG" ]]; then
   record "${other_name}" true "PONG from ${other_addr}"
 else
   record "${other_name}" false "PING ${other_addr}: ${pong:-no answer}"

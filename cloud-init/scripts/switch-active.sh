@@ -12,6 +12,9 @@
 # agrees with the file; `init` writes the first map. Steps, drain and recovery: docs/architecture.md,
 # "HAProxy: switch and drain".
 set -euo pipefail
+# YQ_SWITCH_TIMING=1: the wall-clock time of each step on stderr (the bench's breakdown, docs/lab.md).
+mark() { [[ -z ${YQ_SWITCH_TIMING:-} ]] || printf 'switch-active.sh: timing %s %s\n' "$1" "${EPOCHREALTIME}" >&2; }
+mark start
 
 usage() {
   echo "usage: switch-active.sh <blue|green> [--drain SECONDS] [--force] | status [--json] | init" >&2
@@ -63,7 +66,9 @@ fi
 
 script_dir=${BASH_SOURCE[0]%/*}
 [[ ${script_dir} != "${BASH_SOURCE[0]}" ]] || script_dir=.
-script_dir=$(cd -- "${script_dir}" && pwd)
+# No subshell on the switch's path when called by its absolute path (the cloud and the lab do).
+[[ ${script_dir} == /* && ${script_dir} != */. && ${script_dir} != */./* && ${script_dir} != *..* ]] ||
+  script_dir=$(cd -- "${script_dir}" && pwd)
 YQ_ROOT=${script_dir%/opt/yquant/bin}
 [[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
 export YQ_ROOT
@@ -88,9 +93,72 @@ state_dir="${YQ_ROOT}/var/lib/yquant"
 map="${YQ_ROOT}/etc/haproxy/yquant/switch.map"
 socket="${YQ_ROOT}/run/haproxy/admin.sock"
 [[ -d ${state_dir} ]] || mkdir -p "${state_dir}"
+rt="" disk="" want="" checked="" first="" reply="" locked=""
 
 admin() { printf '%s\n' "$1" | socat -t 2 -T 5 stdio "unix-connect:${socket}" 2>/dev/null; }
+# The switch's helper, started at once: one process (perl-base, in every Debian and Ubuntu; no
+# module: AF_UNIX and SOCK_STREAM are 1 on Linux) that
+# takes switch.lock without waiting (flock(2), as flock(1) and converge.sh do), then answers
+# "admin <command>" (HAProxy's answer) and "rename <from><TAB><to>" requests, each ended by a line
+# "--end ok--" or "--end <error>--". It ends, releasing the lock, when this script ends (even by
+# SIGKILL: its input closes). So the switch's path runs no flock, socat or mv of its own.
+start_helper() {
+  coproc HELPER {
+    exec perl -e '
+      my ($lockfile, $path) = @ARGV;
+      $| = 1;
+      open(my $lock, ">>", $lockfile) or do { print "error: $lockfile: $!\n"; exit 1 };
+      if (!flock($lock, 6)) { print "busy\n"; exit 0 }
+      print "locked\n";
+      while (my $req = <STDIN>) {
+        chomp $req;
+        if ($req =~ /^admin (.*)$/) {
+          my ($cmd, $buf, $ok) = ($1, "", 0);
+          if (socket(my $s, 1, 1, 0)) {
+            eval {
+              local $SIG{ALRM} = sub { die "timeout\n" };
+              alarm 5;
+              if (connect($s, pack("S Z108", 1, $path))) {
+                syswrite($s, "$cmd\n");
+                while (sysread($s, my $chunk, 65536)) { $buf .= $chunk }
+                $ok = 1;
+              }
+              alarm 0;
+            };
+            close($s);
+          }
+          $buf .= "\n" if length($buf) && $buf !~ /\n\z/;
+          print $buf, $ok ? "--end ok--\n" : "--end HAProxy does not answer--\n";
+        } elsif ($req =~ /^rename ([^\t]+)\t(.+)$/) {
+          print rename($1, $2) ? "--end ok--\n" : "--end $!--\n";
+        } else {
+          print "--end unknown request--\n";
+        }
+      }' "${state_dir}/switch.lock" "${socket}" 2>/dev/null
+  }
+}
+# One request to the helper: sets `reply` (the answer, or the error); fails on an error.
+ask() {
+  local line
+  reply=""
+  [[ -n ${HELPER[1]:-} ]] || return 1
+  { printf '%s\n' "$1" >&"${HELPER[1]}"; } 2>/dev/null || return 1
+  while IFS= read -r -t 10 line <&"${HELPER[0]}"; do
+    case ${line} in
+      "--end ok--") return 0 ;;
+      --end\ *--)
+        line=${line#--end }
+        reply=${line%--}
+        return 1
+        ;;
+    esac
+    reply+=${line}$'\n'
+  done
+  reply="the switch's helper stopped"
+  return 1
+}
 
+# Helpers on the switch's path set the variable named by their last argument (no subshell).
 # A map as canonical text, or "" without a valid live entry. $2: 1 for `show map` lines (with ids).
 canonical() {
   local live="" db=0 dg=0 a b c k v
@@ -102,24 +170,42 @@ canonical() {
       drain-green) [[ ${v} =~ ^[0-9]{1,12}$ ]] && dg=$((10#${v})) ;;
     esac
   done <<<"$1"
-  [[ -z ${live} ]] || printf 'live %s\ndrain-blue %s\ndrain-green %s' "${live}" "${db}" "${dg}"
+  printf -v "$3" '%s' ""
+  [[ -z ${live} ]] || printf -v "$3" 'live %s\ndrain-blue %s\ndrain-green %s' "${live}" "${db}" "${dg}"
+}
+field_to() {
+  local k v
+  while read -r k v; do [[ ${k} == "$2" ]] && printf -v "$3" '%s' "${v}" && return; done <<<"$1"
+  if [[ $2 == live ]]; then printf -v "$3" '%s' ""; else printf -v "$3" 0; fi
 }
 field() {
-  local k v
-  while read -r k v; do [[ ${k} == "$2" ]] && printf '%s' "${v}" && return; done <<<"$1"
-  [[ $2 == live ]] || printf 0
+  local value
+  field_to "$1" "$2" value
+  printf '%s' "${value}"
 }
 read_runtime() {
   local out
   out=$(admin "show map ${map}") || out=""
-  rt=$(canonical "${out}" 1)
+  canonical "${out}" 1 rt
 }
 read_disk() {
   local text=""
-  [[ -f ${map} ]] && text=$(<"${map}")
-  disk=$(canonical "${text}" 0)
+  [[ -f ${map} ]] && { IFS= read -r -d '' text <"${map}" || true; }
+  canonical "${text}" 0 disk
 }
 utc() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
+# HAProxy's own check of the target: "ok" when `show stat` says the server is UP after an L7OK check
+# (the /health contract, checked by HAProxy every 500 ms: cloud-init/haproxy.ts), else what it says.
+check_state() {
+  local -a f
+  while IFS=, read -r -a f; do
+    [[ ${f[0]:-} == "yquant_live_$2" && ${f[1]:-} == "$2" ]] || continue
+    if [[ ${f[17]:-} == UP && ${f[36]:-} == L7OK ]]; then printf -v "$3" ok; else
+      printf -v "$3" '%s after check %s' "${f[17]:-unknown}" "${f[36]:-none}"; fi
+    return
+  done <<<"$1"
+  printf -v "$3" 'not in show stat'
+}
 drain_text() {
   local now=${EPOCHSECONDS} c until
   for c in blue green; do
@@ -132,8 +218,8 @@ drain_text() {
   printf none
 }
 wanted() {
-  if [[ $1 == blue ]]; then printf 'live blue\ndrain-blue 0\ndrain-green %s' "$2"; else
-    printf 'live green\ndrain-blue %s\ndrain-green 0' "$2"; fi
+  if [[ $1 == blue ]]; then printf -v "$3" 'live blue\ndrain-blue 0\ndrain-green %s' "$2"; else
+    printf -v "$3" 'live green\ndrain-blue %s\ndrain-green 0' "$2"; fi
 }
 # The /health contract (docs/architecture.md). Prints why the target fails it, or nothing.
 health_problem() {
@@ -153,8 +239,8 @@ if [[ ${action} == init ]]; then
     exit 0
   fi
   mkdir -p "${map%/*}"
-  wanted blue 0 >"${map}.tmp"
-  echo >>"${map}.tmp"
+  wanted blue 0 first
+  printf '%s\n' "${first}" >"${map}.tmp"
   mv -f "${map}.tmp" "${map}"
   log "wrote ${map}: live blue"
   exit 0
@@ -184,65 +270,78 @@ if [[ ${action} == status ]]; then
 fi
 
 # Never waits for the lock: a rollback must not queue behind anything.
-exec 9>>"${state_dir}/switch.lock"
-if ! flock -n 9; then
+trap '' PIPE
+start_helper
+IFS= read -r -t 10 locked <&"${HELPER[0]}" || locked="no answer"
+[[ ${locked} == locked || ${locked} == busy ]] || die "cannot take ${state_dir}/switch.lock (perl: ${locked:-no answer}); nothing changed"
+if [[ ${locked} == busy ]]; then
   rt=""
   read_runtime || true
   die "another switch is running ($(cat "${state_dir}/switch.intent" 2>/dev/null || echo unknown)); not switching to ${target}. In force: live $(field "${rt}" live), drain $(drain_text "${rt}")"
 fi
-printf 'to %s, pid %s, started %s\n' "${target}" "$$" "$(utc "${EPOCHSECONDS}")" >"${state_dir}/switch.intent"
+TZ=UTC printf -v started '%(%Y-%m-%dT%H:%M:%SZ)T' "${EPOCHSECONDS}"
+printf 'to %s, pid %s, started %s\n' "${target}" "$$" "${started}" >"${state_dir}/switch.intent"
+mark locked
 step locked
 
-# /health runs while the map is read and a version prepared.
-if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
-health_url="http://${target_ip}:${APP_PORT}/health"
-health_out="${state_dir}/switch.health"
-health_problem "${health_url}" "${target}" >"${health_out}" 9>&- &
-health_pid=$!
-out=$(admin "show map ${map}; prepare map ${map}") || out=""
+# The map, a new version of it, and HAProxy's check state of the target.
+out=""
+ask "admin show map ${map}; prepare map ${map}; show stat yquant_live_${target} 4 -1" && out=${reply}
+mark read
 ver=""
 [[ ${out} =~ New\ version\ created:\ *([0-9]+) ]] && ver=${BASH_REMATCH[1]}
 [[ -n ${ver} ]] || die "HAProxy does not answer on ${socket} with ${map}; nothing changed"
-rt=$(canonical "${out}" 1)
+canonical "${out}" 1 rt
 read_disk
 # A runtime map without a valid live entry routes to the map's default, blue.
-current=$(field "${rt}" live)
+field_to "${rt}" live current
 current=${current:-blue}
 now=${EPOCHSECONDS}
 
 if [[ ${current} == "${target}" ]]; then
   # Keep the runtime's drain of the other color.
-  kill "${health_pid}" 2>/dev/null || true
-  other_until=$(field "${rt}" "drain-$([[ ${target} == blue ]] && echo green || echo blue)")
+  if [[ ${target} == blue ]]; then other=green; else other=blue; fi
+  field_to "${rt}" "drain-${other}" other_until
   ((other_until > now)) || other_until=0
-  want=$(wanted "${target}" "${other_until}")
+  wanted "${target}" "${other_until}" want
 else
-  wait "${health_pid}" || true
-  reason=$(<"${health_out}")
+  # HAProxy checks the target's /health every 500 ms and routes by that state; when it says UP, a
+  # fresh probe would only repeat it (and the other color stays the backup if the target falls
+  # now). Otherwise the probe decides, and names what failed.
+  reason=""
+  check_state "${out}" "${target}" checked
+  if [[ ${checked} != ok ]]; then
+    if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
+    health_url="http://${target_ip}:${APP_PORT}/health"
+    reason=$(health_problem "${health_url}" "${target}")
+  fi
   if [[ -n ${reason} ]]; then
     [[ ${force} == true ]] || die "refusing to switch to ${target}: GET ${health_url} failed (${reason}); traffic stays on ${current}. Use --force to switch anyway."
     echo "switch-active.sh: WARNING: ${target} is unhealthy (GET ${health_url}: ${reason}); switching anyway (--force)" >&2
   fi
   old_until=0
   if ((drain > 0)); then old_until=$((now + drain)); fi
-  want=$(wanted "${target}" "${old_until}")
+  wanted "${target}" "${old_until}" want
 fi
 step checked
 
 # The file first: a reload from here on puts the target in force.
 if [[ ${disk} != "${want}" ]]; then
   printf '%s\n' "${want}" >"${map}.tmp"
-  mv -f "${map}.tmp" "${map}"
+  ask "rename ${map}.tmp"$'\t'"${map}" ||
+    die "cannot write ${map} (${reply}); HAProxy's runtime map is unchanged (live ${current})"
 fi
+mark written
 step written
 
 if [[ ${rt} != "${want}" ]]; then
-  step prepared
   cmds=""
   while read -r key value; do cmds+="add map @${ver} ${map} ${key} ${value}; "; done <<<"${want}"
-  admin "${cmds}commit map @${ver} ${map}" >/dev/null || true
+  step prepared
+  ask "admin ${cmds}commit map @${ver} ${map}" || true
+  mark committed
   step committed
-  read_runtime
+  if ask "admin show map ${map}"; then canonical "${reply}" 1 rt; else rt=""; fi
   [[ -n ${rt} ]] || die "HAProxy stopped answering after the commit; run this again"
   [[ ${rt} == "${want}" ]] || die "HAProxy holds '${rt//$'\n'/, }' after the commit, expected '${want//$'\n'/, }': run this again"
 fi

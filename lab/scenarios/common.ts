@@ -7,6 +7,7 @@ import { Color, NODE_NAMES, NodeName, otherColor } from "../../cloud-init/layout
 import { Lab, nodeServices, sleep, waitFor } from "../lab";
 import { httpGet, sentinelMaster, thawAll } from "../ops";
 import { respCommand } from "../resp";
+import { USER_NAMES } from "../../cloud-init/valkey";
 
 /** One measured figure. */
 export interface Figure {
@@ -93,11 +94,37 @@ export async function liveColor(lab: Lab): Promise<string | null> {
 // ---------------------------------------------------------------------------------------------
 // Valkey
 
+/** A node's Valkey as the operations scripts reach it: its store's admin user (ROLE, INFO, ...). */
 export function valkeyTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
+  const { users } = lab.layout.secrets;
   return {
     host: lab.address(node),
     port: lab.layout.ports.valkey,
-    password: lab.layout.secrets.valkeyPassword,
+    username: USER_NAMES.admin,
+    password: node === "gate" ? users.tokenAdmin : users.messageAdmin,
+    timeoutMs,
+  };
+}
+
+/** A node's Valkey as the apps reach it: the `app` user of that store (token on the gate). */
+export function appTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
+  const { secrets } = lab.layout;
+  return {
+    host: lab.address(node),
+    port: lab.layout.ports.valkey,
+    username: USER_NAMES.app,
+    password: node === "gate" ? secrets.users.tokenApp : secrets.valkeyPassword,
+    timeoutMs,
+  };
+}
+
+/** A node's Sentinel as the operations scripts reach it (admin user). */
+export function sentinelAdminTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
+  return {
+    host: lab.address(node),
+    port: lab.layout.ports.sentinel,
+    username: USER_NAMES.admin,
+    password: lab.layout.secrets.users.sentinelAdmin,
     timeoutMs,
   };
 }
@@ -133,8 +160,12 @@ export function sentinelClient(lab: Lab): Valkey {
   return new Valkey({
     sentinels: NODE_NAMES.map((n) => ({ host: lab.address(n), port: layout.ports.sentinel })),
     name: layout.sentinel.masterName,
+    sentinelUsername: USER_NAMES.app,
     sentinelPassword: layout.secrets.sentinelPassword,
+    username: USER_NAMES.app,
     password: layout.secrets.valkeyPassword,
+    // The apps' Sentinel user may only ask for the master's address (and hear +switch-master).
+    updateSentinels: false,
     role: "master",
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

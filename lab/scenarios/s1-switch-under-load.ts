@@ -27,6 +27,21 @@ export interface SwitchUnderLoadResult {
   readonly footprint: Figures;
 }
 
+/** The steps `switch-active.sh` marks with YQ_SWITCH_TIMING=1, in order. */
+export const SWITCH_STEPS = ["start", "locked", "read", "written", "committed"] as const;
+
+/**
+ * ms from the spawn of the switch (`performance.now()` at `startedAt`) to each step the script marked
+ * on stderr (`switch-active.sh: timing <step> <EPOCHREALTIME>`); a step it did not reach is absent.
+ */
+export function stepTimes(stderr: string, startedAt: number, timeOrigin: number): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const m of stderr.matchAll(/^switch-active\.sh: timing (\S+) (\d+\.\d+)$/gm)) {
+    times[m[1] as string] = ms(startedAt, Number(m[2]) * 1000 - timeOrigin);
+  }
+  return times;
+}
+
 /** ms from `t0` to the end of the first response after `t0` served by `color`, or null. */
 function firstServedBy(records: readonly RequestRecord[], color: Color, t0: number): number | null {
   let best: number | null = null;
@@ -45,7 +60,14 @@ export async function switchUnderLoad(
   const concurrency = options.concurrency ?? 32;
   await baseline(lab, log);
 
-  const switches: { to: Color; startedAt: number; endedAt: number; status: number; stderr: string }[] = [];
+  const switches: {
+    to: Color;
+    startedAt: number;
+    endedAt: number;
+    status: number;
+    stderr: string;
+    steps: Record<string, number>;
+  }[] = [];
   let done = 0;
   let switching = true;
   const sampler = sampleGate(lab);
@@ -64,8 +86,19 @@ export async function switchUnderLoad(
     const deadline = performance.now() + (options.maxMs ?? 180_000) / 3;
     while (done < requests * fraction && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    const r = await lab.runScript("gate", "switch-active", [to], 120_000);
-    switches.push({ to, startedAt: r.startedAt, endedAt: r.endedAt, status: r.status, stderr: r.stderr });
+    const r = await lab.runScript("gate", "switch-active", [to], 120_000, {
+      ...process.env,
+      YQ_SWITCH_TIMING: "1",
+    });
+    const steps = stepTimes(r.stderr, r.startedAt, performance.timeOrigin);
+    switches.push({
+      to,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      status: r.status,
+      stderr: r.stderr,
+      steps,
+    });
     log(`scenario 1: switch to ${to} exited ${r.status} after ${ms(r.startedAt, r.endedAt)} ms`);
   };
   try {
@@ -142,6 +175,27 @@ export async function switchUnderLoad(
       b !== null && b <= FIRST_SESSION_GOAL_MS,
     ),
   );
+  // Where the time goes, per switch: from the spawn to each step the script marked, and from the
+  // commit to the first new session's response.
+  for (const [label, s, first] of [
+    ["toGreen", toGreen, g],
+    ["toBlue", toBlue, b],
+  ] as const) {
+    for (const step of SWITCH_STEPS) {
+      figures.add(
+        figure(`${label}Step_${step}`, `${label}: spawn to step "${step}"`, s?.steps[step] ?? null, "ms"),
+      );
+    }
+    const committed = s?.steps.committed;
+    figures.add(
+      figure(
+        `${label}CommitToFirstSessionMs`,
+        `${label}: commit to the first new session's response`,
+        committed === undefined || first === null ? null : round(first - committed, 1),
+        "ms",
+      ),
+    );
+  }
   const oldAfter = (s: (typeof switches)[number] | undefined, old: Color): number =>
     s
       ? load.records.filter(

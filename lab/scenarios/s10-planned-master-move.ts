@@ -7,7 +7,9 @@
  * writer saw.
  */
 import { switchSteps } from "../../bluegreen/commands";
-import { Color, NodeName } from "../../cloud-init/layout";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Color, NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { Lab, ScriptName, sleep, waitFor } from "../lab";
 import { respCommand } from "../resp";
 import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole, valkeyTarget } from "./common";
@@ -30,6 +32,18 @@ export async function isPaused(lab: Lab, node: NodeName): Promise<boolean> {
   } catch (err) {
     return /timeout|no answer/i.test((err as Error).message);
   }
+}
+
+/** Octal modes of each node's Valkey and Sentinel files (which hold passwords), by `<node>/<file>`. */
+export function configModes(lab: Lab): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const node of NODE_NAMES) {
+    for (const file of ["valkey.conf", "sentinel.conf"]) {
+      const p = path.join(lab.root(node), "etc/valkey", file);
+      if (fs.existsSync(p)) out[`${node}/${file}`] = (fs.statSync(p).mode & 0o777).toString(8);
+    }
+  }
+  return out;
 }
 
 /** Runs the cloud's switch steps on the lab's gate; resolves with each step's status and output. */
@@ -150,6 +164,20 @@ export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> 
       "writes",
       "0",
       lostTotal === 0,
+    ),
+  );
+  const modes = configModes(lab);
+  const modesOk = Object.values(modes).every((m) => m === "640" || m === "600");
+  figures.add(
+    figure(
+      "configModes",
+      "modes of every valkey.conf and sentinel.conf after the rewrites",
+      Object.entries(modes)
+        .map(([f, m]) => `${f} ${m}`)
+        .join(", "),
+      "",
+      "all 0640 or 0600",
+      modesOk,
     ),
   );
   const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));

@@ -4,7 +4,7 @@
  */
 import Valkey from "iovalkey";
 import { sleep } from "../lab";
-import { Figures, ScenarioContext, baseline, figure, ms } from "./common";
+import { Figures, ScenarioContext, appTarget, baseline, figure, ms } from "./common";
 
 export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Promise<Figures> {
   const { lab, log } = ctx;
@@ -14,7 +14,8 @@ export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Pro
     new Valkey({
       host: lab.address("gate"),
       port: lab.layout.ports.valkey,
-      password: lab.layout.secrets.valkeyPassword,
+      username: appTarget(lab, "gate").username,
+      password: appTarget(lab, "gate").password,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

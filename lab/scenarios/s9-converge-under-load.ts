@@ -12,7 +12,8 @@ import { convergeAll } from "../converge";
 import { runLoad, summarise } from "../load";
 import { sentinelMaster } from "../ops";
 import { respCommand } from "../resp";
-import { Figures, ScenarioContext, baseline, figure } from "./common";
+import { Figures, ScenarioContext, baseline, figure, sentinelAdminTarget } from "./common";
+import { USER_NAMES } from "../../cloud-init/valkey";
 
 /** The admin CIDR and Sentinel setting the scenario moves to. */
 export const CONVERGE_ADMIN_CIDR = "198.51.100.0/24";
@@ -30,7 +31,8 @@ function tokenClient(layout: Layout): Valkey {
   return new Valkey({
     host: layout.nodes.gate.privateIp,
     port: layout.ports.valkey,
-    password: layout.secrets.valkeyPassword,
+    username: USER_NAMES.app,
+    password: layout.secrets.users.tokenApp,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
@@ -98,11 +100,7 @@ export async function convergeUnderLoad(
   const downAfter = await Promise.all(
     NODE_NAMES.map(async (n) => {
       const reply = await respCommand(
-        {
-          host: lab.address(n),
-          port: lab.layout.ports.sentinel,
-          password: lab.layout.secrets.sentinelPassword,
-        },
+        sentinelAdminTarget(lab, n),
         "SENTINEL",
         "MASTER",
         lab.layout.sentinel.masterName,

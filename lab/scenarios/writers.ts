@@ -13,7 +13,7 @@
 import Valkey from "iovalkey";
 import { NodeName } from "../../cloud-init/layout";
 import { Lab, sleep } from "../lab";
-import { SentinelWriter, valkeyTarget } from "./common";
+import { SentinelWriter, appTarget, valkeyTarget } from "./common";
 
 export const WRITER_KINDS = ["sentinel", "sentinelWait", "pinned", "pinnedWait"] as const;
 export type WriterKind = (typeof WRITER_KINDS)[number];
@@ -34,10 +34,11 @@ export interface WriterResult {
 }
 
 function pinnedClient(lab: Lab, node: NodeName): Valkey {
-  const t = valkeyTarget(lab, node);
+  const t = appTarget(lab, node);
   const c = new Valkey({
     host: t.host,
     port: t.port,
+    username: t.username,
     password: t.password,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -121,7 +122,13 @@ export async function countLost(
   acked: readonly number[],
 ): Promise<number> {
   const t = valkeyTarget(lab, node, 5000);
-  const c = new Valkey({ host: t.host, port: t.port, password: t.password, lazyConnect: true });
+  const c = new Valkey({
+    host: t.host,
+    port: t.port,
+    username: t.username,
+    password: t.password,
+    lazyConnect: true,
+  });
   c.on("error", () => undefined);
   try {
     await c.connect();

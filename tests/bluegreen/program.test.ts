@@ -80,6 +80,7 @@ describe("first deployment and steady state", () => {
       "pulumi:pulumi:StackReference": 1,
       "yquant:compute:Converge": 3,
       "yquant:compute:Convergence": 1,
+      "random:index/randomPassword:RandomPassword": 10,
       "yquant:compute:Node": 3,
       "yquant:compute:Nodes": 1,
       "yquant:network:GateAddress": 1,
@@ -90,8 +91,8 @@ describe("first deployment and steady state", () => {
       "yquant:pipeline:Switch": 1,
       "yquant:security:Secrets": 1,
     });
-    // Both passwords are set in this config, so no random.RandomPassword (tests/stack counts those).
-    expect(before.resources).toHaveLength(58);
+    // Both apps' passwords are set in this config; the other 10 users' are generated (tests/stack).
+    expect(before.resources).toHaveLength(68);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {

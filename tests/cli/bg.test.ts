@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Invocation, UsageError, formatStatus, parseArgs, plan } from "../../cli/bg";
+import { Invocation, USAGE, UsageError, commandUsage, formatStatus, parseArgs, plan } from "../../cli/bg";
 import { applyEdits, readSettings } from "../../cli/stack-file";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -109,8 +109,12 @@ describe("plans", () => {
 
 describe("arguments", () => {
   it.each([
-    [[], "missing the command"],
-    [["deploy"], 'unknown command "deploy"'],
+    [[], "missing the command: expected one of status, release, switch, promote, rebuild, help"],
+    [["deploy"], 'unknown command "deploy": expected one of status, release, switch, promote, rebuild, help'],
+    [
+      ["help", "deploy"],
+      'help: unknown command "deploy": expected one of status, release, switch, promote, rebuild, help',
+    ],
     [["release"], "release: missing <ref> (a tag, branch or commit of appRepository, or placeholder)"],
     [
       ["release", "../etc"],
@@ -118,8 +122,14 @@ describe("arguments", () => {
     ],
     [["release", "v1", "v2"], 'release: unexpected argument "v2"'],
     [["switch", "green"], 'switch: unexpected argument "green"'],
-    [["status", "--force"], 'unknown option "--force"'],
-    [["status", "--file"], "--file needs a path"],
+    [["status", "--force"], 'unknown option "--force": allowed --file PATH, --no-git, --dry-run, -h/--help'],
+    [["status", "--file"], "--file needs a value: PATH"],
+    [["status", "--file", "-rf"], 'invalid --file "-rf": a PATH may not start with "-"'],
+    [["status", "--file=-rf"], 'invalid --file "-rf": a PATH may not start with "-"'],
+    [
+      ["status", "--dry-run=yes"],
+      "--dry-run takes no value: allowed --file PATH, --no-git, --dry-run, -h/--help",
+    ],
   ])("%j is refused: %s", (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(new UsageError(message));
   });
@@ -143,7 +153,10 @@ describe("the CLI on a temp copy of Pulumi.prod.yaml", () => {
       "bg: release: \"v1;reboot\" is not a release ref: use 1 to 100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit, without \"..\"",
     ]);
     const unknown = bg("deploy", "--file", file);
-    expect([unknown.status, unknown.stderr.split("\n")[0]]).toEqual([2, 'bg: unknown command "deploy"']);
+    expect([unknown.status, unknown.stderr]).toEqual([
+      2,
+      'bg: unknown command "deploy": expected one of status, release, switch, promote, rebuild, help\n',
+    ]);
     expect(fs.readFileSync(file, "utf8")).toBe(PROD);
   });
 
@@ -166,5 +179,102 @@ describe("the CLI on a temp copy of Pulumi.prod.yaml", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("dry run: nothing changed.");
     expect(fs.readFileSync(file, "utf8")).toBe(PROD);
+  });
+});
+
+describe("help and bad paths", () => {
+  const bg = (...args: string[]) =>
+    spawnSync(TSX, [path.join(ROOT, "cli/bg-cli.ts"), ...args], { encoding: "utf8", cwd: os.tmpdir() });
+
+  it.each([["--help"], ["-h"], ["help"]])("%j prints the usage on stdout and exits 0", (...args) => {
+    const r = bg(...args);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `${USAGE}\n`, ""]);
+  });
+
+  it.each([
+    [["release", "--help"], "release"],
+    [["help", "release"], "release"],
+    [["switch", "-h"], "switch"],
+    [["help", "help"], "help"],
+  ] as const)("%j prints that command's usage", (args, command) => {
+    const r = bg(...args);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `${commandUsage(command)}\n`, ""]);
+    expect(commandUsage("release").split("\n")[0]).toBe(
+      "usage: npm run bg -- release <ref> [--file PATH] [--no-git] [--dry-run]",
+    );
+  });
+
+  it("a directory or a missing file as --file gets one line and exit 2", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bg-dir-"));
+    const asDir = bg("status", "--file", dir);
+    expect([asDir.status, asDir.stdout, asDir.stderr]).toEqual([
+      2,
+      "",
+      `bg: --file "${dir}": is a directory, not a stack file (e.g. Pulumi.prod.yaml)\n`,
+    ]);
+    const missing = bg("switch", "--file", path.join(dir, "nope.yaml"));
+    expect([missing.status, missing.stderr]).toEqual([
+      2,
+      `bg: --file "${path.join(dir, "nope.yaml")}": no such file\n`,
+    ]);
+  });
+});
+
+describe("a step never builds on an unmerged one", () => {
+  let repo: string;
+  const git = (...args: string[]) => {
+    const r = spawnSync("git", args, { cwd: repo, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const bg = (...args: string[]) =>
+    spawnSync(TSX, [path.join(ROOT, "cli/bg-cli.ts"), ...args, "--file", "Pulumi.prod.yaml"], {
+      encoding: "utf8",
+      cwd: repo,
+      env: {
+        ...process.env,
+        PATH: process.env.PATH,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@t",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@t",
+      },
+    });
+  beforeEach(() => {
+    repo = fs.mkdtempSync(path.join(os.tmpdir(), "bg-git-"));
+    fs.writeFileSync(path.join(repo, "Pulumi.prod.yaml"), PROD);
+    git("init", "-q", "-b", "main");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root");
+    git("add", "Pulumi.prod.yaml");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "stack");
+  });
+
+  it("on a step's branch (bg/...): refused, nothing changed", () => {
+    git("switch", "-q", "-c", "bg/release-green-v1.1.0-202612020100");
+    const r = bg("switch");
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      1,
+      "",
+      "bg: HEAD is on bg/release-green-v1.1.0-202612020100, the branch of a step that is not merged yet: merge (or close) its pull request, then `git switch main && git pull`, and run this again\n",
+    ]);
+    expect(fs.readFileSync(path.join(repo, "Pulumi.prod.yaml"), "utf8")).toBe(PROD);
+    expect(git("rev-parse", "--abbrev-ref", "HEAD")).toBe("bg/release-green-v1.1.0-202612020100");
+  });
+
+  it("with commits origin/main does not have: refused (also a dry run); from main as merged: goes ahead", () => {
+    git("update-ref", "refs/remotes/origin/main", "HEAD~1");
+    const message =
+      "bg: HEAD (main) has 1 commit that origin/main does not have: a step builds on main as merged. Merge them first (or `git switch main && git pull`), then run this again\n";
+    for (const args of [
+      ["release", "v1.1.0"],
+      ["switch", "--dry-run"],
+    ]) {
+      const r = bg(...args);
+      expect([r.status, r.stderr]).toEqual([1, message]);
+    }
+    git("update-ref", "refs/remotes/origin/main", "HEAD");
+    const ok = bg("release", "v1.1.0", "--dry-run");
+    expect([ok.status, ok.stderr]).toEqual([0, ""]);
+    expect(ok.stdout).toContain("dry run: nothing changed.");
   });
 });

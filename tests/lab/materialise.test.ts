@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PORTS, NODE_NAMES } from "../../cloud-init/layout";
+import { DEFAULT_PORTS, NODE_NAMES, USER_SECRETS } from "../../cloud-init/layout";
 import { parseWriteFiles as rendererParse, renderUserData } from "../../cloud-init/user-data";
 import { LAB_ADDRESSES, SERVICE_CONTROL, labDir, labLayout, labPorts, labSecrets } from "../../lab/layout";
 import { materialiseNode, parseWriteFiles, writeEntries } from "../../lab/materialise";
@@ -57,7 +57,12 @@ describe("lab layout", () => {
 
   it("does not create secrets when asked not to", () => {
     const other = path.join(dir, "none");
-    expect(labSecrets(other, false)).toEqual({ valkeyPassword: "", sentinelPassword: "", tlsPem: "" });
+    expect(labSecrets(other, false)).toEqual({
+      valkeyPassword: "",
+      sentinelPassword: "",
+      users: Object.fromEntries(USER_SECRETS.map((key) => [key, ""])),
+      tlsPem: "",
+    });
     expect(fs.existsSync(other)).toBe(false);
   });
 

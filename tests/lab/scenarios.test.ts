@@ -15,6 +15,7 @@ import { quorumWithoutGate } from "../../lab/scenarios/s6-quorum-without-gate";
 import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
 import { plannedMasterMove } from "../../lab/scenarios/s10-planned-master-move";
 import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-interrupted-promotion";
+import { authGuessing } from "../../lab/scenarios/s14-auth-guessing";
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
 import { freezeActive } from "../../lab/scenarios/s12-freeze";
 import { labDown, labLog, labUp, log } from "./helpers";
@@ -133,6 +134,7 @@ describe("lab scenarios", () => {
     expect(f.get("newMaster")).toBe("green");
     expect(f.get("oldMasterSynced")).toBe(true);
     expect(f.get("leftPaused")).toBe(false);
+    expect(f.list.find((x) => x.key === "configModes")?.met).toBe(true);
   });
 
   it("11: promote-master.sh killed after each step: the re-run converges, nothing paused, 0 lost", async () => {
@@ -156,5 +158,12 @@ describe("lab scenarios", () => {
     expect(num(f, "duplicatedPostIds")).toBe(0);
     expect(num(f, "slowestPostErrorMs")).toBeLessThanOrEqual(4_000);
     expect(num(f, "gets")).toBeGreaterThan(0);
+  });
+
+  it("14: AUTH guessing: every wrong guess refused; the rate is far too low for the passwords' entropy", async () => {
+    const f = await authGuessing(ctx);
+    expect(num(f, "guessesPerSecond")).toBeGreaterThan(100);
+    expect(f.get("allRefused")).toBe(true);
+    expect(num(f, "log10YearsToHalfSpace")).toBeGreaterThan(40);
   });
 });

@@ -130,9 +130,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "drainSeconds: 30 -> 10": [
     "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-green-converge; replace (triggers); new stdin",
     "~ yq-switch-active; update (create, update)",
-    "+- yq-blue-converge; replace (triggers); new stdin",
     "+- yq-gate-converge; replace (triggers); new stdin",
   ],
 };

@@ -20,7 +20,9 @@ describe("convergeEntries", () => {
     expect(entries.map((e) => `${e.action} ${e.path}`).filter((l) => !l.startsWith("write "))).toEqual([
       "firewall /etc/yquant/firewall.rules",
       "unit /etc/systemd/system/yquant-node-metrics.service",
+      "unit /etc/systemd/system/valkey-server.service.d/yquant-umask.conf",
       "valkey /etc/valkey/valkey.conf",
+      "unit /etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
       "sentinel /etc/valkey/sentinel.conf",
       "haproxy /etc/haproxy/haproxy.cfg",
       `ssh-keys ${AUTHORIZED_KEYS_PATH}`,

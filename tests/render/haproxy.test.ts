@@ -30,12 +30,14 @@ describe("renderHaproxyConfig", () => {
       "cookie SERVERID insert indirect nocache",
       "option httpchk GET /health",
       "http-check expect status 200",
+      'http-check expect rstring "\\"status\\"[[:space:]]*:[[:space:]]*\\"ok\\""',
+      'http-check expect rstring "\\"color\\"[[:space:]]*:[[:space:]]*\\"blue\\""',
       "http-request disable-l7-retry if !{ method GET HEAD OPTIONS }",
       "http-request set-timeout server 1s if { method GET HEAD OPTIONS }",
       "acl yq_draining str(drain-green),map(/etc/haproxy/yquant/switch.map,0),sub(txn.yq_now) gt 0",
       "ignore-persist if { req.cook(SERVERID) -m str green } !yq_draining",
       "server blue 10.0.2.10:5000 check cookie blue",
-      "server green 10.0.2.11:5000 check backup cookie green",
+      "server green 10.0.2.11:5000 backup cookie green track yquant_live_green/green",
     ]);
     expect(sectionOf(text, "backend yquant_live_green")).toEqual([
       "backend yquant_live_green",
@@ -43,24 +45,26 @@ describe("renderHaproxyConfig", () => {
       "cookie SERVERID insert indirect nocache",
       "option httpchk GET /health",
       "http-check expect status 200",
+      'http-check expect rstring "\\"status\\"[[:space:]]*:[[:space:]]*\\"ok\\""',
+      'http-check expect rstring "\\"color\\"[[:space:]]*:[[:space:]]*\\"green\\""',
       "http-request disable-l7-retry if !{ method GET HEAD OPTIONS }",
       "http-request set-timeout server 1s if { method GET HEAD OPTIONS }",
       "acl yq_draining str(drain-blue),map(/etc/haproxy/yquant/switch.map,0),sub(txn.yq_now) gt 0",
       "ignore-persist if { req.cook(SERVERID) -m str blue } !yq_draining",
-      "server blue 10.0.2.10:5000 check backup cookie blue",
+      "server blue 10.0.2.10:5000 backup cookie blue track yquant_live_blue/blue",
       "server green 10.0.2.11:5000 check cookie green",
     ]);
   });
 
-  it("staging follows the same map to the standby only", () => {
+  it("staging follows the same map to the standby only, tracking its one check", () => {
     expect(sectionOf(text, "frontend yquant_staging")).toContain(
       "use_backend yquant_staging_%[str(live),map(/etc/haproxy/yquant/switch.map,blue)]",
     );
     expect(sectionOf(text, "backend yquant_staging_blue").filter((l) => l.startsWith("server "))).toEqual([
-      "server green 10.0.2.11:5000 check",
+      "server green 10.0.2.11:5000 track yquant_live_green/green",
     ]);
     expect(sectionOf(text, "backend yquant_staging_green").filter((l) => l.startsWith("server "))).toEqual([
-      "server blue 10.0.2.10:5000 check",
+      "server blue 10.0.2.10:5000 track yquant_live_blue/blue",
     ]);
   });
 

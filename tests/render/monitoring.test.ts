@@ -16,6 +16,7 @@ import {
   monitoringUnits,
   renderAlertRules,
   renderAlertmanagerConfig,
+  renderExporterPasswords,
   renderPrometheusConfig,
   renderUnitDefaults,
   validateMonitoring,
@@ -139,7 +140,7 @@ describe("unit settings (/etc/default)", () => {
       "--web.listen-address=10.0.1.10:9100 --collector.disable-defaults --collector.cpu",
     );
     expect(renderUnitDefaults(cloud, "blue", "prometheus-redis-exporter")).toContain(
-      "-web.listen-address=127.0.0.1:9121 -redis.addr= -redis.password-file=/etc/yquant/redis-exporter.json",
+      "-web.listen-address=127.0.0.1:9121 -redis.addr= -redis.user=monitor -redis.password-file=/etc/yquant/redis-exporter.json -config-command=-",
     );
     expect(() => renderUnitDefaults(cloud, "gate", "prometheus")).toThrow(
       "renderUnitDefaults: prometheus has no /etc/default file on gate",
@@ -176,6 +177,27 @@ describe("alertmanager.yml", () => {
     expect([am?.owner, am?.permissions]).toEqual(["root:prometheus", "0640"]);
     const pw = files.find((f) => f.path === "/etc/yquant/redis-exporter.json");
     expect([pw?.owner, pw?.permissions]).toEqual(["root:prometheus", "0640"]);
+  });
+
+  it("holds only the `monitor` user's passwords, one per store (never the apps' or an admin's)", () => {
+    const u = cloud.secrets.users;
+    expect(JSON.parse(renderExporterPasswords(cloud))).toEqual({
+      "redis://10.0.1.10:6379": u.tokenMonitor,
+      "redis://10.0.2.10:6379": u.messageMonitor,
+      "redis://10.0.2.11:6379": u.messageMonitor,
+      "redis://10.0.1.10:26379": u.sentinelMonitor,
+      "redis://10.0.2.10:26379": u.sentinelMonitor,
+      "redis://10.0.2.11:26379": u.sentinelMonitor,
+    });
+    const text = renderExporterPasswords(cloud);
+    for (const other of [
+      cloud.secrets.valkeyPassword,
+      cloud.secrets.sentinelPassword,
+      u.messageAdmin,
+      u.sentinelAdmin,
+    ]) {
+      expect(text).not.toContain(other);
+    }
   });
 });
 

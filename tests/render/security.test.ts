@@ -2,15 +2,22 @@
 import { describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
 import { parseWriteFiles, renderNodeFiles, renderUserData } from "../../cloud-init/user-data";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 import { cloudLayout } from "./helpers";
 
 const secrets = {
   valkeyPassword: "S3cret-valkey-Pw-0123456789",
   sentinelPassword: "S3cret-sentinel-Pw-0123456789",
   tlsPem: "-----BEGIN PRIVATE KEY-----\nS3cret-pem-body\n-----END PRIVATE KEY-----\n",
+  users: sampleUserPasswords("S3cret"),
 };
 const layout = cloudLayout({ secrets });
-const secretValues = [secrets.valkeyPassword, secrets.sentinelPassword, "S3cret-pem-body"];
+const secretValues = [
+  secrets.valkeyPassword,
+  secrets.sentinelPassword,
+  "S3cret-pem-body",
+  ...Object.values(secrets.users),
+];
 const ALLOWED_OWNERS = new Set(["root", "valkey", "yquant", "prometheus"]);
 
 describe("secrets in rendered files", () => {

@@ -19,6 +19,7 @@ import {
   scriptForNode,
 } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, tempDir } from "./helpers";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 interface CloudConfig {
   bootcmd: string[];
@@ -288,7 +289,12 @@ describe("renderUserData", () => {
 
   it("refuses a layout that cannot be rendered safely, naming the field", () => {
     const bad = cloudLayout({
-      secrets: { valkeyPassword: "has space", sentinelPassword: "x".repeat(20), tlsPem: "" },
+      secrets: {
+        valkeyPassword: "has space",
+        sentinelPassword: "x".repeat(20),
+        tlsPem: "",
+        users: sampleUserPasswords("t"),
+      },
     });
     expect(() => renderUserData(bad, "gate")).toThrow(RenderError);
     expect(() => renderUserData(bad, "gate")).toThrow(
@@ -354,7 +360,6 @@ describe("node.env, valkey.env, firewall and units", () => {
       "SENTINEL_PORT='26379'",
       "SENTINEL_MASTER_NAME='mymaster'",
       "SENTINEL_QUORUM='2'",
-      "DRAIN_SECONDS='30'",
       "SERVICE_CONTROL='systemctl'",
       "HOST_FIREWALL='on'",
       "PRODUCTION='true'",
@@ -365,6 +370,14 @@ describe("node.env, valkey.env, firewall and units", () => {
     ]) {
       expect(env.split("\n")).toContain(line);
     }
+  });
+
+  it("only the HAProxy node's node.env has DRAIN_SECONDS (the switch reads it), so a drainSeconds change converges the gate alone", () => {
+    const drain = (node: string) =>
+      fileOf(node, "/etc/yquant/node.env")
+        .split("\n")
+        .filter((l) => l.startsWith("DRAIN_SECONDS="));
+    expect([drain("gate"), drain("blue"), drain("green")]).toEqual([["DRAIN_SECONDS='30'"], [], []]);
   });
 
   it("valkey.env lists the sentinels, the master name and the token store", () => {

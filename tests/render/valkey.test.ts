@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
-import { renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { ACL_RIGHTS, renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
 import { acquireLock, cloudLayout, localLayout, materialise, run, stopChildren, tempDir } from "./helpers";
 
 const cloud = cloudLayout();
@@ -20,7 +21,10 @@ describe("rendered Valkey and Sentinel files", () => {
       "bind 10.0.1.10 127.0.0.1",
       "port 6379",
       "protected-mode yes",
-      "requirepass sample-valkey-password-0000",
+      "user default off",
+      `user app on >sample-tokenApp-password-0000 ${ACL_RIGHTS.app}`,
+      `user admin on >sample-tokenAdmin-password-0000 ${ACL_RIGHTS.admin}`,
+      `user monitor on >sample-tokenMonitor-password-0000 ${ACL_RIGHTS.monitor}`,
       "appendonly yes",
       "appendfsync everysec",
       "maxmemory 256mb",
@@ -37,7 +41,17 @@ describe("rendered Valkey and Sentinel files", () => {
   it("message Valkey: blue is master, green replicates blue (fixed bootstrap)", () => {
     const blue = lines(renderMessageValkey(cloud, "blue"));
     const green = lines(renderMessageValkey(cloud, "green"));
-    expect(blue).toContain("masterauth sample-valkey-password-0000");
+    expect(blue.filter((l) => l.startsWith("user "))).toEqual([
+      "user default off",
+      `user app on >sample-valkey-password-0000 ${ACL_RIGHTS.app}`,
+      `user admin on >sample-messageAdmin-password-0000 ${ACL_RIGHTS.admin}`,
+      `user replication on >sample-messageReplication-password-0000 ${ACL_RIGHTS.replication}`,
+      `user sentinel on >sample-messageSentinel-password-0000 ${ACL_RIGHTS.sentinel}`,
+      `user monitor on >sample-messageMonitor-password-0000 ${ACL_RIGHTS.monitor}`,
+    ]);
+    expect(blue).toContain("masteruser replication");
+    expect(blue).toContain("masterauth sample-messageReplication-password-0000");
+    expect(blue.some((l) => l.startsWith("requirepass"))).toBe(false);
     expect(blue).toContain("replica-announce-ip 10.0.2.10");
     expect(blue).toContain("maxmemory 2048mb");
     expect(blue.some((l) => l.startsWith("replicaof"))).toBe(false);
@@ -56,9 +70,15 @@ describe("rendered Valkey and Sentinel files", () => {
       "sentinel monitor mymaster 10.0.2.10 6379 2",
       "sentinel down-after-milliseconds mymaster 5000",
       "sentinel failover-timeout mymaster 60000",
-      "sentinel auth-pass mymaster sample-valkey-password-0000",
-      "requirepass sample-sentinel-password-0000",
-      "sentinel sentinel-pass sample-sentinel-password-0000",
+      "sentinel auth-user mymaster sentinel",
+      "sentinel auth-pass mymaster sample-messageSentinel-password-0000",
+      "user default off",
+      `user app on >sample-sentinel-password-0000 ${ACL_RIGHTS.sentinelApp}`,
+      `user admin on >sample-sentinelAdmin-password-0000 ${ACL_RIGHTS.admin}`,
+      `user sentinel-peer on >sample-sentinelPeer-password-0000 ${ACL_RIGHTS.sentinelPeer}`,
+      `user monitor on >sample-sentinelMonitor-password-0000 ${ACL_RIGHTS.sentinelMonitor}`,
+      "sentinel sentinel-user sentinel-peer",
+      "sentinel sentinel-pass sample-sentinelPeer-password-0000",
       "sentinel resolve-hostnames no",
       "dir /var/lib/valkey",
     ]) {
@@ -76,9 +96,11 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
   const children: ChildProcess[] = [];
   const password = "test-valkey-password-123456";
   const sentinelPassword = "test-sentinel-password-123456";
+  const users = sampleUserPasswords("test");
 
-  const cli = (node: NodeName, port: number, args: string[], auth?: string): string => {
-    const env = auth === undefined ? [] : ["-a", auth, "--no-auth-warning"];
+  /** valkey-cli as an ACL user ([user, password]), or with no AUTH at all. */
+  const cli = (node: NodeName, port: number, args: string[], auth?: readonly [string, string]): string => {
+    const env = auth === undefined ? [] : ["--user", auth[0], "--pass", auth[1], "--no-auth-warning"];
     const result = run(
       "valkey-cli",
       ["-h", layout.nodes[node].privateIp, "-p", String(port), ...env, ...args],
@@ -86,6 +108,13 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     );
     return `${result.stdout}${result.stderr}`.trim();
   };
+  const app = (node: NodeName): [string, string] => ["app", node === "gate" ? users.tokenApp : password];
+  const admin = (node: NodeName): [string, string] => [
+    "admin",
+    node === "gate" ? users.tokenAdmin : users.messageAdmin,
+  ];
+  const sentinelApp: [string, string] = ["app", sentinelPassword];
+  const sentinelAdmin: [string, string] = ["admin", users.sentinelAdmin];
 
   async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -101,7 +130,7 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
   beforeAll(async () => {
     releaseLock = await acquireLock("127.0.20.41-43");
     layout = localLayout(dir, 40, {
-      secrets: { valkeyPassword: password, sentinelPassword, tlsPem: "" },
+      secrets: { valkeyPassword: password, sentinelPassword, tlsPem: "", users },
     });
     for (const node of NODE_NAMES) {
       materialise(layout, node);
@@ -121,8 +150,8 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
       );
     }
     for (const node of NODE_NAMES) {
-      await waitFor(() => cli(node, 16379, ["ping"], password) === "PONG", `Valkey on ${node}`);
-      await waitFor(() => cli(node, 26380, ["ping"], sentinelPassword) === "PONG", `Sentinel on ${node}`);
+      await waitFor(() => cli(node, 16379, ["ping"], admin(node)) === "PONG", `Valkey on ${node}`);
+      await waitFor(() => cli(node, 26380, ["ping"], sentinelAdmin) === "PONG", `Sentinel on ${node}`);
     }
   });
 
@@ -134,7 +163,7 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
   });
 
   it.each(NODE_NAMES)("Valkey on %s answers PING with the password and NOAUTH without", (node) => {
-    const withPassword = cli(node, 16379, ["ping"], password);
+    const withPassword = cli(node, 16379, ["ping"], app(node));
     const without = cli(node, 16379, ["ping"]);
     console.log(
       `valkey-cli -h ${layout.nodes[node].privateIp} -p 16379 ping: with password: ${withPassword}; without: ${without}`,
@@ -144,7 +173,7 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
   });
 
   it.each(NODE_NAMES)("Sentinel on %s answers PING with its password and NOAUTH without", (node) => {
-    const withPassword = cli(node, 26380, ["ping"], sentinelPassword);
+    const withPassword = cli(node, 26380, ["ping"], sentinelApp);
     const without = cli(node, 26380, ["ping"]);
     console.log(
       `valkey-cli -h ${layout.nodes[node].privateIp} -p 26380 ping: with password: ${withPassword}; without: ${without}`,
@@ -155,25 +184,121 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
 
   it("green replicates blue with the password, and each Sentinel sees blue as master", async () => {
     await waitFor(
-      () => cli("green", 16379, ["info", "replication"], password).includes("master_link_status:up"),
+      () => cli("green", 16379, ["info", "replication"], admin("green")).includes("master_link_status:up"),
       "green's replication link",
     );
-    expect(cli("green", 16379, ["info", "replication"], password)).toContain("role:slave");
+    expect(cli("green", 16379, ["info", "replication"], admin("green"))).toContain("role:slave");
     for (const node of NODE_NAMES) {
-      expect(cli(node, 26380, ["sentinel", "get-master-addr-by-name", "mymaster"], sentinelPassword)).toBe(
+      expect(cli(node, 26380, ["sentinel", "get-master-addr-by-name", "mymaster"], sentinelApp)).toBe(
         `${layout.nodes.blue.privateIp}\n16379`,
       );
     }
     // The Sentinels find each other (with sentinel-pass) and rewrite their own files.
     await waitFor(
       () =>
-        /num-other-sentinels\n2/.test(
-          cli("gate", 26380, ["sentinel", "master", "mymaster"], sentinelPassword),
-        ),
+        /num-other-sentinels\n2/.test(cli("gate", 26380, ["sentinel", "master", "mymaster"], sentinelAdmin)),
       "the three Sentinels to know each other",
       20_000,
     );
     const rewritten = fs.readFileSync(path.join(dir, "gate/etc/valkey/sentinel.conf"), "utf8");
     expect(rewritten).toContain("sentinel known-sentinel mymaster");
+  });
+  const refused = (reply: string, command: string): void =>
+    expect(reply).toBe(`NOPERM User app has no permissions to run the '${command}' command`);
+
+  it.each(["gate", "blue"] as const)("the apps' user on %s's store writes, reads and WAITs", (node) => {
+    expect(cli(node, 16379, ["set", "acl-probe", "1"], app(node))).toBe("OK");
+    expect(cli(node, 16379, ["get", "acl-probe"], app(node))).toBe("1");
+    expect(cli(node, 16379, ["wait", "0", "0"], app(node))).toMatch(/^\d+$/);
+  });
+
+  it.each(["gate", "blue"] as const)(
+    "the apps' user on %s's store is refused every admin command",
+    (node) => {
+      refused(cli(node, 16379, ["flushall"], app(node)), "flushall");
+      refused(cli(node, 16379, ["shutdown"], app(node)), "shutdown");
+      refused(cli(node, 16379, ["replicaof", "no", "one"], app(node)), "replicaof");
+      refused(cli(node, 16379, ["config", "set", "maxmemory", "1mb"], app(node)), "config|set");
+      refused(cli(node, 16379, ["acl", "setuser", "app", "+@all"], app(node)), "acl|setuser");
+      refused(cli(node, 16379, ["module", "list"], app(node)), "module|list");
+      refused(cli(node, 16379, ["keys", "*"], app(node)), "keys");
+      refused(cli(node, 16379, ["client", "pause", "1000"], app(node)), "client|pause");
+      // DEBUG is also off by enable-debug-command; the ACL refuses it on its own too.
+      expect(cli(node, 16379, ["acl", "dryrun", "app", "debug", "sleep", "0"], admin(node))).toBe(
+        "User app has no permissions to run the 'debug' command",
+      );
+      expect(cli(node, 16379, ["acl", "dryrun", "app", "flushdb"], admin(node))).toBe(
+        "User app has no permissions to run the 'flushdb' command",
+      );
+    },
+  );
+
+  it.each(["gate", "blue"] as const)("the default user is off on %s: no AUTH, no command", (node) => {
+    expect(cli(node, 16379, ["set", "x", "1"])).toMatch(/^NOAUTH /);
+    expect(cli(node, 16379, ["auth", "default", "anything"])).toBe(
+      "WRONGPASS invalid username-password pair or user is disabled.",
+    );
+  });
+
+  it.each(["gate", "blue"] as const)(
+    "redis_exporter's monitor user on %s's store reads INFO and nothing else (no key, no CONFIG GET)",
+    (node) => {
+      const monitor: [string, string] = [
+        "monitor",
+        node === "gate" ? users.tokenMonitor : users.messageMonitor,
+      ];
+      expect(cli(node, 16379, ["info", "replication"], monitor)).toMatch(/^# Replication\r?\nrole:master/);
+      expect(cli(node, 16379, ["ping"], monitor)).toBe("PONG");
+      expect(cli(node, 16379, ["slowlog", "len"], monitor)).toMatch(/^\d+$/);
+      const no = (r: string, command: string): void =>
+        expect(r).toBe(`NOPERM User monitor has no permissions to run the '${command}' command`);
+      no(cli(node, 16379, ["get", "acl-probe"], monitor), "get");
+      no(cli(node, 16379, ["set", "x", "1"], monitor), "set");
+      no(cli(node, 16379, ["config", "get", "masterauth"], monitor), "config|get");
+      no(cli(node, 16379, ["slowlog", "get"], monitor), "slowlog|get");
+      no(cli(node, 16379, ["client", "list"], monitor), "client|list");
+      no(cli(node, 16379, ["keys", "*"], monitor), "keys");
+    },
+  );
+
+  it("redis_exporter's monitor user on Sentinel reads the master's state and changes nothing", () => {
+    const monitor: [string, string] = ["monitor", users.sentinelMonitor];
+    const reply = (args: string[]): string => cli("gate", 26380, args, monitor);
+    expect(reply(["sentinel", "ckquorum", "mymaster"])).toMatch(/^OK /);
+    expect(reply(["sentinel", "masters"])).toContain("mymaster");
+    const no = (r: string, command: string): void =>
+      expect(r).toBe(`NOPERM User monitor has no permissions to run the '${command}' command`);
+    no(reply(["sentinel", "set", "mymaster", "quorum", "1"]), "sentinel|set");
+    no(reply(["sentinel", "failover", "mymaster"]), "sentinel|failover");
+    no(reply(["sentinel", "remove", "mymaster"]), "sentinel|remove");
+    no(reply(["sentinel", "config", "get", "*"]), "sentinel|config");
+  });
+
+  it("the apps' Sentinel user may only ask for the master's address", () => {
+    const reply = (args: string[]): string => cli("gate", 26380, args, sentinelApp);
+    expect(reply(["sentinel", "get-master-addr-by-name", "mymaster"])).toBe(
+      `${layout.nodes.blue.privateIp}\n16379`,
+    );
+    const no = (r: string, command: string): void =>
+      expect(r).toBe(`NOPERM User app has no permissions to run the '${command}' command`);
+    no(reply(["sentinel", "remove", "mymaster"]), "sentinel|remove");
+    no(reply(["sentinel", "monitor", "rogue", "10.9.9.9", "6379", "2"]), "sentinel|monitor");
+    no(reply(["sentinel", "set", "mymaster", "quorum", "1"]), "sentinel|set");
+    no(reply(["sentinel", "failover", "mymaster"]), "sentinel|failover");
+    no(reply(["sentinel", "sentinels", "mymaster"]), "sentinel|sentinels");
+    no(reply(["sentinel", "master", "mymaster"]), "sentinel|master");
+    no(reply(["acl", "list"]), "acl|list");
+  });
+
+  it("the apps' Sentinel user may subscribe to +switch-master and to nothing else", () => {
+    expect(cli("gate", 26380, ["acl", "dryrun", "app", "subscribe", "+switch-master"], sentinelAdmin)).toBe(
+      "OK",
+    );
+    expect(cli("gate", 26380, ["acl", "dryrun", "app", "subscribe", "+sdown"], sentinelAdmin)).toBe(
+      "User app has no permissions to access the '+sdown' channel",
+    );
+    expect(cli("gate", 26380, ["acl", "dryrun", "app", "psubscribe", "*"], sentinelAdmin)).toBe(
+      "User app has no permissions to run the 'psubscribe' command",
+    );
   });
 });

@@ -32,6 +32,7 @@ import {
   unwrapSecrets,
 } from "./harness";
 import { decodeUserData } from "../../cloud-init/user-data";
+import { USER_SECRETS, UserSecret } from "../../cloud-init/layout";
 
 const INSTANCE = "oci:Core/instance:Instance";
 const NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule";
@@ -55,7 +56,7 @@ const PROD_COUNTS = {
   "oci:Core/securityList:SecurityList": 1,
   "oci:Core/subnet:Subnet": 2,
   "oci:Core/vcn:Vcn": 1,
-  "random:index/randomPassword:RandomPassword": 2,
+  "random:index/randomPassword:RandomPassword": 12,
   "yquant:compute:Node": 3,
   "yquant:network:GateAddress": 1,
   "yquant:network:Network": 1,
@@ -197,6 +198,20 @@ describe("the prod stack (Pulumi.prod.yaml) under mocks", () => {
   });
 });
 
+/** The generated passwords of the users besides the apps' two (USER_SECRETS). */
+const OTHER_USERS_PASSWORDS = [
+  "yq-message-admin-password",
+  "yq-message-monitor-password",
+  "yq-message-replication-password",
+  "yq-message-sentinel-password",
+  "yq-sentinel-admin-password",
+  "yq-sentinel-monitor-password",
+  "yq-sentinel-peer-password",
+  "yq-token-admin-password",
+  "yq-token-app-password",
+  "yq-token-monitor-password",
+];
+
 describe("the program under mocks (test config with every secret set)", () => {
   let run: ProgramRun;
   beforeAll(async () => {
@@ -210,8 +225,12 @@ describe("the program under mocks (test config with every secret set)", () => {
     expect(run.error).toBeUndefined();
   });
 
-  it("generates no password when both are set", () => {
-    expect(ofType(run, "random:index/randomPassword:RandomPassword")).toEqual([]);
+  it("generates only the 10 other users' passwords when both apps' passwords are set", () => {
+    expect(
+      ofType(run, "random:index/randomPassword:RandomPassword")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(OTHER_USERS_PASSWORDS);
   });
 
   it("gives each node its shape, shapeConfig, fault domain, names and boot volume", () => {
@@ -444,10 +463,18 @@ describe("the program under mocks (test config with every secret set)", () => {
     const config = parseConfig(
       validRaw({ valkeyPassword: VALKEY_PASSWORD, sentinelPassword: SENTINEL_PASSWORD, tlsPem: TLS_PEM }),
     );
+    // The other users' passwords are generated: the mock runtime's RandomPassword result for each.
+    const users = Object.fromEntries(
+      USER_SECRETS.map((key) => {
+        const name = `yq-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-password`;
+        return [key, `Gen${name.replace(/[^A-Za-z0-9]/g, "")}0123456789abcdefghij`.slice(0, 32)];
+      }),
+    ) as Record<UserSecret, string>;
     const layout = buildCloudLayout(config, {
       valkeyPassword: VALKEY_PASSWORD,
       sentinelPassword: SENTINEL_PASSWORD,
       tlsPem: TLS_PEM,
+      users,
     });
     for (const node of ["gate", "blue", "green"] as const) {
       const metadata = instance(run, node)["metadata"];
@@ -491,12 +518,12 @@ describe("generated passwords", () => {
     run = await runProgram(programConfig());
   });
 
-  it("come from two RandomPasswords of 32 characters without special characters", () => {
-    const passwords = sortedByName(ofType(run, "random:index/randomPassword:RandomPassword"));
-    expect(passwords.map((r) => [r.name, r.inputs])).toEqual([
-      ["yq-sentinel-password", { length: 32, special: false }],
-      ["yq-valkey-password", { length: 32, special: false }],
-    ]);
+  it("come from twelve RandomPasswords (two apps', ten other users': three of them redis_exporter's monitor) of 32 characters without special characters", () => {
+    const passwords = ofType(run, "random:index/randomPassword:RandomPassword");
+    expect(passwords.map((r) => r.name).sort()).toEqual(
+      [...OTHER_USERS_PASSWORDS, "yq-sentinel-password", "yq-valkey-password"].sort(),
+    );
+    for (const p of passwords) expect(p.inputs, p.name).toEqual({ length: 32, special: false });
   });
 
   it("reach the user data, and no output", () => {

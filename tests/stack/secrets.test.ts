@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SecretString } from "../../config";
 import { SENTINEL_PASSWORD, TLS_PEM, VALKEY_PASSWORD } from "./fixtures";
+import { USER_SECRETS } from "../../cloud-init/layout";
 
 const created: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 
@@ -33,7 +34,7 @@ function resolved<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 describe("Secrets", () => {
-  it("marks configured passwords and the TLS PEM secret, and generates nothing", async () => {
+  it("marks configured passwords and the TLS PEM secret, and generates only the other users'", async () => {
     const { Secrets } = await import("../../components/secrets");
     const before = created.length;
     const secrets = new Secrets("given", {
@@ -48,7 +49,11 @@ describe("Secrets", () => {
     expect(await resolved(secrets.sentinelPassword)).toBe(SENTINEL_PASSWORD);
     expect(await resolved(secrets.tlsPem)).toBe(TLS_PEM);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(created.slice(before).map((r) => r.type)).toEqual(["yquant:security:Secrets"]);
+    expect(created.slice(before).map((r) => r.type)).toEqual([
+      "yquant:security:Secrets",
+      ...USER_SECRETS.map(() => "random:index/randomPassword:RandomPassword"),
+    ]);
+    expect(await pulumi.isSecret(secrets.users)).toBe(true);
   });
 
   it("generates unset passwords with RandomPassword (32, no special) and marks them secret", async () => {
@@ -67,9 +72,18 @@ describe("Secrets", () => {
         .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
         .map((r) => [r.name, r.inputs])
         .sort(),
-    ).toEqual([
-      ["generated-sentinel-password", { length: 32, special: false }],
-      ["generated-valkey-password", { length: 32, special: false }],
-    ]);
+    ).toEqual(
+      [
+        ["generated-sentinel-password", { length: 32, special: false }],
+        ["generated-valkey-password", { length: 32, special: false }],
+        ...USER_SECRETS.map((key) => [
+          `generated-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-password`,
+          { length: 32, special: false },
+        ]),
+      ].sort(),
+    );
+    const users = await resolved(secrets.users);
+    expect(Object.keys(users)).toEqual([...USER_SECRETS]);
+    expect(new Set(Object.values(users)).size).toBe(USER_SECRETS.length);
   });
 });

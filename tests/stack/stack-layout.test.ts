@@ -9,8 +9,14 @@ import {
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
 import { ADMIN_CIDR, validRaw } from "./fixtures";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
-const SECRETS = { valkeyPassword: "v".repeat(20), sentinelPassword: "s".repeat(20), tlsPem: "" };
+const SECRETS = {
+  valkeyPassword: "v".repeat(20),
+  sentinelPassword: "s".repeat(20),
+  tlsPem: "",
+  users: sampleUserPasswords("t"),
+};
 
 describe("buildCloudLayout", () => {
   it("builds the cloud Layout from the config and the resolved secrets", () => {

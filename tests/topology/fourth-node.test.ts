@@ -13,6 +13,7 @@ import { labLayout } from "../../lab/layout";
 import { ProgramRun, ofType, runProgram, unwrapSecrets } from "../stack/harness";
 import { programConfig } from "../stack/fixtures";
 import { decodeUserData, parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const WITNESS_ROLE: RoleSpec = {
   packages: ["valkey-sentinel", "curl", "iptables-persistent"],
@@ -44,7 +45,12 @@ const WITH_WITNESS: Topology = {
   roles: { ...TOPOLOGY.roles, witness: WITNESS_ROLE },
 };
 
-const SECRETS = { valkeyPassword: "v".repeat(20), sentinelPassword: "s".repeat(20), tlsPem: "" };
+const SECRETS = {
+  valkeyPassword: "v".repeat(20),
+  sentinelPassword: "s".repeat(20),
+  tlsPem: "",
+  users: sampleUserPasswords("t"),
+};
 
 describe("renderers", () => {
   const layout = sampleLayout({ topology: WITH_WITNESS });
@@ -61,6 +67,7 @@ describe("renderers", () => {
       "/opt/yquant/bin/health-check.sh",
       // Sentinel's notification-script (its role runs no monitoring agents, so nothing else).
       "/opt/yquant/bin/sentinel-event.sh",
+      "/etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
       "/etc/valkey/sentinel.conf",
     ]);
     expect(userData).toContain("\nhostname: yq-witness\n");
