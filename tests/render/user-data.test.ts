@@ -20,6 +20,7 @@ import {
 } from "../../cloud-init/user-data";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { MAX_ADMIN_CIDRS, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";
 
 interface CloudConfig {
   bootcmd: string[];
@@ -251,6 +252,25 @@ describe("renderUserData", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("the gate at the config's limits (a 5300-character PEM that gzip cannot shrink, 16 admin CIDRs) keeps room for an RSA-4096 SSH key", () => {
+    // Random base64 in PEM lines: the worst a tlsPem within MAX_TLS_PEM_LENGTH can do to gzip.
+    const pem =
+      `-----BEGIN CERTIFICATE-----\n${crypto.randomBytes(4000).toString("base64").replace(/.{64}/g, "$&\n")}`.slice(
+        0,
+        MAX_TLS_PEM_LENGTH,
+      );
+    const adminCidrs = Array.from({ length: MAX_ADMIN_CIDRS }, (_, i) => `198.51.${100 + i}.0/24`);
+    const worst = cloudLayout({ secrets: { ...layout.secrets, tlsPem: pem }, adminCidrs });
+    const text = renderUserData(worst, "gate");
+    const base64 = encodeUserData(text).length;
+    console.log(
+      `gate user data at the config's limits: ${Buffer.byteLength(text)} bytes raw, ${base64} gzipped+base64, ` +
+        `${OCI_METADATA_LIMIT_BYTES - base64} left for ssh_authorized_keys`,
+    );
+    // An RSA-4096 public key line is about 750 bytes.
+    expect(base64 + 1_000).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
   });
 
   it("refuses user data over OCI's limit with a clear error", () => {
