@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
 import { GATE_PUBLIC_IP } from "../../tools/preview/mock-program";
 import { ResourceDiff, previewDiff } from "../../tools/preview/preview-diff";
-import { record } from "./fixtures";
+import { OCI_COUNTS, SSH_PRIVATE_KEY, record } from "../fixtures";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "oci:Core/instance:Instance";
@@ -65,17 +65,8 @@ describe("first deployment and steady state", () => {
     const counts: Record<string, number> = {};
     for (const r of before.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     expect(counts).toEqual({
+      ...OCI_COUNTS,
       "command:remote:Command": 6,
-      "oci:Core/instance:Instance": 3,
-      "oci:Core/internetGateway:InternetGateway": 1,
-      "oci:Core/natGateway:NatGateway": 1,
-      "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
-      "oci:Core/publicIp:PublicIp": 1,
-      "oci:Core/routeTable:RouteTable": 2,
-      "oci:Core/securityList:SecurityList": 1,
-      "oci:Core/subnet:Subnet": 2,
-      "oci:Core/vcn:Vcn": 1,
       "pulumi:pulumi:Stack": 1,
       "pulumi:pulumi:StackReference": 1,
       "yquant:compute:Converge": 3,
@@ -91,7 +82,7 @@ describe("first deployment and steady state", () => {
       "yquant:pipeline:Switch": 1,
       "yquant:security:Secrets": 1,
     });
-    // Both apps' passwords are set in this config; the other 7 users' are generated (tests/stack).
+    // Both apps' passwords are set in this config; the other 7 users' are generated (tests/program).
     expect(before.resources).toHaveLength(58);
   });
 
@@ -126,7 +117,7 @@ describe("the switch command", () => {
       "ubuntu",
       undefined,
     ]);
-    expect(connection["privateKey"]).toContain("TESTONLYNOTAREALKEY");
+    expect(connection["privateKey"]).toBe(SSH_PRIVATE_KEY);
     expect(sw.inputs["triggers"]).toEqual(["yq-gate-instance-id"]);
     expect(sw.inputs["create"]).toBe(sw.inputs["update"]);
     const lines = String(sw.inputs["create"]).split("\n");
@@ -220,14 +211,14 @@ describe("releases", () => {
     expect(green.inputs["connection"]).toEqual({
       host: "10.0.2.11",
       user: "ubuntu",
-      privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+      privateKey: SSH_PRIVATE_KEY,
       dialErrorLimit: 30,
       perDialTimeout: 15,
       port: 22,
       proxy: {
         host: GATE_PUBLIC_IP,
         user: "ubuntu",
-        privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+        privateKey: SSH_PRIVATE_KEY,
         dialErrorLimit: 30,
         perDialTimeout: 15,
         port: 22,

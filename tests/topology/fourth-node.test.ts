@@ -11,8 +11,7 @@ import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
 import { firewallRules } from "../../cloud-init/node-config";
 import { Lab, nodeServices, serviceNames } from "../../lab/lab";
 import { labLayout } from "../../lab/layout";
-import { ProgramRun, ofType, runProgram, unwrapSecrets } from "../stack/harness";
-import { programConfig } from "../stack/fixtures";
+import { ProgramRun, ofType, runProgram, unwrapSecrets, programConfig } from "../fixtures";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const WITNESS_ROLE: RoleSpec = {

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NODE_IGNORE_CHANGES } from "../../components/node";
-import { isSecretMarker, unwrapSecrets } from "./harness";
+import { isSecretMarker, unwrapSecrets } from "../fixtures";
 
 interface Captured {
   type: string;

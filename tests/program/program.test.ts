@@ -7,6 +7,7 @@ import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
 import { ConfigError, parseConfig } from "../../config";
 import { buildCloudLayout } from "../../stack-layout";
 import {
+  OCI_COUNTS,
   ADMIN_CIDR,
   COMPARTMENT,
   SECRET_VALUES,
@@ -17,8 +18,6 @@ import {
   VALKEY_PASSWORD,
   programConfig,
   validRaw,
-} from "./fixtures";
-import {
   GATE_PRIMARY_PRIVATE_IP_ID,
   GATE_PUBLIC_IP,
   ProgramRun,
@@ -30,7 +29,7 @@ import {
   ofType,
   runProgram,
   unwrapSecrets,
-} from "./harness";
+} from "../fixtures";
 import { USER_SECRETS, UserSecret } from "../../cloud-init/layout";
 
 const INSTANCE = "oci:Core/instance:Instance";
@@ -45,16 +44,7 @@ const ROUTE_TABLE = "oci:Core/routeTable:RouteTable";
  * tests' business and are left out by `coreCounts`.
  */
 const PROD_COUNTS = {
-  "oci:Core/instance:Instance": 3,
-  "oci:Core/internetGateway:InternetGateway": 1,
-  "oci:Core/natGateway:NatGateway": 1,
-  "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-  "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 13,
-  "oci:Core/publicIp:PublicIp": 1,
-  "oci:Core/routeTable:RouteTable": 2,
-  "oci:Core/securityList:SecurityList": 1,
-  "oci:Core/subnet:Subnet": 2,
-  "oci:Core/vcn:Vcn": 1,
+  ...OCI_COUNTS,
   "random:index/randomPassword:RandomPassword": 9,
   "yquant:compute:Node": 3,
   "yquant:network:GateAddress": 1,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_APP, DEFAULT_PORTS, DEFAULT_SENTINEL, TOPOLOGY } from "../../cloud-init/layout";
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
-import { ADMIN_CIDR, validRaw } from "./fixtures";
+import { ADMIN_CIDR, validRaw } from "../fixtures";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const SECRETS = {
