@@ -1,122 +1,122 @@
-/** The Node component alone: the options and inputs it gives its instance, whatever the program adds. */
+/**
+ * The Node component built on its own under the one mock runtime (tests/fixtures.ts `build`): the
+ * exact resources, inputs, secrecy, options and outputs it gives its instance, whatever the program
+ * adds around it.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NODE_IGNORE_CHANGES } from "../../components/node";
-import { isSecretMarker, unwrapSecrets } from "../fixtures";
+import { NODE_IGNORE_CHANGES, Node, NodeArgs } from "../../components/node";
+import type { RecordedResource } from "../../tools/preview/mock-program";
+import { ProgramRecording, TYPES, build } from "../fixtures";
 
-interface Captured {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  ignoreChanges?: string[];
-  replaceOnChanges?: string[];
-  deleteBeforeReplace?: boolean;
-  parent: boolean;
-}
-const captured = new Map<string, Captured>();
+const USER_DATA = "#cloud-config\nhostname: test\n";
+const SSH_KEY = "ssh-ed25519 AAAATEST node@test";
+const common = {
+  compartmentId: "ocid1.compartment.oc1..node",
+  availabilityDomain: "AD-1",
+  imageId: "ocid1.image.oc1..node",
+  subnetId: "subnet-id",
+  sshPublicKey: SSH_KEY,
+  userData: USER_DATA,
+};
+const CURRENT_METADATA = {
+  ssh_authorized_keys: SSH_KEY,
+  user_data: Buffer.from(USER_DATA).toString("base64"),
+};
 
+const NODES: Readonly<Record<string, NodeArgs>> = {
+  fixed: {
+    ...common,
+    faultDomain: "FAULT-DOMAIN-1",
+    hostname: "yq-fixed",
+    shape: "VM.Standard.E2.1.Micro",
+    privateIp: "10.0.1.10",
+  },
+  flex: {
+    ...common,
+    faultDomain: "FAULT-DOMAIN-2",
+    hostname: "yq-flex",
+    shape: "VM.Standard.A1.Flex",
+    ocpus: 2,
+    memoryGbs: 12,
+    bootVolumeSizeGbs: 60,
+    privateIp: "10.0.2.10",
+    assignPublicIp: true,
+    nsgIds: ["nsg-id"],
+  },
+  fresh: {
+    ...common,
+    faultDomain: "FAULT-DOMAIN-2",
+    hostname: "yq-fresh",
+    shape: "VM.Standard.E2.1.Micro",
+    privateIp: "10.0.2.10",
+    rebuildGeneration: 3,
+    keptMetadata: undefined,
+  },
+  kept: {
+    ...common,
+    faultDomain: "FAULT-DOMAIN-3",
+    hostname: "yq-kept",
+    shape: "VM.Standard.E2.1.Micro",
+    privateIp: "10.0.2.11",
+    rebuildGeneration: 0,
+    keptMetadata: pulumi.output({ ssh_authorized_keys: "old-key", user_data: "b2xk" }),
+    keptImageId: pulumi.output("ocid1.image.oc1..running"),
+  },
+};
+
+let r: ProgramRecording;
 beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const entry = captured.get(args.name);
-        if (entry) entry.inputs = args.inputs as Record<string, unknown>;
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call(args) {
-        throw new Error(`un-mocked invoke ${args.token}`);
-      },
-    },
-    "yquant",
-    "node-test",
-    false,
-    "organization",
+  r = await build(() =>
+    Object.fromEntries(
+      Object.entries(NODES).map(([name, args]) => {
+        const node = new Node(name, args);
+        return [name, { id: node.instanceId, metadata: node.launchMetadata }];
+      }),
+    ),
   );
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      captured.set(args.name, {
-        type: args.type,
-        name: args.name,
-        inputs: {},
-        ignoreChanges: args.opts.ignoreChanges,
-        replaceOnChanges: args.opts.replaceOnChanges,
-        deleteBeforeReplace: (args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace,
-        parent: args.opts.parent !== undefined,
-      });
-      return undefined;
-    });
-    const { Node } = await import("../../components/node");
-    const common = {
-      compartmentId: "ocid1.compartment.oc1..node",
-      availabilityDomain: "AD-1",
-      imageId: "ocid1.image.oc1..node",
-      subnetId: "subnet-id",
-      sshPublicKey: "ssh-ed25519 AAAATEST node@test",
-      userData: "#cloud-config\nhostname: test\n",
-    };
-    new Node("fixed", {
-      ...common,
-      faultDomain: "FAULT-DOMAIN-1",
-      hostname: "yq-fixed",
-      shape: "VM.Standard.E2.1.Micro",
-      privateIp: "10.0.1.10",
-    });
-    new Node("flex", {
-      ...common,
-      faultDomain: "FAULT-DOMAIN-2",
-      hostname: "yq-flex",
-      shape: "VM.Standard.A1.Flex",
-      ocpus: 2,
-      memoryGbs: 12,
-      bootVolumeSizeGbs: 60,
-      privateIp: "10.0.2.10",
-      assignPublicIp: true,
-      nsgIds: ["nsg-id"],
-    });
-    new Node("fresh", {
-      ...common,
-      faultDomain: "FAULT-DOMAIN-2",
-      hostname: "yq-fresh",
-      shape: "VM.Standard.E2.1.Micro",
-      privateIp: "10.0.2.10",
-      rebuildGeneration: 3,
-      keptMetadata: undefined,
-    });
-    new Node("kept", {
-      ...common,
-      faultDomain: "FAULT-DOMAIN-3",
-      hostname: "yq-kept",
-      shape: "VM.Standard.E2.1.Micro",
-      privateIp: "10.0.2.11",
-      rebuildGeneration: 0,
-      keptMetadata: pulumi.output({ ssh_authorized_keys: "old-key", user_data: "b2xk" }),
-      keptImageId: pulumi.output("ocid1.image.oc1..running"),
-    });
-    return {};
-  });
-  await new Promise((resolve) => setTimeout(resolve, 50));
 });
 
+const instance = (name: string): RecordedResource => {
+  const found = r.resources.filter((x) => x.name === `${name}-instance`);
+  expect(found).toHaveLength(1);
+  return found[0] as RecordedResource;
+};
+
 describe("Node", () => {
-  it("ignores metadata and the image after creation, and deletes before replacing", () => {
-    expect(NODE_IGNORE_CHANGES).toEqual(["metadata", "sourceDetails.sourceId"]);
-    expect(captured.get("fixed-instance")?.replaceOnChanges).toBeUndefined();
-    for (const name of ["fixed-instance", "flex-instance"]) {
-      const instance = captured.get(name);
-      expect([
-        instance?.type,
-        instance?.ignoreChanges,
-        instance?.deleteBeforeReplace,
-        instance?.parent,
-      ]).toEqual(["oci:Core/instance:Instance", ["metadata", "sourceDetails.sourceId"], true, true]);
-    }
-    expect(captured.get("fixed")?.type).toBe("yquant:compute:Node");
+  it("registers exactly one component and one instance per node, the instance its child", () => {
+    expect(
+      r.resources
+        .filter((x) => x.type !== "pulumi:pulumi:Stack")
+        .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`)
+        .sort(),
+    ).toEqual(
+      Object.keys(NODES)
+        .flatMap((n) => [
+          `${TYPES.instance} ${n}-instance <- yquant:compute:Node::${n}`,
+          `yquant:compute:Node ${n} <- (root)`,
+        ])
+        .sort(),
+    );
+    expect(r.invokes).toEqual([]);
   });
 
-  it("sets exactly these inputs on a fixed-shape instance with defaults", () => {
-    const inputs = captured.get("fixed-instance")?.inputs ?? {};
-    expect(isSecretMarker(inputs["metadata"])).toBe(true);
-    expect(unwrapSecrets(inputs)).toEqual({
+  it("ignores metadata and the image after creation, and deletes before replacing", () => {
+    expect(NODE_IGNORE_CHANGES).toEqual(["metadata", "sourceDetails.sourceId"]);
+    for (const name of ["fixed", "flex"]) {
+      const x = instance(name);
+      expect([x.ignoreChanges, x.replaceOnChanges, x.deleteBeforeReplace]).toEqual([
+        ["metadata", "sourceDetails.sourceId"],
+        [],
+        true,
+      ]);
+    }
+  });
+
+  it("sets exactly these inputs on a fixed-shape instance with defaults, metadata the only secret", () => {
+    const x = instance("fixed");
+    expect(x.secretInputs).toEqual(["metadata"]);
+    expect(x.inputs).toEqual({
       compartmentId: "ocid1.compartment.oc1..node",
       availabilityDomain: "AD-1",
       faultDomain: "FAULT-DOMAIN-1",
@@ -134,56 +134,60 @@ describe("Node", () => {
       },
       instanceOptions: { areLegacyImdsEndpointsDisabled: true },
       preserveBootVolume: false,
-      metadata: {
-        ssh_authorized_keys: "ssh-ed25519 AAAATEST node@test",
-        user_data: Buffer.from("#cloud-config\nhostname: test\n").toString("base64"),
-      },
+      metadata: CURRENT_METADATA,
     });
   });
 
   it("gives a flexible shape its shapeConfig, and passes boot volume, public IP and NSGs through", () => {
-    const inputs = unwrapSecrets(captured.get("flex-instance")?.inputs ?? {}) as Record<string, unknown>;
-    expect(inputs["shapeConfig"]).toEqual({ ocpus: 2, memoryInGbs: 12 });
-    expect((inputs["sourceDetails"] as Record<string, unknown>)["bootVolumeSizeInGbs"]).toBe("60");
-    expect(inputs["createVnicDetails"]).toMatchObject({ assignPublicIp: "true", nsgIds: ["nsg-id"] });
+    const inputs = instance("flex").inputs;
+    expect([
+      inputs["shapeConfig"],
+      (inputs["sourceDetails"] as Record<string, unknown>)["bootVolumeSizeInGbs"],
+      (inputs["createVnicDetails"] as Record<string, unknown>)["assignPublicIp"],
+      (inputs["createVnicDetails"] as Record<string, unknown>)["nsgIds"],
+    ]).toEqual([{ ocpus: 2, memoryInGbs: 12 }, "60", "true", ["nsg-id"]]);
+  });
+
+  it("outputs the instance's ID and the launch metadata it was given", () => {
+    expect(r.outputs).toEqual({
+      fixed: { id: "fixed-instance-id", metadata: CURRENT_METADATA },
+      flex: { id: "flex-instance-id", metadata: CURRENT_METADATA },
+      fresh: { id: "fresh-instance-id-r3", metadata: CURRENT_METADATA },
+      kept: { id: "kept-instance-id", metadata: { ssh_authorized_keys: "old-key", user_data: "b2xk" } },
+    });
   });
 });
 
 describe("Node with a rebuild generation", () => {
   it("tags the generation, replaces on its change, and ignores neither metadata nor the image", () => {
     for (const [name, generation] of [
-      ["fresh-instance", "3"],
-      ["kept-instance", "0"],
+      ["fresh", "3"],
+      ["kept", "0"],
     ] as const) {
-      const instance = captured.get(name);
-      expect([
-        instance?.ignoreChanges,
-        instance?.replaceOnChanges,
-        instance?.deleteBeforeReplace,
-        unwrapSecrets(instance?.inputs["freeformTags"]),
-      ]).toEqual([[], ['freeformTags["yquant-rebuild"]'], true, { "yquant-rebuild": generation }]);
+      const x = instance(name);
+      expect([x.ignoreChanges, x.replaceOnChanges, x.deleteBeforeReplace, x.inputs["freeformTags"]]).toEqual([
+        [],
+        ['freeformTags["yquant-rebuild"]'],
+        true,
+        { "yquant-rebuild": generation },
+      ]);
     }
   });
 
   it("launches with the current user data when nothing is kept, and with the kept metadata otherwise", () => {
-    expect(isSecretMarker(captured.get("fresh-instance")?.inputs["metadata"])).toBe(true);
-    expect(unwrapSecrets(captured.get("fresh-instance")?.inputs["metadata"])).toEqual({
-      ssh_authorized_keys: "ssh-ed25519 AAAATEST node@test",
-      user_data: Buffer.from("#cloud-config\nhostname: test\n").toString("base64"),
-    });
-    expect(isSecretMarker(captured.get("kept-instance")?.inputs["metadata"])).toBe(true);
-    expect(unwrapSecrets(captured.get("kept-instance")?.inputs["metadata"])).toEqual({
-      ssh_authorized_keys: "old-key",
-      user_data: "b2xk",
-    });
+    expect([instance("fresh").secretInputs, instance("kept").secretInputs]).toEqual([
+      ["metadata"],
+      ["metadata"],
+    ]);
+    expect([instance("fresh").inputs["metadata"], instance("kept").inputs["metadata"]]).toEqual([
+      CURRENT_METADATA,
+      { ssh_authorized_keys: "old-key", user_data: "b2xk" },
+    ]);
   });
 
   it("launches from the current image when nothing is kept, and keeps the running instance's image otherwise", () => {
     const source = (name: string) =>
-      (unwrapSecrets(captured.get(name)?.inputs["sourceDetails"]) as Record<string, unknown>)["sourceId"];
-    expect([source("fresh-instance"), source("kept-instance")]).toEqual([
-      "ocid1.image.oc1..node",
-      "ocid1.image.oc1..running",
-    ]);
+      (instance(name).inputs["sourceDetails"] as Record<string, unknown>)["sourceId"];
+    expect([source("fresh"), source("kept")]).toEqual(["ocid1.image.oc1..node", "ocid1.image.oc1..running"]);
   });
 });
