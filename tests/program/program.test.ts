@@ -3,7 +3,8 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NodeName } from "../../cloud-init/layout";
-import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { ConfigError, parseConfig } from "../../config";
 import { buildCloudLayout } from "../../stack-layout";
 import {

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Layout, NodeName } from "../../cloud-init/layout";
-import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 
 export { cloudLayout, localLayout } from "../fixtures";
 

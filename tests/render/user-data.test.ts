@@ -8,13 +8,13 @@ import {
   COMPRESS_OVER_BYTES,
   OCI_METADATA_LIMIT_BYTES,
   RenderError,
-  parseWriteFiles,
   renderHaproxyConfig,
   renderNodeFiles,
   packageSourcesWait,
   renderUserData,
   scriptForNode,
 } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
