@@ -3,6 +3,7 @@
  * twice: "before" is the steady state after a first deployment (its outputs are what the stack's
  * self StackReference returns), "after" has one config change. previewDiff classifies every resource.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
 import { GATE_PUBLIC_IP } from "../../tools/preview/mock-program";
@@ -240,6 +241,26 @@ describe("releases", () => {
       .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
       .map((r) => r.name);
     expect(registered).toEqual([]);
+  });
+
+  it("raises every refusal inside an apply as a pulumi.ResourceError of the deployment history", async () => {
+    const refused = await record({ releases: { blue: "v1.1.0", green: "v1.0.0" } }, previous);
+    expect(refused.error).toBeInstanceOf(pulumi.ResourceError);
+    // A deployment by an older program: the output is missing; blue, asked first, is named.
+    const without = (output: string) => ({ ...previous, [output]: undefined });
+    const noMetadata = await record({}, without("engineMetadata"));
+    expect(noMetadata.error).toBeInstanceOf(pulumi.ResourceError);
+    expect(refusal(noMetadata)).toBe(
+      "yquant:rebuild.blue: the last deployment recorded no engineMetadata.blue, so the launch metadata of " +
+        "yq-blue cannot be kept and a changed user data would replace it. This stack was deployed by a program " +
+        'older than the blue-green pipeline; see docs/runbooks/deploy.md, "Adopting".',
+    );
+    const noInstanceId = await record({}, without("instanceIds"));
+    expect(noInstanceId.error).toBeInstanceOf(pulumi.ResourceError);
+    expect(refusal(noInstanceId)).toBe(
+      "yquant:rebuild.blue: the last deployment recorded no instanceIds.blue, so the image of yq-blue cannot " +
+        'be kept and a newer image would reboot it; see docs/runbooks/deploy.md, "Adopting".',
+    );
   });
 
   it("refuses it in `pulumi preview` too, so the PR's preview check fails with the message", async () => {
