@@ -25,7 +25,6 @@ import {
   sizingFromOutput,
 } from "./bluegreen/placement";
 import { COLORS, Color } from "./cloud-init/layout";
-import { PipelineRefusal } from "./bluegreen/guard";
 import { Secrets } from "./components/secrets";
 import { loadConfig } from "./config";
 import { buildCloudLayout, sentinelAddresses } from "./stack-layout";
@@ -45,7 +44,7 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     .all([history.guarded(config), history.recorded(PLACEMENT_OUTPUTS.placement)])
     .apply(([guarded, recorded]) => {
       const refusals = placementRefusals(placementFromOutput(recorded), placement);
-      if (refusals.length > 0) throw new PipelineRefusal(refusals);
+      if (refusals.length > 0) throw new pulumi.ResourceError(refusals.join("\n"), history);
       return guarded;
     });
   const secrets = new Secrets("yq", {
@@ -67,7 +66,13 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     .apply(([valkeyPassword, sentinelPassword, tlsPem, users]) =>
       buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem, users }, topology),
     );
-  const rebuilds = engineRebuilds(config, previous, history.engineMetadata, history.recorded("instanceIds"));
+  const rebuilds = engineRebuilds(
+    config,
+    previous,
+    history.engineMetadata,
+    history.recorded("instanceIds"),
+    history,
+  );
   // A resize reboots: only the engine that is the standby before and after this update gets it.
   const wantedSizing: EngineSizing = {
     shape: config.engineShape,

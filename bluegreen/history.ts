@@ -11,7 +11,7 @@ import {
   OUTPUT_NAMES,
   PipelineIntent,
   PreviousDeployment,
-  assertPipelineAllowed,
+  pipelineRefusals,
   previousFromOutputs,
 } from "./guard";
 
@@ -86,12 +86,14 @@ export class DeploymentHistory extends pulumi.ComponentResource {
 
   /**
    * The last deployment, resolved only when `intent` passes every check of bluegreen/guard.ts; it
-   * rejects with the refusals otherwise. The switch, the release commands and the engines' launch
-   * metadata all read it, so a refused update registers none of them.
+   * rejects with the refusals otherwise (a `pulumi.ResourceError` of this component). The switch,
+   * the release commands and the engines' launch metadata all read it, so a refused update
+   * registers none of them.
    */
   public guarded(intent: PipelineIntent): pulumi.Output<PreviousDeployment> {
     return this.previous.apply((previous) => {
-      assertPipelineAllowed(previous, intent);
+      const refusals = pipelineRefusals(previous, intent);
+      if (refusals.length > 0) throw new pulumi.ResourceError(refusals.join("\n"), this);
       return previous;
     });
   }

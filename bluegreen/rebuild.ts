@@ -22,21 +22,30 @@ import {
   rebuildPending,
 } from "./guard";
 
-/** Each engine's rebuild counter and the launch metadata it keeps (undefined: the current one). */
+/**
+ * Each engine's rebuild counter and the launch metadata it keeps (undefined: the current one). A
+ * record the last deployment lacks fails as a `pulumi.ResourceError` of `owner` (the deployment
+ * history that read it).
+ */
 export function engineRebuilds(
   intent: PipelineIntent,
   previous: pulumi.Input<PreviousDeployment>,
   recordedMetadata: pulumi.Input<Readonly<Record<Color, LaunchMetadata>> | undefined>,
   recordedInstanceIds: pulumi.Input<unknown>,
+  owner: pulumi.Resource,
 ): Readonly<Record<Color, NodeRebuild>> {
   const rebuild = (color: Color): NodeRebuild => ({
     generation: intent.rebuild[color],
-    keptMetadata: pulumi
-      .all([previous, recordedMetadata])
-      .apply(([last, recorded]) => keptLaunchMetadata({ ...last, engineMetadata: recorded }, intent, color)),
+    keptMetadata: pulumi.all([previous, recordedMetadata]).apply(([last, recorded]) => {
+      try {
+        return keptLaunchMetadata({ ...last, engineMetadata: recorded }, intent, color);
+      } catch (error) {
+        throw new pulumi.ResourceError((error as Error).message, owner);
+      }
+    }),
     keptImageId: pulumi
       .all([previous, recordedInstanceIds])
-      .apply(([last, ids]) => keptImageId(last, intent, color, ids)),
+      .apply(([last, ids]) => keptImageId(last, intent, color, ids, owner)),
   });
   return { blue: rebuild("blue"), green: rebuild("green") };
 }
@@ -50,18 +59,20 @@ function keptImageId(
   intent: PipelineIntent,
   color: Color,
   recordedInstanceIds: unknown,
+  owner: pulumi.Resource,
 ): Promise<string | undefined> {
   if (!previous.deployed || rebuildPending(previous, intent, color)) return Promise.resolve(undefined);
   const id = (recordedInstanceIds as Record<string, unknown> | undefined)?.[color];
   if (typeof id !== "string" || id === "") {
-    throw new Error(
+    throw new pulumi.ResourceError(
       `yquant:rebuild.${color}: the last deployment recorded no instanceIds.${color}, so the image of ` +
         `yq-${color} cannot be kept and a newer image would reboot it; see docs/runbooks/deploy.md, "Adopting".`,
+      owner,
     );
   }
   return oci.core.getInstance({ instanceId: id }).then((instance) => {
     const image = instance.sourceDetails[0]?.sourceId ?? instance.image;
-    if (!image) throw new Error(`yq-${color} (${id}) reports no source image`);
+    if (!image) throw new pulumi.ResourceError(`yq-${color} (${id}) reports no source image`, owner);
     return image;
   });
 }

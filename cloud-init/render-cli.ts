@@ -10,7 +10,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Layout, NODE_NAMES } from "./layout";
-import { parseWriteFiles, renderUserData } from "./user-data";
+import { renderUserData } from "./user-data";
+import { parseWriteFiles } from "./write-files";
 import { sampleLayout } from "./sample-layout";
 
 const USAGE = "usage: npm run render -- --out <dir> [--layout <layout.json>]";

@@ -20,7 +20,7 @@
  * objects. The combined size of these two attributes can be a maximum of 32,000 bytes." Files over
  * 1 KiB are therefore written `gz+b64`, each script only where it runs, and `renderUserData` throws
  * past the limit; tests/render asserts every node's base64 user data stays under it with room for
- * the SSH key. `parseWriteFiles` decodes the files again for the lab and the render command.
+ * the SSH key. cloud-init/write-files.ts reads the files back for the lab and the render command.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -28,6 +28,7 @@ import * as zlib from "node:zlib";
 import * as yaml from "js-yaml";
 import { Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
 import type { ScriptName } from "./topology";
+import { WRITE_FILES_DEFAULTS } from "./write-files";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import { monitoringFiles, monitoringScripts } from "./monitoring";
@@ -212,9 +213,6 @@ interface WriteFileEntry {
   defer?: boolean;
 }
 
-/** cloud-init's own defaults of a `write_files` entry, left out of the size-limited user data. */
-export const WRITE_FILES_DEFAULTS = { permissions: "0644", owner: "root:root", defer: false } as const;
-
 function toWriteFile(file: NodeFile): WriteFileEntry {
   const entry: WriteFileEntry = { path: file.path, content: file.content };
   if (file.permissions !== WRITE_FILES_DEFAULTS.permissions) entry.permissions = file.permissions;
@@ -298,26 +296,4 @@ export function decodeUserData(encoded: string): string {
 
 function p(layout: Layout, node: NodeName, abs: string): string {
   return nodePath(layout, node, abs);
-}
-
-/** Reads the `write_files` of a rendered user data back into plain records (decoding `gz+b64`). */
-export function parseWriteFiles(userData: string): NodeFile[] {
-  const parsed = yaml.load(userData) as { write_files?: WriteFileEntry[] } | null;
-  return (parsed?.write_files ?? []).map((entry) => {
-    let content = entry.content ?? "";
-    if (entry.encoding === "gz+b64") {
-      content = zlib.gunzipSync(Buffer.from(content, "base64")).toString("utf8");
-    } else if (entry.encoding === "b64") {
-      content = Buffer.from(content, "base64").toString("utf8");
-    } else if (entry.encoding !== undefined) {
-      throw new Error(`parseWriteFiles: unsupported encoding "${entry.encoding}" for ${entry.path}`);
-    }
-    return {
-      path: entry.path,
-      content,
-      permissions: entry.permissions ?? WRITE_FILES_DEFAULTS.permissions,
-      owner: entry.owner ?? WRITE_FILES_DEFAULTS.owner,
-      defer: entry.defer === true,
-    };
-  });
 }

@@ -29,13 +29,13 @@ export class GateAddress extends pulumi.ComponentResource {
     );
     const vnicId = attachments.vnicAttachments.apply((list) => {
       const primary = [...list].sort((a, b) => a.nicIndex - b.nicIndex)[0];
-      if (!primary) throw new Error("The gate instance has no VNIC attachment");
+      if (!primary) throw new pulumi.ResourceError("The gate instance has no VNIC attachment", this);
       return primary.vnicId;
     });
     const privateIps = oci.core.getPrivateIpsOutput({ vnicId }, invokeOpts);
     const privateIpId = privateIps.privateIps.apply((list) => {
       const primary = list.find((ip) => ip.isPrimary);
-      if (!primary) throw new Error("The gate's VNIC has no primary private IP");
+      if (!primary) throw new pulumi.ResourceError("The gate's VNIC has no primary private IP", this);
       return primary.id;
     });
     const address = new oci.core.PublicIp(

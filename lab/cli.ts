@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { switchSteps } from "../bluegreen/commands";
-import { COLORS, NODE_NAMES, NodeName, isColor } from "../cloud-init/layout";
+import { COLORS, NODE_NAMES, NodeName, isColor, nodeNames } from "../cloud-init/layout";
 import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
 import { benchStartup } from "./bench-startup";
@@ -216,15 +216,15 @@ async function main(argv: string[]): Promise<number> {
     case "up": {
       noMore(rest, "up");
       requirePrograms();
-      const wasRunning = NODE_NAMES.flatMap((n) =>
-        nodeServices(lab.layout, n).map((s) => `${n}/${s.unit}`),
-      ).filter((id) => {
-        const [n, u] = id.split("/") as [NodeName, string];
-        return lab.pid(n, u) !== null;
-      });
+      const wasRunning = nodeNames(lab.layout)
+        .flatMap((n) => nodeServices(lab.layout, n).map((s) => `${n}/${s.unit}`))
+        .filter((id) => {
+          const [n, u] = id.split("/") as [NodeName, string];
+          return lab.pid(n, u) !== null;
+        });
       const cleanup = async (): Promise<void> => {
         log("stopping what this up started");
-        for (const node of NODE_NAMES) {
+        for (const node of nodeNames(lab.layout)) {
           for (const s of nodeServices(lab.layout, node)) {
             const pid = wasRunning.includes(`${node}/${s.unit}`) ? null : lab.pid(node, s.unit);
             if (pid === null) continue;
@@ -424,7 +424,8 @@ main(process.argv.slice(2)).then(
     }
     console.error(`lab: ${(err as Error).message}`);
     const lab = new Lab(labDir(), { createSecrets: false });
-    if (process.env.YQ_LAB_VERBOSE === "1") for (const n of NODE_NAMES) console.error(logTails(lab, n));
+    if (process.env.YQ_LAB_VERBOSE === "1")
+      for (const n of nodeNames(lab.layout)) console.error(logTails(lab, n));
     process.exit(1);
   },
 );

@@ -4,7 +4,15 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { Color, NODE_NAMES, NodeName, otherColor } from "../cloud-init/layout";
+import {
+  Color,
+  NodeName,
+  gateNode,
+  nodeNames,
+  nodesWhere,
+  otherColor,
+  tokenNode,
+} from "../cloud-init/layout";
 import { renderUserData } from "../cloud-init/user-data";
 import { Lab, nodeServices, sleep, waitFor } from "./lab";
 import { materialiseNode } from "./materialise";
@@ -20,15 +28,21 @@ function stateFile(lab: Lab, node: NodeName): string {
 }
 
 /** Nodes in the order `up` runs their setup.sh: the engines (apps, message Valkey) before the gate. */
-const SETUP_ORDER: readonly NodeName[] = ["blue", "green", "gate"];
+/** setup.sh runs on every other node before the gate's, in table order. */
+function setupOrder(lab: Lab): NodeName[] {
+  const topology = lab.layout.topology;
+  return [...nodesWhere(topology, (role) => !role.haproxy), gateNode(topology)];
+}
 
 function anyRunning(lab: Lab): boolean {
-  return NODE_NAMES.some((n) => nodeServices(lab.layout, n).some((s) => lab.pid(n, s.unit) !== null));
+  return nodeNames(lab.layout).some((n) =>
+    nodeServices(lab.layout, n).some((s) => lab.pid(n, s.unit) !== null),
+  );
 }
 
 /** Thaws every frozen lab process (a frozen node would otherwise never pass its health check). */
 export function thawAll(lab: Lab): void {
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     for (const s of nodeServices(lab.layout, node)) lab.signal(node, s.unit, "SIGCONT");
   }
 }
@@ -54,7 +68,7 @@ export function logTails(lab: Lab, node: NodeName, lines = 8): string {
  * from the new user data (the secrets are kept).
  */
 export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<void> {
-  const changed = NODE_NAMES.filter((node) => {
+  const changed = nodeNames(lab.layout).filter((node) => {
     const file = stateFile(lab, node);
     return !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== renderUserData(lab.layout, node);
   });
@@ -64,7 +78,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
       log(`user data changed for ${changed.join(", ")}: stopping the lab to recreate it`);
       await down(lab, log);
     }
-    for (const node of NODE_NAMES) {
+    for (const node of nodeNames(lab.layout)) {
       fs.rmSync(lab.root(node), { recursive: true, force: true });
       const result = materialiseNode(lab.layout, node);
       fs.mkdirSync(path.dirname(stateFile(lab, node)), { recursive: true });
@@ -79,7 +93,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
   }
   lab.installDeliveredScripts();
   await startReceiver(lab);
-  for (const node of SETUP_ORDER) {
+  for (const node of setupOrder(lab)) {
     log(`${node}: running setup.sh`);
     const r = await lab.runScript(node, "setup", [], 180_000);
     for (const line of r.stdout
@@ -91,7 +105,7 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
       throw new Error(`${node}: setup.sh exited ${r.status}:\n${r.stderr.trim()}\n${logTails(lab, node)}`);
     }
   }
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     log(`${node}: waiting for health-check.sh`);
     const started = performance.now();
     let last = "";
@@ -125,7 +139,7 @@ export async function down(lab: Lab, log: Log): Promise<number> {
     "valkey-server",
   ];
   for (const unit of order) {
-    for (const node of NODE_NAMES) {
+    for (const node of nodeNames(lab.layout)) {
       if (!nodeServices(lab.layout, node).some((s) => s.unit === unit)) continue;
       const pid = lab.pid(node, unit);
       if (pid === null) continue;
@@ -188,9 +202,12 @@ export interface Endpoints {
 
 export function endpoints(lab: Lab): Endpoints {
   const { ports, publicBind } = lab.layout;
-  const gate = lab.address("gate");
+  const gate = lab.address(gateNode(lab.layout.topology));
   const per = (port: number): Record<NodeName, string> =>
-    Object.fromEntries(NODE_NAMES.map((n) => [n, `${lab.address(n)}:${port}`])) as Record<NodeName, string>;
+    Object.fromEntries(nodeNames(lab.layout).map((n) => [n, `${lab.address(n)}:${port}`])) as Record<
+      NodeName,
+      string
+    >;
   return {
     live: `http://${publicBind}:${ports.http}/`,
     liveTls: `https://${publicBind}:${ports.https}/`,
@@ -261,7 +278,7 @@ async function serviceHealth(
         : ["failing", `stats: HTTP ${r.status}`];
     }
     if (unit === "valkey-server") {
-      const password = node === "gate" ? secrets.users.tokenAdmin : secrets.users.messageAdmin;
+      const password = node === tokenNode(lab.layout) ? secrets.users.tokenAdmin : secrets.users.messageAdmin;
       const role = await respCommand(
         { host, port: ports.valkey, username: USER_NAMES.admin, password },
         "ROLE",
@@ -291,7 +308,7 @@ async function serviceHealth(
 
 export async function status(lab: Lab): Promise<LabStatus> {
   const nodes: NodeStatus[] = [];
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     const services: ServiceStatus[] = [];
     for (const s of nodeServices(lab.layout, node)) {
       const pid = lab.pid(node, s.unit);
@@ -304,7 +321,7 @@ export async function status(lab: Lab): Promise<LabStatus> {
     nodes.push({ name: node, address: lab.address(node), root: lab.root(node), services });
   }
   const views = {} as Record<NodeName, string | null>;
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     views[node] = await sentinelMaster(lab, node).catch(() => null);
   }
   const counts = new Map<string, number>();
@@ -361,7 +378,7 @@ export function formatEndpoints(lab: Lab): string {
     ["staging (standby)", e.staging],
     ["stats", e.stats],
     ["metrics", e.metrics],
-    ...NODE_NAMES.map((n): [string, string] => [
+    ...nodeNames(lab.layout).map((n): [string, string] => [
       `${n} valkey / sentinel`,
       `${e.valkey[n]} / ${e.sentinel[n]}`,
     ]),

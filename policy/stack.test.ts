@@ -1,6 +1,6 @@
 /**
  * The policy pack against the real program: program.ts runs under the stack tests' mocks
- * (tests/stack/harness.ts), and every policy of the pack is applied to every resource it records,
+ * (tests/fixtures.ts), and every policy of the pack is applied to every resource it records,
  * as `pulumi preview --policy-pack policy` would.
  */
 import type {
@@ -11,8 +11,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { beforeAll, describe, expect, it } from "vitest";
-import { programConfig } from "../tests/stack/fixtures";
-import { type ProgramRun, runProgram, unwrapSecrets } from "../tests/stack/harness";
+import { programConfig, type ProgramRun, runProgram, unwrapSecrets } from "../tests/fixtures";
 import { allPolicies } from "./rules";
 
 interface Violation {

@@ -39,6 +39,26 @@ export interface BootTiming {
   readonly status: string;
 }
 
+/**
+ * cloud-init's own verdict once boot-finished exists. On a loaded machine `cloud-init status` (Python
+ * under software emulation) has once answered nothing right after boot-finished appeared, so it is
+ * asked again, a bounded number of times, until it names a final state; otherwise its output is
+ * returned as it was, and the caller fails with it.
+ */
+async function finalStatus(name: NodeName): Promise<string> {
+  let last = "";
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const st = await inGuest(name, "cloud-init status 2>&1", 120).catch((e: unknown) => ({
+      stdout: e instanceof Error ? e.message : String(e),
+    }));
+    const status = /^status: (\S+)/m.exec(st.stdout)?.[1];
+    if (status !== undefined && status !== "running") return status;
+    last = st.stdout.trim().replace(/\s+/g, " ").slice(0, 200);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+  return `unknown (cloud-init status said: ${last})`;
+}
+
 /** Waits until cloud-init has finished on `name` (boot-finished), up to `limitSeconds`. */
 export async function waitCloudInit(name: NodeName, limitSeconds = 2400): Promise<BootTiming> {
   const start = Number(fs.readFileSync(path.join(runDir(name), "t-start"), "utf8"));
@@ -64,8 +84,7 @@ export async function waitCloudInit(name: NodeName, limitSeconds = 2400): Promis
     await new Promise((resolve) => setTimeout(resolve, 5000));
   }
   const doneSeconds = elapsed();
-  const st = await inGuest(name, "cloud-init status 2>/dev/null | sed -n 's/^status: //p'", 120);
-  const timing = { agentSeconds: agent, doneSeconds, status: st.stdout.trim() };
+  const timing = { agentSeconds: agent, doneSeconds, status: await finalStatus(name) };
   fs.writeFileSync(path.join(runDir(name), "timing.json"), JSON.stringify(timing));
   log(`${name}: agent after ${agent}s, cloud-init '${timing.status}' after ${doneSeconds}s`);
   return timing;

@@ -67,7 +67,7 @@ fi
 script_dir=${BASH_SOURCE[0]%/*}
 [[ ${script_dir} != "${BASH_SOURCE[0]}" ]] || script_dir=.
 # No subshell on the switch's path when called by its absolute path (the cloud and the lab do).
-[[ ${script_dir} == /* && ${script_dir} != */. && ${script_dir} != */./* && ${script_dir} != *..* ]] ||
+[[ ${script_dir} == /* && ${script_dir} != */. && ${script_dir} != *./* ]] ||
   script_dir=$(cd -- "${script_dir}" && pwd)
 YQ_ROOT=${script_dir%/opt/yquant/bin}
 [[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
@@ -93,70 +93,9 @@ state_dir="${YQ_ROOT}/var/lib/yquant"
 map="${YQ_ROOT}/etc/haproxy/yquant/switch.map"
 socket="${YQ_ROOT}/run/haproxy/admin.sock"
 [[ -d ${state_dir} ]] || mkdir -p "${state_dir}"
-rt="" disk="" want="" checked="" first="" reply="" locked=""
+rt="" disk="" want="" checked="" first=""
 
 admin() { printf '%s\n' "$1" | socat -t 2 -T 5 stdio "unix-connect:${socket}" 2>/dev/null; }
-# The switch's helper, started at once: one process (perl-base, in every Debian and Ubuntu; no
-# module: AF_UNIX and SOCK_STREAM are 1 on Linux) that
-# takes switch.lock without waiting (flock(2), as flock(1) and converge.sh do), then answers
-# "admin <command>" (HAProxy's answer) and "rename <from><TAB><to>" requests, each ended by a line
-# "--end ok--" or "--end <error>--". It ends, releasing the lock, when this script ends (even by
-# SIGKILL: its input closes). So the switch's path runs no flock, socat or mv of its own.
-start_helper() {
-  coproc HELPER {
-    exec perl -e '
-      my ($lockfile, $path) = @ARGV;
-      $| = 1;
-      open(my $lock, ">>", $lockfile) or do { print "error: $lockfile: $!\n"; exit 1 };
-      if (!flock($lock, 6)) { print "busy\n"; exit 0 }
-      print "locked\n";
-      while (my $req = <STDIN>) {
-        chomp $req;
-        if ($req =~ /^admin (.*)$/) {
-          my ($cmd, $buf, $ok) = ($1, "", 0);
-          if (socket(my $s, 1, 1, 0)) {
-            eval {
-              local $SIG{ALRM} = sub { die "timeout\n" };
-              alarm 5;
-              if (connect($s, pack("S Z108", 1, $path))) {
-                syswrite($s, "$cmd\n");
-                while (sysread($s, my $chunk, 65536)) { $buf .= $chunk }
-                $ok = 1;
-              }
-              alarm 0;
-            };
-            close($s);
-          }
-          $buf .= "\n" if length($buf) && $buf !~ /\n\z/;
-          print $buf, $ok ? "--end ok--\n" : "--end HAProxy does not answer--\n";
-        } elsif ($req =~ /^rename ([^\t]+)\t(.+)$/) {
-          print rename($1, $2) ? "--end ok--\n" : "--end $!--\n";
-        } else {
-          print "--end unknown request--\n";
-        }
-      }' "${state_dir}/switch.lock" "${socket}" 2>/dev/null
-  }
-}
-# One request to the helper: sets `reply` (the answer, or the error); fails on an error.
-ask() {
-  local line
-  reply=""
-  [[ -n ${HELPER[1]:-} ]] || return 1
-  { printf '%s\n' "$1" >&"${HELPER[1]}"; } 2>/dev/null || return 1
-  while IFS= read -r -t 10 line <&"${HELPER[0]}"; do
-    case ${line} in
-      "--end ok--") return 0 ;;
-      --end\ *--)
-        line=${line#--end }
-        reply=${line%--}
-        return 1
-        ;;
-    esac
-    reply+=${line}$'\n'
-  done
-  reply="the switch's helper stopped"
-  return 1
-}
 
 # Helpers on the switch's path set the variable named by their last argument (no subshell).
 # A map as canonical text, or "" without a valid live entry. $2: 1 for `show map` lines (with ids).
@@ -194,8 +133,8 @@ read_disk() {
   canonical "${text}" 0 disk
 }
 utc() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
-# HAProxy's own check of the target: "ok" when `show stat` says the server is UP after an L7OK check
-# (the /health contract, checked by HAProxy every 500 ms: cloud-init/haproxy.ts), else what it says.
+# HAProxy's own check of the target (the /health contract every 500 ms, cloud-init/haproxy.ts): "ok"
+# when `show stat` says UP after an L7OK check, else what it says.
 check_state() {
   local -a f
   while IFS=, read -r -a f; do
@@ -270,11 +209,8 @@ if [[ ${action} == status ]]; then
 fi
 
 # Never waits for the lock: a rollback must not queue behind anything.
-trap '' PIPE
-start_helper
-IFS= read -r -t 10 locked <&"${HELPER[0]}" || locked="no answer"
-[[ ${locked} == locked || ${locked} == busy ]] || die "cannot take ${state_dir}/switch.lock (perl: ${locked:-no answer}); nothing changed"
-if [[ ${locked} == busy ]]; then
+exec 9>>"${state_dir}/switch.lock"
+if ! flock -n 9; then
   rt=""
   read_runtime || true
   die "another switch is running ($(cat "${state_dir}/switch.intent" 2>/dev/null || echo unknown)); not switching to ${target}. In force: live $(field "${rt}" live), drain $(drain_text "${rt}")"
@@ -284,9 +220,8 @@ printf 'to %s, pid %s, started %s\n' "${target}" "$$" "${started}" >"${state_dir
 mark locked
 step locked
 
-# The map, a new version of it, and HAProxy's check state of the target.
-out=""
-ask "admin show map ${map}; prepare map ${map}; show stat yquant_live_${target} 4 -1" && out=${reply}
+# One round trip: the map, a new version of it, and HAProxy's check state of the target.
+out=$(admin "show map ${map}; prepare map ${map}; show stat yquant_live_${target} 4 -1") || out=""
 mark read
 ver=""
 [[ ${out} =~ New\ version\ created:\ *([0-9]+) ]] && ver=${BASH_REMATCH[1]}
@@ -305,9 +240,9 @@ if [[ ${current} == "${target}" ]]; then
   ((other_until > now)) || other_until=0
   wanted "${target}" "${other_until}" want
 else
-  # HAProxy checks the target's /health every 500 ms and routes by that state; when it says UP, a
+  # HAProxy checks the target's /health every 500 ms and routes by that state: when it says UP, a
   # fresh probe would only repeat it (and the other color stays the backup if the target falls
-  # now). Otherwise the probe decides, and names what failed.
+  # now). Otherwise the JSON probe decides, and names what failed.
   reason=""
   check_state "${out}" "${target}" checked
   if [[ ${checked} != ok ]]; then
@@ -328,20 +263,19 @@ step checked
 # The file first: a reload from here on puts the target in force.
 if [[ ${disk} != "${want}" ]]; then
   printf '%s\n' "${want}" >"${map}.tmp"
-  ask "rename ${map}.tmp"$'\t'"${map}" ||
-    die "cannot write ${map} (${reply}); HAProxy's runtime map is unchanged (live ${current})"
+  mv -f "${map}.tmp" "${map}"
 fi
 mark written
 step written
 
 if [[ ${rt} != "${want}" ]]; then
+  step prepared
   cmds=""
   while read -r key value; do cmds+="add map @${ver} ${map} ${key} ${value}; "; done <<<"${want}"
-  step prepared
-  ask "admin ${cmds}commit map @${ver} ${map}" || true
+  admin "${cmds}commit map @${ver} ${map}" >/dev/null || true
   mark committed
   step committed
-  if ask "admin show map ${map}"; then canonical "${reply}" 1 rt; else rt=""; fi
+  read_runtime
   [[ -n ${rt} ]] || die "HAProxy stopped answering after the commit; run this again"
   [[ ${rt} == "${want}" ]] || die "HAProxy holds '${rt//$'\n'/, }' after the commit, expected '${want//$'\n'/, }': run this again"
 fi

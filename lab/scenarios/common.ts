@@ -3,7 +3,7 @@
  * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
  */
 import Valkey from "iovalkey";
-import { Color, NODE_NAMES, NodeName, otherColor } from "../../cloud-init/layout";
+import { Color, NodeName, nodeNames, otherColor, tokenNode } from "../../cloud-init/layout";
 import { Lab, nodeServices, sleep, waitFor } from "../lab";
 import { httpGet, sentinelMaster, thawAll } from "../ops";
 import { respCommand } from "../resp";
@@ -101,7 +101,7 @@ export function valkeyTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
     host: lab.address(node),
     port: lab.layout.ports.valkey,
     username: USER_NAMES.admin,
-    password: node === "gate" ? users.tokenAdmin : users.messageAdmin,
+    password: node === tokenNode(lab.layout) ? users.tokenAdmin : users.messageAdmin,
     timeoutMs,
   };
 }
@@ -113,7 +113,7 @@ export function appTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
     host: lab.address(node),
     port: lab.layout.ports.valkey,
     username: USER_NAMES.app,
-    password: node === "gate" ? secrets.users.tokenApp : secrets.valkeyPassword,
+    password: node === tokenNode(lab.layout) ? secrets.users.tokenApp : secrets.valkeyPassword,
     timeoutMs,
   };
 }
@@ -142,7 +142,7 @@ export async function valkeyRole(lab: Lab, node: NodeName): Promise<string | nul
 /** The engine that every answering Sentinel names as master (null when they disagree or none answers). */
 export async function agreedMaster(
   lab: Lab,
-  nodes: readonly NodeName[] = NODE_NAMES,
+  nodes: readonly NodeName[] = nodeNames(lab.layout),
 ): Promise<NodeName | null> {
   const views = await Promise.all(nodes.map((n) => sentinelMaster(lab, n).catch(() => null)));
   const answered = views.filter((v): v is string => v !== null);
@@ -158,7 +158,7 @@ export async function agreedMaster(
 export function sentinelClient(lab: Lab): Valkey {
   const { layout } = lab;
   return new Valkey({
-    sentinels: NODE_NAMES.map((n) => ({ host: lab.address(n), port: layout.ports.sentinel })),
+    sentinels: nodeNames(lab.layout).map((n) => ({ host: lab.address(n), port: layout.ports.sentinel })),
     name: layout.sentinel.masterName,
     sentinelUsername: USER_NAMES.app,
     sentinelPassword: layout.secrets.sentinelPassword,
@@ -245,7 +245,7 @@ export function clientPeer(client: Valkey): string | null {
 /** Every unit of every node running (thawed), every health-check.sh passing. */
 export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 90_000): Promise<void> {
   thawAll(lab);
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     for (const s of nodeServices(lab.layout, node)) {
       if (lab.pid(node, s.unit) === null) {
         log(`restore: starting ${node}/${s.unit}`);
@@ -253,7 +253,7 @@ export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 9
       }
     }
   }
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     let last = "";
     const ok = await waitFor(
       async () => {

@@ -9,7 +9,7 @@
 import { switchSteps } from "../../bluegreen/commands";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Color, NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import { Color, NodeName, nodeNames } from "../../cloud-init/layout";
 import { Lab, ScriptName, sleep, waitFor } from "../lab";
 import { respCommand } from "../resp";
 import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole, valkeyTarget } from "./common";
@@ -37,7 +37,7 @@ export async function isPaused(lab: Lab, node: NodeName): Promise<boolean> {
 /** Octal modes of each node's Valkey and Sentinel files (which hold passwords), by `<node>/<file>`. */
 export function configModes(lab: Lab): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const node of NODE_NAMES) {
+  for (const node of nodeNames(lab.layout)) {
     for (const file of ["valkey.conf", "sentinel.conf"]) {
       const p = path.join(lab.root(node), "etc/valkey", file);
       if (fs.existsSync(p)) out[`${node}/${file}`] = (fs.statSync(p).mode & 0o777).toString(8);

@@ -7,7 +7,7 @@
  * and a second converge with the same files runs nothing. The lab is converged back afterwards.
  */
 import Valkey from "iovalkey";
-import { Layout, NODE_NAMES } from "../../cloud-init/layout";
+import { Layout, nodeNames } from "../../cloud-init/layout";
 import { convergeAll } from "../converge";
 import { runLoad, summarise } from "../load";
 import { sentinelMaster } from "../ops";
@@ -98,7 +98,7 @@ export async function convergeUnderLoad(
     log(`scenario 9: converge ${r.node} exited ${r.status} after ${r.ms} ms\n${r.stdout}${r.stderr}`);
 
   const downAfter = await Promise.all(
-    NODE_NAMES.map(async (n) => {
+    nodeNames(lab.layout).map(async (n) => {
       const reply = await respCommand(
         sentinelAdminTarget(lab, n),
         "SENTINEL",

@@ -3,11 +3,12 @@
  * twice: "before" is the steady state after a first deployment (its outputs are what the stack's
  * self StackReference returns), "after" has one config change. previewDiff classifies every resource.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
 import { GATE_PUBLIC_IP } from "../../tools/preview/mock-program";
 import { ResourceDiff, previewDiff } from "../../tools/preview/preview-diff";
-import { record } from "./fixtures";
+import { OCI_COUNTS, SSH_PRIVATE_KEY, record } from "../fixtures";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "oci:Core/instance:Instance";
@@ -65,17 +66,8 @@ describe("first deployment and steady state", () => {
     const counts: Record<string, number> = {};
     for (const r of before.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
     expect(counts).toEqual({
+      ...OCI_COUNTS,
       "command:remote:Command": 6,
-      "oci:Core/instance:Instance": 3,
-      "oci:Core/internetGateway:InternetGateway": 1,
-      "oci:Core/natGateway:NatGateway": 1,
-      "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-      "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 20,
-      "oci:Core/publicIp:PublicIp": 1,
-      "oci:Core/routeTable:RouteTable": 2,
-      "oci:Core/securityList:SecurityList": 1,
-      "oci:Core/subnet:Subnet": 2,
-      "oci:Core/vcn:Vcn": 1,
       "pulumi:pulumi:Stack": 1,
       "pulumi:pulumi:StackReference": 1,
       "yquant:compute:Converge": 3,
@@ -91,7 +83,7 @@ describe("first deployment and steady state", () => {
       "yquant:pipeline:Switch": 1,
       "yquant:security:Secrets": 1,
     });
-    // Both apps' passwords are set in this config; the other 10 users' are generated (tests/stack).
+    // Both apps' passwords are set in this config; the other 10 users' are generated (tests/program).
     expect(before.resources).toHaveLength(68);
   });
 
@@ -126,7 +118,7 @@ describe("the switch command", () => {
       "ubuntu",
       undefined,
     ]);
-    expect(connection["privateKey"]).toContain("TESTONLYNOTAREALKEY");
+    expect(connection["privateKey"]).toBe(SSH_PRIVATE_KEY);
     expect(sw.inputs["triggers"]).toEqual(["yq-gate-instance-id"]);
     expect(sw.inputs["create"]).toBe(sw.inputs["update"]);
     const lines = String(sw.inputs["create"]).split("\n");
@@ -220,14 +212,14 @@ describe("releases", () => {
     expect(green.inputs["connection"]).toEqual({
       host: "10.0.2.11",
       user: "ubuntu",
-      privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+      privateKey: SSH_PRIVATE_KEY,
       dialErrorLimit: 30,
       perDialTimeout: 15,
       port: 22,
       proxy: {
         host: GATE_PUBLIC_IP,
         user: "ubuntu",
-        privateKey: expect.stringContaining("TESTONLYNOTAREALKEY"),
+        privateKey: SSH_PRIVATE_KEY,
         dialErrorLimit: 30,
         perDialTimeout: 15,
         port: 22,
@@ -249,6 +241,26 @@ describe("releases", () => {
       .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
       .map((r) => r.name);
     expect(registered).toEqual([]);
+  });
+
+  it("raises every refusal inside an apply as a pulumi.ResourceError of the deployment history", async () => {
+    const refused = await record({ releases: { blue: "v1.1.0", green: "v1.0.0" } }, previous);
+    expect(refused.error).toBeInstanceOf(pulumi.ResourceError);
+    // A deployment by an older program: the output is missing; blue, asked first, is named.
+    const without = (output: string) => ({ ...previous, [output]: undefined });
+    const noMetadata = await record({}, without("engineMetadata"));
+    expect(noMetadata.error).toBeInstanceOf(pulumi.ResourceError);
+    expect(refusal(noMetadata)).toBe(
+      "yquant:rebuild.blue: the last deployment recorded no engineMetadata.blue, so the launch metadata of " +
+        "yq-blue cannot be kept and a changed user data would replace it. This stack was deployed by a program " +
+        'older than the blue-green pipeline; see docs/runbooks/deploy.md, "Adopting".',
+    );
+    const noInstanceId = await record({}, without("instanceIds"));
+    expect(noInstanceId.error).toBeInstanceOf(pulumi.ResourceError);
+    expect(refusal(noInstanceId)).toBe(
+      "yquant:rebuild.blue: the last deployment recorded no instanceIds.blue, so the image of yq-blue cannot " +
+        'be kept and a newer image would reboot it; see docs/runbooks/deploy.md, "Adopting".',
+    );
   });
 
   it("refuses it in `pulumi preview` too, so the PR's preview check fails with the message", async () => {

@@ -1,7 +1,7 @@
 /**
  * Every component built on its own under the shared mock runtime (tools/preview/mock-program.ts), as
  * awsx's vpc.test.ts does, with exact asserts on what it registers; the whole-program tests are in
- * tests/stack and tests/bluegreen.
+ * tests/program and tests/bluegreen.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
@@ -12,15 +12,7 @@ import { Release } from "../../bluegreen/release";
 import { Switch } from "../../bluegreen/switch";
 import { GateAddress } from "../../components/gate-address";
 import { Network } from "../../components/network";
-import { ProgramRecording, recordProgram } from "../../tools/preview/mock-program";
-import { ADMIN_CIDR, COMPARTMENT, SSH_PRIVATE_KEY } from "../stack/fixtures";
-
-/** Records what `build` registers, run as the only program under the shared mock runtime. */
-async function build(construct: () => Record<string, unknown>): Promise<ProgramRecording> {
-  const recording = await recordProgram({ config: {}, load: () => Promise.resolve(construct()) });
-  if (recording.error) throw recording.error;
-  return recording;
-}
+import { ADMIN_CIDR, COMPARTMENT, ProgramRecording, SSH_PRIVATE_KEY, build } from "../fixtures";
 
 const custom = (r: ProgramRecording) =>
   r.resources.filter((x) => x.custom && x.type !== "pulumi:pulumi:Stack");
@@ -184,12 +176,11 @@ describe("Release", () => {
   });
 
   it("refuses a bad release ref at construction, as a ResourceError naming the rule", async () => {
-    const r = await recordProgram({
-      config: {},
-      load: () => Promise.resolve({ x: new Release("yq-green", { ...args, release: "v1..2" }).deployed }),
-    });
-    expect(r.error).toBeInstanceOf(pulumi.ResourceError);
-    expect(r.error?.message).toBe(
+    const error: unknown = await build(() => ({
+      x: new Release("yq-green", { ...args, release: "v1..2" }).deployed,
+    })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toBe(
       `yq-green: "v1..2" is not a release ref: use 1 to 100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit, without ".."`,
     );
   });

@@ -19,10 +19,11 @@ import {
   rebootEffect,
   updateCaveat,
 } from "../../tools/preview/provider-rules";
+import { TYPES } from "../fixtures";
 
-const INSTANCE = "oci:Core/instance:Instance";
-const SUBNET = "oci:Core/subnet:Subnet";
-const COMMAND = "command:remote:Command";
+const INSTANCE = TYPES.instance;
+const SUBNET = TYPES.subnet;
+const COMMAND = TYPES.command;
 
 function resource(
   type: string,
@@ -79,22 +80,7 @@ describe("provider facts (tools/preview/forcenew.json)", () => {
   });
 
   it("cover every resource type the program registers", () => {
-    expect(KNOWN_TYPES).toEqual(
-      expect.arrayContaining([
-        INSTANCE,
-        "oci:Core/vcn:Vcn",
-        SUBNET,
-        "oci:Core/internetGateway:InternetGateway",
-        "oci:Core/natGateway:NatGateway",
-        "oci:Core/routeTable:RouteTable",
-        "oci:Core/securityList:SecurityList",
-        "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
-        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
-        "oci:Core/publicIp:PublicIp",
-        COMMAND,
-        "random:index/randomPassword:RandomPassword",
-      ]),
-    );
+    expect(KNOWN_TYPES).toEqual(expect.arrayContaining(Object.values(TYPES)));
   });
 
   it("classify paths by the most specific entry; of metadata only user_data and ssh_authorized_keys replace", () => {

@@ -1,49 +1,20 @@
-/** Shared fixtures of the rendered-configuration tests. */
+/**
+ * Process helpers of the rendered-configuration tests (temp dirs, materialised nodes, locks,
+ * children); their Layouts are the one fixture set's (tests/fixtures.ts).
+ */
 import { ChildProcess, execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Layout, NodeName } from "../../cloud-init/layout";
-import { sampleLayout } from "../../cloud-init/sample-layout";
-import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
+
+export { cloudLayout, localLayout } from "../fixtures";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const SCRIPTS_DIR = path.join(REPO, "cloud-init/scripts");
-
-/** The cloud-style sample Layout (roots "/", VCN addresses). */
-export function cloudLayout(overrides: Partial<Layout> = {}): Layout {
-  return sampleLayout(overrides);
-}
-
-/**
- * A one-machine Layout rooted under `dir`, on loopback addresses 127.0.20.<base+1..3> (never the
- * lab's 127.0.10.x), with unprivileged ports.
- */
-export function localLayout(dir: string, base: number, overrides: Partial<Layout> = {}): Layout {
-  const ip = (i: number): string => `127.0.20.${base + i}`;
-  return sampleLayout({
-    roots: { gate: path.join(dir, "gate"), blue: path.join(dir, "blue"), green: path.join(dir, "green") },
-    nodes: {
-      gate: { privateIp: ip(1), loopback: ip(1) },
-      blue: { privateIp: ip(2), loopback: ip(2) },
-      green: { privateIp: ip(3), loopback: ip(3) },
-    },
-    publicBind: ip(1),
-    ports: {
-      http: 18080,
-      https: 18443,
-      staging: 18081,
-      stats: 18404,
-      app: 15000,
-      valkey: 16379,
-      sentinel: 26380,
-    },
-    serviceControl: "/bin/false",
-    production: false,
-    ...overrides,
-  });
-}
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `yq-render-${prefix}-`));

@@ -21,7 +21,8 @@ import {
   renderUnitDefaults,
   validateMonitoring,
 } from "../../cloud-init/monitoring";
-import { encodeUserData, parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { encodeUserData, renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { ROLES } from "../../cloud-init/topology";
 import { nsgRuleSpecs } from "../../components/network";
 import { cloudLayout, localLayout, materialise, tempDir } from "./helpers";

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
 import { parseArgs, renderTo } from "../../cloud-init/render-cli";
-import { parseWriteFiles, renderHaproxyConfig, renderUserData } from "../../cloud-init/user-data";
+import { renderHaproxyConfig, renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, run, tempDir } from "./helpers";
 
 const TSX = path.join(REPO, "node_modules/.bin/tsx");

@@ -11,13 +11,13 @@ import {
   decodeUserData,
   encodeUserData,
   RenderError,
-  parseWriteFiles,
   renderHaproxyConfig,
   renderNodeFiles,
   packageSourcesWait,
   renderUserData,
   scriptForNode,
 } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 import { MAX_ADMIN_CIDRS, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";

@@ -7,12 +7,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { RoleSpec, TOPOLOGY, Topology, TopologyError, validateTopology } from "../../cloud-init/topology";
 import { COLORS } from "../../cloud-init/layout";
 import { sampleLayout } from "../../cloud-init/sample-layout";
+import { decodeUserData, renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { firewallRules } from "../../cloud-init/node-config";
 import { Lab, nodeServices, serviceNames } from "../../lab/lab";
 import { labLayout } from "../../lab/layout";
-import { ProgramRun, ofType, runProgram, unwrapSecrets } from "../stack/harness";
-import { programConfig } from "../stack/fixtures";
-import { decodeUserData, parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { ProgramRun, ofType, runProgram, unwrapSecrets, programConfig } from "../fixtures";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const WITNESS_ROLE: RoleSpec = {

@@ -2,10 +2,9 @@
  * Runs the Pulumi program (program.ts) under mocks and records every resource with its inputs and
  * options, and every invoke, so two runs with different config can be diffed
  * (tools/preview/preview-diff.ts). The one mock runtime of the repository: shared by the tests
- * (tests/pipeline, and tests/stack through tests/stack/harness.ts) and
- * `npx tsx tools/preview/preview-report.ts`. Config is set before `load` imports the program; unknown
- * invokes throw, and the known ones check what they are asked where it matters (getPrivateIps only for
- * the gate's primary VNIC). The stack's own StackReference (bluegreen/history.ts) answers with the
+ * (through tests/fixtures.ts) and `npx tsx tools/preview/preview-report.ts`. Config is set before
+ * `load` imports the program; unknown invokes throw, and the known ones check what they are asked
+ * where it matters (getPrivateIps only for the gate's primary VNIC). The stack's own StackReference (bluegreen/history.ts) answers with the
  * `previous` outputs given.
  *
  * Mocked IDs follow the rebuild counter: an instance tagged `yquant-rebuild: N` (N > 0) gets the ID

@@ -4,23 +4,19 @@
  * identical between the two runs. Only the activeColor/standbyColor outputs may differ.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { programConfig } from "./fixtures";
-import { CORE_OUTPUTS, ProgramRun, RecordedResource, runProgram, unwrapSecrets } from "./harness";
+import {
+  OCI_TYPES,
+  programConfig,
+  CORE_OUTPUTS,
+  ProgramRun,
+  RecordedResource,
+  runProgram,
+  unwrapSecrets,
+} from "../fixtures";
 import { decodeUserData } from "../../cloud-init/user-data";
 
-/** Types whose inputs must not move with activeColor; each must be present in the program. */
-const GUARDED_TYPES = [
-  "oci:Core/instance:Instance",
-  "oci:Core/vcn:Vcn",
-  "oci:Core/subnet:Subnet",
-  "oci:Core/internetGateway:InternetGateway",
-  "oci:Core/natGateway:NatGateway",
-  "oci:Core/routeTable:RouteTable",
-  "oci:Core/securityList:SecurityList",
-  "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
-  "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
-  "oci:Core/publicIp:PublicIp",
-];
+/** Types whose inputs must not move with activeColor (every OCI type); each must be present in the program. */
+const GUARDED_TYPES = [...OCI_TYPES];
 
 function keyed(run: ProgramRun): Map<string, RecordedResource> {
   return new Map(run.resources.filter((r) => r.custom).map((r) => [`${r.type}::${r.name}`, r]));

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SecretString } from "../../config";
-import { SENTINEL_PASSWORD, TLS_PEM, VALKEY_PASSWORD } from "./fixtures";
+import { SENTINEL_PASSWORD, TLS_PEM, VALKEY_PASSWORD } from "../fixtures";
 import { USER_SECRETS } from "../../cloud-init/layout";
 
 const created: { type: string; name: string; inputs: Record<string, unknown> }[] = [];

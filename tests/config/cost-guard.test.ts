@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../config";
 import type { CostEstimate, LayoutUsage } from "../../cost/free-tier";
-import { validRaw } from "./fixtures";
+import { validRaw } from "../fixtures";
 
 const model = vi.hoisted(() => ({
   estimate: undefined as unknown as CostEstimate,

@@ -8,7 +8,7 @@ import {
 } from "../../cloud-init/layout";
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
-import { ADMIN_CIDR, validRaw } from "./fixtures";
+import { ADMIN_CIDR, validRaw } from "../fixtures";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 
 const SECRETS = {

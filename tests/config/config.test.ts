@@ -23,7 +23,7 @@ import {
   VALKEY_PASSWORD,
   makeTlsPem,
   validRaw,
-} from "./fixtures";
+} from "../fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 

@@ -3,10 +3,12 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NodeName } from "../../cloud-init/layout";
-import { parseWriteFiles, renderUserData } from "../../cloud-init/user-data";
+import { renderUserData } from "../../cloud-init/user-data";
+import { parseWriteFiles } from "../../cloud-init/write-files";
 import { ConfigError, parseConfig } from "../../config";
 import { buildCloudLayout } from "../../stack-layout";
 import {
+  OCI_COUNTS,
   ADMIN_CIDR,
   COMPARTMENT,
   SECRET_VALUES,
@@ -17,8 +19,6 @@ import {
   VALKEY_PASSWORD,
   programConfig,
   validRaw,
-} from "./fixtures";
-import {
   GATE_PRIMARY_PRIVATE_IP_ID,
   GATE_PUBLIC_IP,
   ProgramRun,
@@ -30,7 +30,7 @@ import {
   ofType,
   runProgram,
   unwrapSecrets,
-} from "./harness";
+} from "../fixtures";
 import { decodeUserData } from "../../cloud-init/user-data";
 import { USER_SECRETS, UserSecret } from "../../cloud-init/layout";
 
@@ -46,16 +46,7 @@ const ROUTE_TABLE = "oci:Core/routeTable:RouteTable";
  * tests' business and are left out by `coreCounts`.
  */
 const PROD_COUNTS = {
-  "oci:Core/instance:Instance": 3,
-  "oci:Core/internetGateway:InternetGateway": 1,
-  "oci:Core/natGateway:NatGateway": 1,
-  "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-  "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 20,
-  "oci:Core/publicIp:PublicIp": 1,
-  "oci:Core/routeTable:RouteTable": 2,
-  "oci:Core/securityList:SecurityList": 1,
-  "oci:Core/subnet:Subnet": 2,
-  "oci:Core/vcn:Vcn": 1,
+  ...OCI_COUNTS,
   "random:index/randomPassword:RandomPassword": 12,
   "yquant:compute:Node": 3,
   "yquant:network:GateAddress": 1,
