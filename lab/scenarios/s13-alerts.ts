@@ -26,6 +26,7 @@ import {
   ensureAllRunning,
   figure,
   round,
+  sentinelAdminTarget,
   valkeyRole,
   waitServerUp,
 } from "./common";
@@ -101,13 +102,9 @@ export async function alertDelivery(ctx: ScenarioContext, trials = 3): Promise<F
     const accepted = await waitFor(
       async () => {
         at = Date.now();
+        // The Sentinel admin user: the apps' user may only ask for the master's address.
         const reply = await respCommand(
-          {
-            host: lab.address("gate"),
-            port: lab.layout.ports.sentinel,
-            password: lab.layout.secrets.sentinelPassword,
-            timeoutMs: 2000,
-          },
+          sentinelAdminTarget(lab, "gate", 2000),
           "SENTINEL",
           "FAILOVER",
           lab.layout.sentinel.masterName,
