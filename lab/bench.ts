@@ -51,10 +51,6 @@ export interface RepeatedBenchResults {
   readonly summary: BenchSummary;
 }
 
-/** The allowed values of `bench --repeat`. */
-export const REPEAT_MIN = 1;
-export const REPEAT_MAX = 10;
-
 export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   1: "switch under load",
   2: "drain",
@@ -85,13 +81,18 @@ function versions(): { haproxy: string; valkey: string } {
   };
 }
 
-/** Runs every scenario; never throws for a scenario's failure (it is recorded in `error`). */
-export async function runBench(lab: Lab, log: (line: string) => void): Promise<BenchResults> {
+/** Runs every scenario (or those in `only`); never throws for a scenario's failure (it is recorded in `error`). */
+export async function runBench(
+  lab: Lab,
+  log: (line: string) => void,
+  only?: readonly number[],
+): Promise<BenchResults> {
   const ctx: ScenarioContext = { lab, log };
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();
   let footprint: Figures | null = null;
   const runOne = async (id: number, body: () => Promise<Figures>): Promise<void> => {
+    if (only !== undefined && !only.includes(id)) return;
     const t0 = performance.now();
     log(`scenario ${id}: ${SCENARIO_NAMES[id]}`);
     let figures: Figure[] = [];
@@ -148,12 +149,13 @@ export async function runBenchRepeated(
   lab: Lab,
   repeat: number,
   log: (line: string) => void,
+  only?: readonly number[],
 ): Promise<RepeatedBenchResults> {
   const startedAt = new Date().toISOString();
   const runs: BenchResults[] = [];
   for (let i = 1; i <= repeat; i += 1) {
     log(`run ${i} of ${repeat}`);
-    runs.push(await runBench(lab, log));
+    runs.push(await runBench(lab, log, only));
   }
   return {
     schema: "yquant-lab-bench-repeat/1",
@@ -163,6 +165,43 @@ export async function runBenchRepeated(
     runs,
     summary: summariseRuns(runs),
   };
+}
+
+/**
+ * Every goal a bench missed and every scenario that failed, one line each (empty: all met). Over N
+ * runs, a figure counts as missed when a run missed it; its value is the summary's.
+ */
+export function missedGoals(r: BenchResults | RepeatedBenchResults): string[] {
+  const out: string[] = [];
+  if (r.schema === "yquant-lab-bench/1") {
+    for (const s of r.scenarios) {
+      if (s.error) out.push(`${s.id} ${s.name}: failed: ${s.error.split("\n")[0] ?? ""}`);
+      for (const f of s.figures) {
+        if (f.met === false)
+          out.push(
+            `${s.id} ${s.name}: ${f.name} = ${show(f.value)} ${f.unit} (goal ${f.goal})`.replace(
+              / +\(/,
+              " (",
+            ),
+          );
+      }
+    }
+    return out;
+  }
+  for (const s of r.summary.scenarios) {
+    if (s.errorRuns > 0) out.push(`${s.id} ${s.name}: failed in ${s.errorRuns} of ${r.repeat} runs`);
+    for (const f of s.figures) {
+      if (f.met === false) {
+        out.push(
+          `${s.id} ${s.name}: ${f.name} = ${describeFigure(f).value} ${f.unit} (goal ${f.goal}; met in ${f.metRuns} of ${r.repeat} runs)`.replace(
+            / +\(/,
+            " (",
+          ),
+        );
+      }
+    }
+  }
+  return out;
 }
 
 function show(value: Figure["value"]): string {
