@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { vi } from "vitest";
 import { Layout } from "../cloud-init/layout";
-import { sampleLayout } from "../cloud-init/sample-layout";
+import { sampleLayout, sampleUserPasswords } from "../cloud-init/sample-layout";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { ProgramRecording, RecordedInvoke, recordProgram } from "../tools/preview/mock-program";
 
@@ -151,6 +151,14 @@ export const OCI_COUNTS: Readonly<Record<string, number>> = {
 
 // ---------------------------------------------------------------------------------------------
 // Layouts for the render tests
+
+/** Resolved secrets for `buildCloudLayout` (stand-ins; none is a real password). */
+export const LAYOUT_SECRETS = {
+  valkeyPassword: "v".repeat(20),
+  sentinelPassword: "s".repeat(20),
+  tlsPem: "",
+  users: sampleUserPasswords("t"),
+};
 
 /** The cloud-style sample Layout (roots "/", VCN addresses). */
 export function cloudLayout(overrides: Partial<Layout> = {}): Layout {

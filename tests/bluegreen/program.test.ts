@@ -24,6 +24,13 @@ function changes(diffs: ResourceDiff[]): string[] {
   return diffs.filter((d) => d.op !== "same").map((d) => `${d.op} ${d.name} [${d.changed.join(", ")}]`);
 }
 
+/** The commands and OCI resources a run registered, by name. */
+function registeredOci(run: ProgramRecording): string[] {
+  return run.resources
+    .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
+    .map((r) => r.name);
+}
+
 /** The refusal text: the runtime prefixes it with the properties it was serialising. */
 function refusal(run: ProgramRecording): string {
   const message = run.error?.message ?? "";
@@ -237,10 +244,7 @@ describe("releases", () => {
         "then npm run bg -- switch. To deploy to the active color anyway, set yquant:allowDeployToActive to true.",
     );
     // Everything but the lookups waits for the guard: not even the network is registered.
-    const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
-      .map((r) => r.name);
-    expect(registered).toEqual([]);
+    expect(registeredOci(after)).toEqual([]);
   });
 
   it("raises every refusal inside an apply as a pulumi.ResourceError of the deployment history", async () => {
@@ -358,10 +362,7 @@ describe("rebuilding an engine", () => {
         "Rebuild only the standby: switch to green first (npm run bg -- switch), then npm run bg -- rebuild.",
     );
     // Everything but the lookups waits for the guard: not even the network is registered.
-    const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
-      .map((r) => r.name);
-    expect(registered).toEqual([]);
+    expect(registeredOci(after)).toEqual([]);
   });
 
   it("refuses to rebuild the color this update switches to", async () => {
