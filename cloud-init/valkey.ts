@@ -18,6 +18,7 @@
  * rendered in a fixed order because `sentinel auth-pass` and friends must follow `sentinel monitor`.
  */
 import { BOOTSTRAP_MESSAGE_MASTER, Layout, NodeName, bindAddresses, nodePath, tokenNode } from "./layout";
+import { TOKEN_DATA_DIR } from "./token-volume";
 
 /** Data, pid and log paths of the packaged units (Debian/Ubuntu `valkey-server`, `valkey-sentinel`). */
 export function valkeyPaths(
@@ -27,6 +28,7 @@ export function valkeyPaths(
   config: string;
   sentinelConfig: string;
   dataDir: string;
+  tokenDataDir: string;
   logDir: string;
   pidfile: string;
   sentinelPidfile: string;
@@ -38,6 +40,8 @@ export function valkeyPaths(
     config: p("/etc/valkey/valkey.conf"),
     sentinelConfig: p("/etc/valkey/sentinel.conf"),
     dataDir: p("/var/lib/valkey"),
+    /** The token Valkey's `dir`: on the token volume (cloud-init/token-volume.ts). */
+    tokenDataDir: p(TOKEN_DATA_DIR),
     logDir: p("/var/log/valkey"),
     pidfile: p("/run/valkey/valkey-server.pid"),
     sentinelPidfile: p("/run/sentinel/valkey-sentinel.pid"),
@@ -78,7 +82,7 @@ function user(name: string, password: string, rights: string): string {
   return `user ${name} on >${password} ${rights}`;
 }
 
-function common(layout: Layout, node: NodeName): string[] {
+function common(layout: Layout, node: NodeName, dir: string = valkeyPaths(layout, node).dataDir): string[] {
   const paths = valkeyPaths(layout, node);
   return [
     `bind ${bindAddresses(layout, node).join(" ")}`,
@@ -88,7 +92,7 @@ function common(layout: Layout, node: NodeName): string[] {
     `pidfile ${paths.pidfile}`,
     `logfile ${paths.logfile}`,
     "loglevel notice",
-    `dir ${paths.dataDir}`,
+    `dir ${dir}`,
     "user default off",
     "appendonly yes",
     "appendfsync everysec",
@@ -101,7 +105,7 @@ export function renderTokenValkey(layout: Layout): string {
   return (
     [
       "# Rendered by yquant-infra (cloud-init/valkey.ts): token Valkey on the gate.",
-      ...common(layout, tokenNode(layout)),
+      ...common(layout, tokenNode(layout), valkeyPaths(layout, tokenNode(layout)).tokenDataDir),
       user(USER_NAMES.app, layout.secrets.users.tokenApp, ACL_RIGHTS.app),
       user(USER_NAMES.admin, layout.secrets.users.tokenAdmin, ACL_RIGHTS.admin),
       `maxmemory ${layout.tokenMaxmemoryMb}mb`,

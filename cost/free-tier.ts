@@ -44,6 +44,8 @@ export interface LayoutUsage {
   readonly instances: readonly InstanceUsage[];
   readonly reservedPublicIps: number;
   readonly natGateways: number;
+  /** Block volumes (not boot volumes) in GB, e.g. the token volume; pooled with the boot volumes. Default 0. */
+  readonly blockVolumeGbs?: number;
 }
 
 /** Hours in the month the model prices: 730 (8,760 / 12). */
@@ -247,6 +249,7 @@ function checkUsage(usage: LayoutUsage): void {
   const counts: [string, number][] = [
     ["reservedPublicIps", usage.reservedPublicIps],
     ["natGateways", usage.natGateways],
+    ["blockVolumeGbs", usage.blockVolumeGbs ?? 0],
   ];
   for (const i of usage.instances) {
     counts.push([`instances[${i.node}].ocpus`, i.ocpus]);
@@ -275,7 +278,7 @@ export function estimateMonthlyCost(usage: LayoutUsage): CostEstimate {
 
   const ocpuHours = a1.reduce((sum, i) => sum + i.ocpus, 0) * HOURS_PER_MONTH;
   const gbHours = a1.reduce((sum, i) => sum + i.memoryGbs, 0) * HOURS_PER_MONTH;
-  const bootGbs = usage.instances.reduce((sum, i) => sum + i.bootVolumeGbs, 0);
+  const bootGbs = usage.instances.reduce((sum, i) => sum + i.bootVolumeGbs, 0) + (usage.blockVolumeGbs ?? 0);
 
   const metered: Metered[] = [
     meter(
@@ -285,7 +288,11 @@ export function estimateMonthlyCost(usage: LayoutUsage): CostEstimate {
     ),
     meter(PRICE_TABLE.a1OcpuHours, ocpuHours, (q, f) => `A1 OCPU-hours ${q}/month exceed the free ${f}`),
     meter(PRICE_TABLE.a1MemoryGbHours, gbHours, (q, f) => `A1 GB-hours ${q}/month exceed the free ${f}`),
-    meter(PRICE_TABLE.blockVolumeStorage, bootGbs, (q, f) => `Boot volumes ${q} GB exceed the free ${f} GB`),
+    meter(
+      PRICE_TABLE.blockVolumeStorage,
+      bootGbs,
+      (q, f) => `Boot and block volumes ${q} GB exceed the free ${f} GB`,
+    ),
     // Same quantity and allowance as the storage line: one overage sentence covers both.
     meter(PRICE_TABLE.blockVolumePerformance, bootGbs),
     noCharge(PRICE_TABLE.reservedPublicIps, usage.reservedPublicIps),

@@ -128,6 +128,10 @@ export const TYPES = {
   nsg: "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
   nsgRule: "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
   publicIp: "oci:Core/publicIp:PublicIp",
+  volume: "oci:Core/volume:Volume",
+  volumeAttachment: "oci:Core/volumeAttachment:VolumeAttachment",
+  volumeBackupPolicy: "oci:Core/volumeBackupPolicy:VolumeBackupPolicy",
+  volumeBackupPolicyAssignment: "oci:Core/volumeBackupPolicyAssignment:VolumeBackupPolicyAssignment",
   command: "command:remote:Command",
   randomPassword: "random:index/randomPassword:RandomPassword",
 } as const;
@@ -147,6 +151,11 @@ export const OCI_COUNTS: Readonly<Record<string, number>> = {
   [TYPES.securityList]: 1,
   [TYPES.subnet]: 2,
   [TYPES.vcn]: 1,
+  // The token Valkey's own volume (components/token-volume.ts), its attachment and backups.
+  [TYPES.volume]: 1,
+  [TYPES.volumeAttachment]: 1,
+  [TYPES.volumeBackupPolicy]: 1,
+  [TYPES.volumeBackupPolicyAssignment]: 1,
 };
 
 // ---------------------------------------------------------------------------------------------

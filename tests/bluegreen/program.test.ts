@@ -89,9 +89,10 @@ describe("first deployment and steady state", () => {
       "yquant:pipeline:Release": 2,
       "yquant:pipeline:Switch": 1,
       "yquant:security:Secrets": 1,
+      "yquant:storage:TokenVolume": 1,
     });
     // Both apps' passwords are set in this config; the other 7 users' are generated (tests/program).
-    expect(before.resources).toHaveLength(58);
+    expect(before.resources).toHaveLength(63);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {
@@ -324,13 +325,13 @@ describe("rebuilding an engine", () => {
     expect(after.outputs["rebuildGenerations"]).toEqual({ blue: 0, green: 1 });
   });
 
-  it("gives the engines the rebuild tag, replace-on-change, and decides their metadata itself", () => {
+  it("gives every node the rebuild tag, replace-on-change, and decides their metadata itself", () => {
     const options = (name: string) => {
       const r = byName(before, name);
       return [r.ignoreChanges, r.replaceOnChanges, (r.inputs["freeformTags"] as object | undefined) ?? null];
     };
-    expect(options("yq-gate-instance")).toEqual([["metadata", "sourceDetails.sourceId"], [], null]);
-    for (const engine of ["yq-blue-instance", "yq-green-instance"]) {
+    // The gate too (rebuild.gate, bluegreen/gate-rebuild.ts).
+    for (const engine of ["yq-gate-instance", "yq-blue-instance", "yq-green-instance"]) {
       expect(options(engine)).toEqual([[], ['freeformTags["yquant-rebuild"]'], { "yquant-rebuild": "0" }]);
     }
   });

@@ -269,6 +269,18 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     "yquant:rebuild.green: -1 is not a rebuild counter. Allowed: a non-negative integer.",
   ],
   [
+    "negative gate rebuild counter",
+    { rebuild: { gate: -1 } },
+    [],
+    "yquant:rebuild.gate: -1 is not a rebuild counter. Allowed: a non-negative integer.",
+  ],
+  [
+    "rebuild key that is neither a color nor the gate",
+    { rebuild: { witness: 1 } },
+    [],
+    "yquant:rebuild.witness: is not a color nor the gate. Allowed: the keys blue, green and gate.",
+  ],
+  [
     "fractional rebuild counter",
     { rebuild: { blue: 1.5 } },
     [],
@@ -454,14 +466,19 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     [],
     "yquant:appBuildCommand: the value has a line break. Allowed: one line of shell, or empty.",
   ],
-  ...(["allowWorldAdminAccess", "messageMasterFollowsActive", "allowDeployToActive"] as const).map(
-    (key): [string, Record<string, unknown>, string[], string] => [
-      `${key} that is not a boolean`,
-      { [key]: "on" },
-      [],
-      `yquant:${key}: "on" is not a boolean. Allowed: true or false.`,
-    ],
-  ),
+  ...(
+    [
+      "allowWorldAdminAccess",
+      "messageMasterFollowsActive",
+      "allowDeployToActive",
+      "acceptGateOutage",
+    ] as const
+  ).map((key): [string, Record<string, unknown>, string[], string] => [
+    `${key} that is not a boolean`,
+    { [key]: "on" },
+    [],
+    `yquant:${key}: "on" is not a boolean. Allowed: true or false.`,
+  ]),
   [
     "misspelt key",
     { activecolor: "green" },
@@ -531,6 +548,8 @@ describe("parseConfig accepts good input", () => {
       releases: { blue: "placeholder", green: "placeholder" },
       allowDeployToActive: false,
       rebuild: { blue: 0, green: 0 },
+      gateRebuild: 0,
+      acceptGateOutage: false,
     });
   });
 

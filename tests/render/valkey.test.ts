@@ -28,13 +28,15 @@ describe("rendered Valkey and Sentinel files", () => {
       "appendfsync everysec",
       "maxmemory 256mb",
       "maxmemory-policy noeviction",
-      "dir /var/lib/valkey",
+      // On the token volume (cloud-init/token-volume.ts), not the boot volume.
+      "dir /srv/yquant-tokens/valkey",
       "pidfile /run/valkey/valkey-server.pid",
       "logfile /var/log/valkey/valkey-server.log",
     ]) {
       expect(text).toContain(line);
     }
     expect(text.some((l) => l.startsWith("replicaof"))).toBe(false);
+    expect(text.filter((l) => l.startsWith("dir "))).toEqual(["dir /srv/yquant-tokens/valkey"]);
   });
 
   it("message Valkey: blue is master, green replicates blue (fixed bootstrap)", () => {
