@@ -55,7 +55,11 @@ export async function bootChecks(report: Report, nodes: readonly NodeName[]): Pr
           "systemctl show -p After --value valkey-server valkey-sentinel; sysctl -n vm.overcommit_memory; " +
             "{ cat /var/log/valkey/*.log; journalctl -b -o cat -u valkey-server -u valkey-sentinel; } 2>/dev/null | grep -ci overcommit || true",
         );
-        const lines = out.trim().split("\n");
+        // `systemctl show` separates the two units' values with an empty line.
+        const lines = out
+          .trim()
+          .split("\n")
+          .filter((l) => l !== "");
         if (!lines[0]?.includes("network-online.target") || !lines[1]?.includes("network-online.target")) {
           throw new Error(out);
         }
