@@ -19,6 +19,7 @@ import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
 import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
+import { gateRebuild } from "./scenarios/s15-gate-rebuild";
 import { authGuessing } from "./scenarios/s14-auth-guessing";
 
 export const BENCH_FILE = "bench.json";
@@ -65,6 +66,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   11: "interrupted promotion",
   12: "freeze of the active app",
   14: "AUTH guessing",
+  15: "gate rebuild under load",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -136,6 +138,7 @@ export async function runBench(
   await runOne(11, () => interruptedPromotion(ctx));
   await runOne(12, () => freezeActive(ctx));
   await runOne(14, () => authGuessing(ctx));
+  await runOne(15, () => gateRebuild(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,
