@@ -6,6 +6,7 @@ import { LAB_COMMANDS, LAB_USAGE, labCommandUsage, parseLabArgs } from "../../la
 import { BenchResults, SCENARIO_NAMES, missedGoals } from "../../lab/bench";
 import { labLayout } from "../../lab/layout";
 import { findPortConflict, listenersOf } from "../../lab/ports";
+import { SWITCH_STEPS, stepTimes } from "../../lab/scenarios/s1-switch-under-load";
 
 const IDS = Object.keys(SCENARIO_NAMES).join(", ");
 const COMMANDS = "up, status, switch, deploy, kill, freeze, thaw, start, down, bench, help";
@@ -194,5 +195,19 @@ describe("bench: missed goals", () => {
       "1 switch under load: failed: lab died",
       "1 switch under load: switch blue->green: command to first new session on green = 45.2 ms (goal <= 20 ms)",
     ]);
+  });
+});
+
+describe("bench: the switch's steps", () => {
+  it("reads each YQ_SWITCH_TIMING mark as ms after the spawn, on the same clock", () => {
+    const origin = 1_796_170_000_000; // performance.timeOrigin, epoch ms
+    const stderr = [
+      "switch-active.sh: timing start 1796170000.140250",
+      "noise",
+      "switch-active.sh: timing locked 1796170000.152000",
+      "switch-active.sh: timing committed 1796170000.181500",
+    ].join("\n");
+    expect(stepTimes(stderr, 100, origin)).toEqual({ start: 40.3, locked: 52, committed: 81.5 });
+    expect(SWITCH_STEPS).toEqual(["start", "locked", "read", "written", "committed"]);
   });
 });
