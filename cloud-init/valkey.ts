@@ -4,7 +4,7 @@
  *
  * Compatibility: Ubuntu 24.04 ships Valkey 7.2 (noble-updates/universe); the lab and CI run Valkey
  * 8.0 (Debian bookworm-backports). Every directive below exists with the same meaning in both:
- * `bind`, `port`, `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
+ * `bind`, `port`, `bind-source-addr` (Redis 7.0), `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
  * `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, `dir`, `pidfile`, `logfile`, and in
  * Sentinel `sentinel monitor|down-after-milliseconds|failover-timeout|auth-pass|announce-ip|
  * announce-port|sentinel-pass|resolve-hostnames|parallel-syncs`. Nothing added in 8.0 (such as
@@ -16,6 +16,10 @@
  * Sentinel's file is rendered once (cloud-init writes it at first boot) and then belongs to
  * Sentinel, which rewrites it with what it learns (replicas, other Sentinels, epochs). Its lines are
  * rendered in a fixed order because `sentinel auth-pass` and friends must follow `sentinel monitor`.
+ *
+ * `bind-source-addr` is the node's private address, so replication and Sentinel connections leave
+ * from the address the peers' firewall rules name; in the lab (one host, one address per node) it is
+ * what lets `npm run lab -- partition <node>` cut one node's traffic (lab/partition.ts).
  */
 import { BOOTSTRAP_MESSAGE_MASTER, Layout, NodeName, bindAddresses, nodePath, tokenNode } from "./layout";
 import { TOKEN_DATA_DIR } from "./token-volume";
@@ -87,6 +91,7 @@ function common(layout: Layout, node: NodeName, dir: string = valkeyPaths(layout
   return [
     `bind ${bindAddresses(layout, node).join(" ")}`,
     `port ${layout.ports.valkey}`,
+    `bind-source-addr ${layout.nodes[node].privateIp}`,
     "protected-mode yes",
     "daemonize no",
     `pidfile ${paths.pidfile}`,
@@ -145,6 +150,7 @@ export function renderSentinel(layout: Layout, node: NodeName): string {
       `# Rendered once by yquant-infra (cloud-init/valkey.ts): Sentinel on ${node}. Sentinel rewrites this file.`,
       `bind ${bindAddresses(layout, node).join(" ")}`,
       `port ${layout.ports.sentinel}`,
+      `bind-source-addr ${layout.nodes[node].privateIp}`,
       "daemonize no",
       `pidfile ${paths.sentinelPidfile}`,
       `logfile ${paths.sentinelLogfile}`,

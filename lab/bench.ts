@@ -21,6 +21,7 @@ import { freezeActive } from "./scenarios/s12-freeze";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
 import { gateRebuild } from "./scenarios/s15-gate-rebuild";
 import { authGuessing } from "./scenarios/s14-auth-guessing";
+import { masterFreeze, masterPartition } from "./scenarios/s16-master-faults";
 
 export const BENCH_FILE = "bench.json";
 
@@ -67,6 +68,8 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   12: "freeze of the active app",
   14: "AUTH guessing",
   15: "gate rebuild under load",
+  16: "partition of the message master",
+  17: "freeze of the message master",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -139,6 +142,8 @@ export async function runBench(
   await runOne(12, () => freezeActive(ctx));
   await runOne(14, () => authGuessing(ctx));
   await runOne(15, () => gateRebuild(ctx));
+  await runOne(16, () => masterPartition(ctx));
+  await runOne(17, () => masterFreeze(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

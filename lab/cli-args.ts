@@ -16,6 +16,8 @@ export const LAB_COMMANDS = [
   "kill",
   "freeze",
   "thaw",
+  "partition",
+  "heal",
   "start",
   "down",
   "bench",
@@ -63,6 +65,14 @@ const SPECS: Readonly<Record<LabCommand, CommandSpec>> = {
   },
   freeze: { synopsis: "freeze <node>", text: "SIGSTOP every process of the node", flags: {} },
   thaw: { synopsis: "thaw <node>", text: "SIGCONT every process of the node", flags: {} },
+  partition: {
+    synopsis: "partition <node>",
+    text:
+      "drop every packet between the node's address and the other nodes' (iptables; only inside a\n" +
+      "    named network namespace: ip netns exec <name> npm run lab -- ...)",
+    flags: {},
+  },
+  heal: { synopsis: "heal <node>", text: "remove the node's partition rules", flags: {} },
   start: {
     synopsis: "start <node> [service]",
     text: "start a service (or every service of the node) again",
@@ -112,7 +122,7 @@ export type LabInvocation =
     }
   | { readonly command: "deploy"; readonly color: Color; readonly release: string }
   | { readonly command: "kill" | "start"; readonly node: NodeName; readonly service?: string }
-  | { readonly command: "freeze" | "thaw"; readonly node: NodeName }
+  | { readonly command: "freeze" | "thaw" | "partition" | "heal"; readonly node: NodeName }
   | {
       readonly command: "bench";
       readonly json: boolean;
@@ -207,6 +217,8 @@ export function parseLabArgs(argv: readonly string[]): LabInvocation {
     }
     case "freeze":
     case "thaw":
+    case "partition":
+    case "heal":
       noMore(line.positionals, 1, where);
       return { command, node: oneOf(a, NODE_NAMES, "<node>") };
     case "bench": {

@@ -11,6 +11,7 @@ import { LAB_USAGE, labCommandUsage, parseLabArgs } from "./cli-args";
 import { findPortConflict, labListeners } from "./ports";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
 import { labDir } from "./layout";
+import { heal, healAll, partition } from "./partition";
 import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
 import { ensurePrograms, installInstructions } from "./prereqs";
 import {
@@ -187,7 +188,17 @@ async function main(argv: string[]): Promise<number> {
       log(`${node}: ${signal} to ${pids.length} processes (${pids.join(" ")})`);
       return 0;
     }
+    case "partition":
+    case "heal": {
+      const { node } = inv;
+      requireLab(lab);
+      if (inv.command === "partition") partition(lab.layout, node);
+      else heal(lab.layout, node);
+      log(`${node}: ${inv.command === "partition" ? "cut off from" : "joined again with"} the other nodes`);
+      return 0;
+    }
     case "down": {
+      healAll(lab.layout);
       const n = fs.existsSync(lab.dir) ? await down(lab, log) : 0;
       log(`down: ${n} processes stopped`);
       return 0;

@@ -9,7 +9,7 @@ import { findPortConflict, listenersOf } from "../../lab/ports";
 import { SWITCH_STEPS, stepTimes } from "../../lab/scenarios/s1-switch-under-load";
 
 const IDS = Object.keys(SCENARIO_NAMES).join(", ");
-const COMMANDS = "up, status, switch, deploy, kill, freeze, thaw, start, down, bench, help";
+const COMMANDS = "up, status, switch, deploy, kill, freeze, thaw, partition, heal, start, down, bench, help";
 
 describe("parseLabArgs", () => {
   it("reads each command", () => {
@@ -35,6 +35,8 @@ describe("parseLabArgs", () => {
     });
     expect(parseLabArgs(["kill", "blue", "app"])).toEqual({ command: "kill", node: "blue", service: "app" });
     expect(parseLabArgs(["thaw", "gate"])).toEqual({ command: "thaw", node: "gate" });
+    expect(parseLabArgs(["partition", "blue"])).toEqual({ command: "partition", node: "blue" });
+    expect(parseLabArgs(["heal", "blue"])).toEqual({ command: "heal", node: "blue" });
     expect(parseLabArgs(["bench", "--repeat", "3", "--only", "12,1,1"])).toEqual({
       command: "bench",
       json: false,
@@ -92,6 +94,9 @@ describe("parseLabArgs", () => {
     [["kill", "gate", "haproxy", "now"], 'kill: unexpected argument "now"'],
     [["freeze", "all"], 'invalid <node> "all": expected one of gate, blue, green'],
     [["thaw"], "missing <node>: expected one of gate, blue, green"],
+    [["partition", "all"], 'invalid <node> "all": expected one of gate, blue, green'],
+    [["heal"], "missing <node>: expected one of gate, blue, green"],
+    [["partition", "blue", "green"], 'partition: unexpected argument "green"'],
     [["status", "--yaml"], 'status: unknown option "--yaml": allowed --json, -h/--help'],
     [["status", "--json=yes"], "status: --json takes no value: allowed --json, -h/--help"],
     [["bench", "fast"], 'bench: unexpected argument "fast"'],

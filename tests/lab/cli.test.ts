@@ -20,7 +20,7 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
   const cases: [string[], string][] = [
     [
       ["frobnicate"],
-      'unknown command "frobnicate": expected one of up, status, switch, deploy, kill, freeze, thaw, start, down, bench, help',
+      'unknown command "frobnicate": expected one of up, status, switch, deploy, kill, freeze, thaw, partition, heal, start, down, bench, help',
     ],
     [["switch", "purple"], 'invalid <color> "purple": expected one of blue, green'],
     [
