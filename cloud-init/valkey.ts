@@ -17,7 +17,8 @@
  * Sentinel, which rewrites it with what it learns (replicas, other Sentinels, epochs). Its lines are
  * rendered in a fixed order because `sentinel auth-pass` and friends must follow `sentinel monitor`.
  *
- * `bind-source-addr` is the node's private address, so replication and Sentinel connections leave
+ * `bind-source-addr` (message Valkey and Sentinel: the token Valkey opens no connection) is the
+ * node's private address, so replication and Sentinel connections leave
  * from the address the peers' firewall rules name; in the lab (one host, one address per node) it is
  * what lets `npm run lab -- partition <node>` cut one node's traffic (lab/partition.ts).
  */
@@ -91,7 +92,6 @@ function common(layout: Layout, node: NodeName, dir: string = valkeyPaths(layout
   return [
     `bind ${bindAddresses(layout, node).join(" ")}`,
     `port ${layout.ports.valkey}`,
-    `bind-source-addr ${layout.nodes[node].privateIp}`,
     "protected-mode yes",
     "daemonize no",
     `pidfile ${paths.pidfile}`,
@@ -132,6 +132,7 @@ export function renderMessageValkey(layout: Layout, node: NodeName): string {
     `masteruser ${USER_NAMES.replication}`,
     `masterauth ${layout.secrets.users.messageReplication}`,
     `replica-announce-ip ${layout.nodes[node].privateIp}`,
+    `bind-source-addr ${layout.nodes[node].privateIp}`,
     "replica-read-only yes",
   ];
   if (node !== BOOTSTRAP_MESSAGE_MASTER) {
