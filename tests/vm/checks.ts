@@ -80,6 +80,20 @@ export async function bootChecks(report: Report, nodes: readonly NodeName[]): Pr
       },
     );
     if (!engine) {
+      await report.check(
+        "gate: the token Valkey's dir is on the token volume (formatted blank, by label)",
+        async () => {
+          const out = await guest(
+            node,
+            `. /etc/yquant/node.env; findmnt -no LABEL,FSTYPE "$TOKEN_VOLUME_MOUNT"; stat -c '%U %a' "$TOKEN_DATA_DIR"; grep -c 'token volume: .* was blank: formatted' /var/log/cloud-init-output.log`,
+          );
+          const lines = out.trim().split("\n");
+          if (lines[0] !== "yq-tokens ext4" || !lines[1]?.startsWith("valkey ") || lines[2] !== "1") {
+            throw new Error(out);
+          }
+          return oneLine(out, 100);
+        },
+      );
       await report.check("gate: haproxy -c, and no 'already specified' ALERT since boot", async () => {
         const out = await guest(
           node,

@@ -114,7 +114,8 @@ function toWire(value: unknown): unknown {
   return value;
 }
 
-function mockId(type: string, name: string, inputs: Record<string, unknown>): string {
+/** The ID the mock gives a resource (what dependents such as a VolumeAttachment's instanceId see). */
+export function mockId(type: string, name: string, inputs: Record<string, unknown>): string {
   const tags = (inputs["freeformTags"] ?? {}) as Record<string, unknown>;
   const generation = Number(tags["yquant-rebuild"] ?? 0);
   return type === "oci:Core/instance:Instance" && generation > 0 ? `${name}-id-r${generation}` : `${name}-id`;
