@@ -154,7 +154,7 @@ describe("the switch command", () => {
     const installAt = lines.indexOf(
       "sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'",
     );
-    expect(switchAt).toBeGreaterThan(0);
+    expect(switchAt).toBe(4);
     expect(installAt).toBeGreaterThan(switchAt);
     expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh blue");
     expect(text).not.toContain("TestSentinelPassword");

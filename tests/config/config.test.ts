@@ -515,7 +515,11 @@ describe("parseConfig accepts good input", () => {
     const { sshPrivateKey, tlsPem, costEstimate, ...plain } = config;
     expect(sshPrivateKey.reveal()).toBe(SSH_PRIVATE_KEY);
     expect(tlsPem.reveal()).toBe("");
-    expect(costEstimate).toBeDefined();
+    expect([costEstimate.monthlyUsd, costEstimate.withinFreeTier, costEstimate.overages]).toEqual([
+      26.98,
+      false,
+      ["A1 OCPU-hours 2,920/month exceed the free 1,500", "A1 GB-hours 17,520/month exceed the free 9,000"],
+    ]);
     expect(plain).toEqual({
       compartmentId: COMPARTMENT,
       sshPublicKey: SSH_PUBLIC_KEY,

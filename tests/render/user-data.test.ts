@@ -249,7 +249,7 @@ describe("renderUserData", () => {
       expect("permissions" in entry, entry.path).toBe(file?.permissions !== "0644");
       expect("defer" in entry, entry.path).toBe(file?.defer === true);
     });
-    expect(files.filter((f) => f.owner === "root:root").length).toBeGreaterThan(5);
+    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(10);
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 
