@@ -22,3 +22,6 @@ export const rebuildGenerations = stack.rebuildGenerations;
 export const engineMetadata = stack.engineMetadata;
 export const placement = stack.placement;
 export const engineSizing = stack.engineSizing;
+export const gateRebuildGeneration = stack.gateRebuildGeneration;
+export const gateMetadata = stack.gateMetadata;
+export const tokenVolumeId = stack.tokenVolumeId;

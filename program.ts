@@ -6,10 +6,12 @@
  * volume or network input reads it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TOPOLOGY, Topology, gateNode } from "./cloud-init/layout";
+import { TOPOLOGY, Topology, gateNode, nodeSpec } from "./cloud-init/layout";
 import { BlueGreen } from "./bluegreen/blue-green";
 import { DeploymentHistory } from "./bluegreen/history";
 import { engineRebuilds, rebuildRecords } from "./bluegreen/rebuild";
+import { GATE_OUTPUTS, gateRebuild, gateRebuildRefusal } from "./bluegreen/gate-rebuild";
+import { TokenVolume } from "./components/token-volume";
 import { GateAddress } from "./components/gate-address";
 import { Network } from "./components/network";
 import { Convergence } from "./components/converge";
@@ -40,10 +42,18 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     natGateway: config.natGateway,
     availabilityDomainIndex: config.availabilityDomainIndex,
   };
+  const recordedGateGeneration = history.recorded(GATE_OUTPUTS.generation);
   const previous = pulumi
-    .all([history.guarded(config), history.recorded(PLACEMENT_OUTPUTS.placement)])
-    .apply(([guarded, recorded]) => {
+    .all([history.guarded(config), history.recorded(PLACEMENT_OUTPUTS.placement), recordedGateGeneration])
+    .apply(([guarded, recorded, gateGeneration]) => {
       const refusals = placementRefusals(placementFromOutput(recorded), placement);
+      const gateRefusal = gateRebuildRefusal(
+        guarded,
+        gateGeneration,
+        config.gateRebuild,
+        config.acceptGateOutage,
+      );
+      if (gateRefusal) refusals.push(gateRefusal);
       if (refusals.length > 0) throw new pulumi.ResourceError(refusals.join("\n"), history);
       return guarded;
     });
@@ -66,13 +76,20 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     .apply(([valkeyPassword, sentinelPassword, tlsPem, users]) =>
       buildCloudLayout(config, { valkeyPassword, sentinelPassword, tlsPem, users }, topology),
     );
-  const rebuilds = engineRebuilds(
-    config,
-    previous,
-    history.engineMetadata,
-    history.recorded("instanceIds"),
-    history,
-  );
+  const gate = gateNode(topology);
+  const rebuilds = {
+    ...engineRebuilds(config, previous, history.engineMetadata, history.recorded("instanceIds"), history),
+    // rebuild.gate (bluegreen/gate-rebuild.ts): refused above unless the outage is accepted.
+    [gate]: gateRebuild(
+      config.gateRebuild,
+      previous,
+      recordedGateGeneration,
+      pulumi.secret(history.recorded(GATE_OUTPUTS.metadata)),
+      history.recorded("instanceIds"),
+      gate,
+      history,
+    ),
+  };
   // A resize reboots: only the engine that is the standby before and after this update gets it.
   const wantedSizing: EngineSizing = {
     shape: config.engineShape,
@@ -97,7 +114,7 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
       }),
     ]),
   ) as Record<Color, pulumi.Output<EngineSizing>>;
-  const { nodes, instanceIds } = new Nodes("yq", {
+  const { nodes, instanceIds, availabilityDomain } = new Nodes("yq", {
     topology,
     compartmentId: config.compartmentId,
     availabilityDomainIndex: config.availabilityDomainIndex,
@@ -120,7 +137,14 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     rebuilds,
     sizing,
   });
-  const gate = gateNode(topology);
+  // The token Valkey's data: its own volume, kept when the gate is replaced (components/token-volume.ts).
+  const tokenVolume = new TokenVolume(`yq-${gate}`, {
+    // Waits for the update's checks, like the network: a refused update registers none of it.
+    compartmentId: previous.apply(() => config.compartmentId),
+    availabilityDomain,
+    instanceId: instanceIds[gate],
+    hostname: nodeSpec(topology, gate).hostname,
+  });
   const gateAddress = new GateAddress(`yq-${gate}`, {
     compartmentId: config.compartmentId,
     instanceId: instanceIds[gate],
@@ -168,6 +192,11 @@ export function yquantStack(topology: Topology = TOPOLOGY) {
     deployedReleases: pipeline.deployedReleases,
     rebuildGenerations: records.rebuildGenerations,
     engineMetadata: records.engineMetadata,
+    gateRebuildGeneration: pulumi.all([instanceIds[gate]]).apply(() => config.gateRebuild),
+    gateMetadata: pulumi.secret(
+      pulumi.all([instanceIds[gate], nodes[gate].launchMetadata]).apply(([, m]) => m),
+    ),
+    tokenVolumeId: tokenVolume.volumeId,
     // Recorded once every node exists, for the next update's placement check.
     placement: pulumi.all(Object.values(instanceIds)).apply(() => placement),
     engineSizing: pulumi

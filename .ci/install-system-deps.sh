@@ -33,7 +33,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  haproxy cloud-init shellcheck openssl curl socat jq python3 git iproute2 procps util-linux \
+  haproxy cloud-init shellcheck openssl curl socat jq python3 git iproute2 iptables procps util-linux \
   ca-certificates >/dev/null
 apt-get install -y -qq --no-install-recommends "${valkey_suite[@]}" \
   valkey-server valkey-sentinel valkey-tools >/dev/null

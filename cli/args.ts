@@ -51,9 +51,7 @@ export function parseCommandLine(argv: readonly string[], flags: FlagSpecs, wher
   const needsValue = (name: string): UsageError =>
     new UsageError(`${where}--${name} needs a value: ${flags[name]?.value ?? "VALUE"}`);
   const dashValue = (name: string, value: string): UsageError =>
-    new UsageError(
-      `${where}invalid --${name} "${value}": a ${flags[name]?.value ?? "value"} may not start with "-"`,
-    );
+    new UsageError(`${where}invalid --${name} "${value}": values may not start with "-"`);
   const end = argv.indexOf("--");
   for (let i = 0; i < (end === -1 ? argv.length : end); i += 1) {
     const name = /^--([^=]+)$/.exec(argv[i] as string)?.[1];

@@ -18,6 +18,7 @@ import {
 import { monitoringFirewallRules, monitoringUnits } from "./monitoring";
 import { FirewallSource, validateTopology } from "./topology";
 import { USER_NAMES } from "./valkey";
+import { TOKEN_DATA_DIR, TOKEN_VOLUME } from "./token-volume";
 
 /** A render refused because the Layout holds a value that cannot be written safely. */
 export class RenderError extends Error {
@@ -131,6 +132,15 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     // Only the switch reads it (switch-active.sh, on the HAProxy node): a drainSeconds change then
     // converges that node alone.
     ...(roleOf(layout.topology, node).haproxy ? [["DRAIN_SECONDS", layout.drainSeconds] as const] : []),
+    // The token Valkey's volume (cloud-init/token-volume.ts): setup.sh mounts it before Valkey starts.
+    ...(roleOf(layout.topology, node).valkey === "token"
+      ? ([
+          ["TOKEN_VOLUME_LABEL", TOKEN_VOLUME.label],
+          ["TOKEN_VOLUME_MOUNT", TOKEN_VOLUME.mount],
+          ["TOKEN_VOLUME_GBS", TOKEN_VOLUME.sizeGbs],
+          ["TOKEN_DATA_DIR", TOKEN_DATA_DIR],
+        ] as const)
+      : []),
     ["SERVICE_CONTROL", layout.serviceControl],
     ["HOST_FIREWALL", layout.production ? "on" : "off"],
     ["PRODUCTION", layout.production ? "true" : "false"],

@@ -5,41 +5,58 @@
  * and every write_files entry under <dir>/<node>/files/<its absolute path> (the gate's haproxy.cfg
  * among them).
  * Without --layout it renders the cloud-style sample Layout (cloud-init/sample-layout.ts). Files are
- * materialised from the parsed user data, never from a second path. Bad arguments: exit 2.
+ * materialised from the parsed user data, never from a second path. Bad arguments or a bad path: one
+ * line, exit 2. `--help`, `-h` or `help`: the usage on stdout, exit 0.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { UsageError, noMore, parseCommandLine } from "../cli/args";
 import { Layout, NODE_NAMES } from "./layout";
 import { renderUserData } from "./user-data";
 import { parseWriteFiles } from "./write-files";
 import { sampleLayout } from "./sample-layout";
 
-const USAGE = "usage: npm run render -- --out <dir> [--layout <layout.json>]";
+export const USAGE = `usage: npm run render -- --out <dir> [--layout <layout.json>]
+  writes <dir>/<node>/user-data.yaml and each of its files under <dir>/<node>/files/ for every node;
+  <dir> is created if missing and must not be a file. Without --layout: the cloud-style sample layout.
+  -h, --help, help: this text`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface CliOptions {
   readonly out: string;
   readonly layoutFile?: string;
 }
 
-export function parseArgs(argv: readonly string[]): CliOptions {
-  let out: string | undefined;
-  let layoutFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = (): string => {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${arg} needs a value`);
-      i++;
-      return next;
-    };
-    if (arg === "--out") out = value();
-    else if (arg === "--layout") layoutFile = value();
-    else throw new UsageError(`unknown argument "${arg}"`);
+/** `help` when the usage is asked for. */
+export function parseArgs(argv: readonly string[]): CliOptions | "help" {
+  const line = parseCommandLine(argv, {
+    out: { type: "string", value: "DIR" },
+    layout: { type: "string", value: "FILE" },
+  });
+  if (line.help || line.positionals[0] === "help") {
+    noMore(line.positionals, line.positionals[0] === "help" ? 1 : 0, "help: ");
+    return "help";
   }
-  if (out === undefined || out === "") throw new UsageError("--out <dir> is required");
+  noMore(line.positionals, 0, "");
+  const out = line.values.out as string | undefined;
+  const layoutFile = line.values.layout as string | undefined;
+  if (out === undefined) throw new UsageError("--out DIR is required");
   return layoutFile === undefined ? { out } : { out, layoutFile };
+}
+
+/** Why `out` cannot receive the rendered files, or undefined (it is a directory, or does not exist). */
+function outProblem(out: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(out);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ENOTDIR") return "a parent of it is a file, not a directory";
+    return `cannot be read (${code ?? "error"})`;
+  }
+  return stat.isDirectory() ? undefined : "exists and is not a directory";
 }
 
 function loadLayout(file: string | undefined): Layout {
@@ -47,8 +64,10 @@ function loadLayout(file: string | undefined): Layout {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new UsageError(`cannot read --layout file "${file}"`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "EISDIR" ? "it is a directory" : code === "ENOENT" ? "no such file" : code;
+    throw new UsageError(`cannot read --layout file "${file}": ${why ?? "error"}`);
   }
   try {
     return sampleLayout(JSON.parse(text) as Partial<Layout>);
@@ -80,13 +99,25 @@ export function renderTo(out: string, layout: Layout): string[] {
 export function main(argv: readonly string[]): number {
   try {
     const options = parseArgs(argv);
-    const written = renderTo(path.resolve(options.out), loadLayout(options.layoutFile));
+    if (options === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    const problem = outProblem(options.out);
+    if (problem) throw new UsageError(`--out "${options.out}": ${problem}`);
+    const layout = loadLayout(options.layoutFile);
+    const written = renderTo(path.resolve(options.out), layout);
     console.log(`render: wrote ${written.length} files under ${path.resolve(options.out)}`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`render: ${error.message}\n${USAGE}`);
+      console.error(`render: ${error.message}`);
       return 2;
+    }
+    if (typeof (error as NodeJS.ErrnoException).code === "string") {
+      // Cannot write under --out (permissions, a full disk): one line, not a stack trace.
+      console.error(`render: ${(error as Error).message}`);
+      return 1;
     }
     throw error;
   }

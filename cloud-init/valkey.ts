@@ -4,7 +4,7 @@
  *
  * Compatibility: Ubuntu 24.04 ships Valkey 7.2 (noble-updates/universe); the lab and CI run Valkey
  * 8.0 (Debian bookworm-backports). Every directive below exists with the same meaning in both:
- * `bind`, `port`, `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
+ * `bind`, `port`, `bind-source-addr` (Redis 7.0), `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
  * `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, `dir`, `pidfile`, `logfile`, and in
  * Sentinel `sentinel monitor|down-after-milliseconds|failover-timeout|auth-pass|announce-ip|
  * announce-port|sentinel-pass|resolve-hostnames|parallel-syncs`. Nothing added in 8.0 (such as
@@ -16,8 +16,14 @@
  * Sentinel's file is rendered once (cloud-init writes it at first boot) and then belongs to
  * Sentinel, which rewrites it with what it learns (replicas, other Sentinels, epochs). Its lines are
  * rendered in a fixed order because `sentinel auth-pass` and friends must follow `sentinel monitor`.
+ *
+ * `bind-source-addr` (message Valkey and Sentinel: the token Valkey opens no connection) is the
+ * node's private address, so replication and Sentinel connections leave
+ * from the address the peers' firewall rules name; in the lab (one host, one address per node) it is
+ * what lets `npm run lab -- partition <node>` cut one node's traffic (lab/partition.ts).
  */
 import { BOOTSTRAP_MESSAGE_MASTER, Layout, NodeName, bindAddresses, nodePath, tokenNode } from "./layout";
+import { TOKEN_DATA_DIR } from "./token-volume";
 
 /** Data, pid and log paths of the packaged units (Debian/Ubuntu `valkey-server`, `valkey-sentinel`). */
 export function valkeyPaths(
@@ -27,6 +33,7 @@ export function valkeyPaths(
   config: string;
   sentinelConfig: string;
   dataDir: string;
+  tokenDataDir: string;
   logDir: string;
   pidfile: string;
   sentinelPidfile: string;
@@ -38,6 +45,8 @@ export function valkeyPaths(
     config: p("/etc/valkey/valkey.conf"),
     sentinelConfig: p("/etc/valkey/sentinel.conf"),
     dataDir: p("/var/lib/valkey"),
+    /** The token Valkey's `dir`: on the token volume (cloud-init/token-volume.ts). */
+    tokenDataDir: p(TOKEN_DATA_DIR),
     logDir: p("/var/log/valkey"),
     pidfile: p("/run/valkey/valkey-server.pid"),
     sentinelPidfile: p("/run/sentinel/valkey-sentinel.pid"),
@@ -87,7 +96,7 @@ function user(name: string, password: string, rights: string): string {
   return `user ${name} on >${password} ${rights}`;
 }
 
-function common(layout: Layout, node: NodeName): string[] {
+function common(layout: Layout, node: NodeName, dir: string = valkeyPaths(layout, node).dataDir): string[] {
   const paths = valkeyPaths(layout, node);
   return [
     `bind ${bindAddresses(layout, node).join(" ")}`,
@@ -97,7 +106,7 @@ function common(layout: Layout, node: NodeName): string[] {
     `pidfile ${paths.pidfile}`,
     `logfile ${paths.logfile}`,
     "loglevel notice",
-    `dir ${paths.dataDir}`,
+    `dir ${dir}`,
     "user default off",
     "appendonly yes",
     "appendfsync everysec",
@@ -110,7 +119,7 @@ export function renderTokenValkey(layout: Layout): string {
   return (
     [
       "# Rendered by yquant-infra (cloud-init/valkey.ts): token Valkey on the gate.",
-      ...common(layout, tokenNode(layout)),
+      ...common(layout, tokenNode(layout), valkeyPaths(layout, tokenNode(layout)).tokenDataDir),
       user(USER_NAMES.app, layout.secrets.users.tokenApp, ACL_RIGHTS.app),
       user(USER_NAMES.admin, layout.secrets.users.tokenAdmin, ACL_RIGHTS.admin),
       user(USER_NAMES.monitor, layout.secrets.users.tokenMonitor, ACL_RIGHTS.monitor),
@@ -134,6 +143,7 @@ export function renderMessageValkey(layout: Layout, node: NodeName): string {
     `masteruser ${USER_NAMES.replication}`,
     `masterauth ${layout.secrets.users.messageReplication}`,
     `replica-announce-ip ${layout.nodes[node].privateIp}`,
+    `bind-source-addr ${layout.nodes[node].privateIp}`,
     "replica-read-only yes",
   ];
   if (node !== BOOTSTRAP_MESSAGE_MASTER) {
@@ -152,6 +162,7 @@ export function renderSentinel(layout: Layout, node: NodeName): string {
       `# Rendered once by yquant-infra (cloud-init/valkey.ts): Sentinel on ${node}. Sentinel rewrites this file.`,
       `bind ${bindAddresses(layout, node).join(" ")}`,
       `port ${layout.ports.sentinel}`,
+      `bind-source-addr ${layout.nodes[node].privateIp}`,
       "daemonize no",
       `pidfile ${paths.sentinelPidfile}`,
       `logfile ${paths.sentinelLogfile}`,

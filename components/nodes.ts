@@ -65,7 +65,10 @@ export interface NodesArgs {
   readonly layout: pulumi.Input<Layout>;
   /** OpenSSH public key line(s) for the `ubuntu` user. Required, no default. */
   readonly sshPublicKey: string;
-  /** Rebuild counter and kept metadata per rebuildable node (role `rebuildable`). Required for those. */
+  /**
+   * Rebuild counter and kept metadata per node: required for a `rebuildable` role (the engines), and
+   * makes any other node given one (the gate, `rebuild.gate`) rebuildable too.
+   */
   readonly rebuilds: Readonly<Record<NodeName, NodeRebuild>>;
   /**
    * Per node, the flexible sizing it gets in this update instead of its role's (bluegreen/placement.ts,
@@ -95,10 +98,16 @@ export class Nodes extends pulumi.ComponentResource {
   /** One Node per topology row, by node name. */
   public readonly nodes: Readonly<Record<NodeName, Node>>;
   public readonly instanceIds: Readonly<Record<NodeName, pulumi.Output<string>>>;
+  /** The availability domain every node is in (a block volume must be in the same). */
+  public readonly availabilityDomain: pulumi.Output<string>;
 
   constructor(name: string, args: NodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("yquant:compute:Nodes", name, {}, opts);
-    const availabilityDomain = this.availabilityDomain(args.compartmentId, args.availabilityDomainIndex);
+    const availabilityDomain = this.lookupAvailabilityDomain(
+      args.compartmentId,
+      args.availabilityDomainIndex,
+    );
+    this.availabilityDomain = availabilityDomain;
     const images = new Map<string, pulumi.Output<string>>();
     const imageFor = (size: NodeSize): pulumi.Output<string> => {
       if (size.imageId !== "") return pulumi.output(size.imageId);
@@ -110,7 +119,8 @@ export class Nodes extends pulumi.ComponentResource {
     for (const spec of args.topology.nodes) {
       const role = roleOf(args.topology, spec.name);
       const size = args.sizes[role.sizing];
-      const rebuild = role.rebuildable ? args.rebuilds[spec.name] : undefined;
+      // A role's engines always have a counter; another node (the gate) only when one is given.
+      const rebuild = args.rebuilds[spec.name];
       if (role.rebuildable && rebuild === undefined) {
         throw new pulumi.ResourceError(
           `Nodes: no rebuild counter for the rebuildable node ${spec.name}`,
@@ -189,7 +199,7 @@ export class Nodes extends pulumi.ComponentResource {
   }
 
   /** The name of availability domain `index` (0-based) of the tenancy. */
-  private availabilityDomain(compartmentId: string, index: number): pulumi.Output<string> {
+  private lookupAvailabilityDomain(compartmentId: string, index: number): pulumi.Output<string> {
     return oci.identity
       .getAvailabilityDomainsOutput({ compartmentId }, { parent: this })
       .availabilityDomains.apply((domains) => {

@@ -47,6 +47,7 @@ function readColorMap<T>(
   key: "releases" | "rebuild",
   fallback: T,
   check: (value: unknown, field: string) => T,
+  others: readonly string[] = [],
 ): Record<Color, T> {
   const value = present(raw, key);
   const result: Record<Color, T> = { blue: fallback, green: fallback };
@@ -59,8 +60,14 @@ function readColorMap<T>(
     );
   }
   for (const [color, item] of Object.entries(value as Record<string, unknown>)) {
+    if (others.includes(color)) continue;
     if (!isColor(color)) {
-      throw new ConfigError(`${key}.${color}`, "is not a color", "the keys blue and green");
+      const allowed = ["blue", "green", ...others];
+      throw new ConfigError(
+        `${key}.${color}`,
+        others.length > 0 ? "is not a color nor the gate" : "is not a color",
+        `the keys ${allowed.slice(0, -1).join(", ")} and ${allowed[allowed.length - 1] ?? ""}`,
+      );
     }
     result[color] = check(item, `${key}.${color}`);
   }
@@ -91,7 +98,17 @@ export function readReleases(raw: RawConfig): Record<Color, string> {
   return readColorMap(raw, "releases", DEFAULT_RELEASE, checkRelease);
 }
 
-/** `rebuild`: a rebuild counter per color, 0 for a color left out. */
+/** `rebuild`: a rebuild counter per color, 0 for a color left out (`rebuild.gate`: readGateRebuild). */
 export function readRebuild(raw: RawConfig): Record<Color, number> {
-  return readColorMap(raw, "rebuild", 0, checkRebuild);
+  return readColorMap(raw, "rebuild", 0, checkRebuild, ["gate"]);
+}
+
+/** `rebuild.gate`: the gate's rebuild counter, 0 when left out (bluegreen/gate-rebuild.ts). */
+export function readGateRebuild(raw: RawConfig): number {
+  const value = present(raw, "rebuild");
+  const gate =
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)["gate"]
+      : undefined;
+  return gate === undefined ? 0 : checkRebuild(gate, "rebuild.gate");
 }

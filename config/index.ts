@@ -14,7 +14,7 @@ import { CostEstimate, estimateMonthlyCost } from "../cost/free-tier";
 import { LayoutSizing, layoutUsage } from "../cost/usage";
 import { Color, NAMESPACE, otherColor } from "../rules";
 import { readAccess } from "./access";
-import { readActiveColor, readApp, readRebuild, readReleases } from "./bluegreen";
+import { readActiveColor, readApp, readGateRebuild, readRebuild, readReleases } from "./bluegreen";
 import { readImages, readShapes } from "./machines";
 import { readAlertWebhookUrl } from "./monitoring";
 import { readAdminCidrs, readNetwork } from "./network";
@@ -63,6 +63,9 @@ export interface StackConfig extends LayoutSizing {
   readonly releases: Readonly<Record<Color, string>>;
   readonly allowDeployToActive: boolean;
   readonly rebuild: Readonly<Record<Color, number>>;
+  /** `rebuild.gate`: raising it replaces the gate (a live outage; needs `acceptGateOutage`). */
+  readonly gateRebuild: number;
+  readonly acceptGateOutage: boolean;
   /** The cost model's estimate for this layout. */
   readonly costEstimate: CostEstimate;
 }
@@ -118,6 +121,8 @@ export function parseConfig(raw: RawConfig, topology: Topology = TOPOLOGY): Stac
     releases: readReleases(raw),
     allowDeployToActive: readBoolean(raw, "allowDeployToActive"),
     rebuild: readRebuild(raw),
+    gateRebuild: readGateRebuild(raw),
+    acceptGateOutage: readBoolean(raw, "acceptGateOutage"),
   };
   const costEstimate = estimateMonthlyCost(layoutUsage(config, topology));
   if (!costEstimate.withinFreeTier && !config.acknowledgeCharges) {

@@ -31,25 +31,24 @@ const IMAGE_RULE = "empty (look up Canonical Ubuntu 24.04) or an image OCID (oci
 
 export type ShapeSettings = Omit<LayoutSizing, "bootVolumeSizeGbs" | "natGateway">;
 
+/** The shape `key` names, and its entry in `table`; refused, naming the shapes, when it has none. */
+function readShape<T>(
+  raw: RawConfig,
+  key: "gateShape" | "engineShape",
+  table: Readonly<Record<string, T>>,
+  what: string,
+): [string, T] {
+  const shape = readString(raw, key);
+  const entry = table[shape];
+  if (!entry) {
+    throw new ConfigError(key, `${JSON.stringify(shape)} is not ${what}`, quoteList(Object.keys(table)));
+  }
+  return [shape, entry];
+}
+
 export function readShapes(raw: RawConfig): ShapeSettings {
-  const gateShape = readString(raw, "gateShape");
-  const gate = FIXED_SHAPES[gateShape];
-  if (!gate) {
-    throw new ConfigError(
-      "gateShape",
-      `${JSON.stringify(gateShape)} is not a known fixed shape`,
-      quoteList(Object.keys(FIXED_SHAPES)),
-    );
-  }
-  const engineShape = readString(raw, "engineShape");
-  const limits = FLEX_SHAPES[engineShape];
-  if (!limits) {
-    throw new ConfigError(
-      "engineShape",
-      `${JSON.stringify(engineShape)} is not a supported engine shape`,
-      quoteList(Object.keys(FLEX_SHAPES)),
-    );
-  }
+  const [gateShape, gate] = readShape(raw, "gateShape", FIXED_SHAPES, "a known fixed shape");
+  const [engineShape, limits] = readShape(raw, "engineShape", FLEX_SHAPES, "a supported engine shape");
   const engineOcpus = readInteger(raw, "engineOcpus", limits.ocpus, ` for ${engineShape}`);
   const memoryRange: [number, number] = [
     Math.max(limits.memoryGbs[0], engineOcpus * limits.memoryPerOcpu[0]),

@@ -290,12 +290,24 @@ export const CONFIG_SCHEMA = {
   rebuild: {
     kind: "object",
     secret: false,
-    description: "Rebuild counter per engine color; raising one replaces that engine.",
+    description:
+      "Rebuild counter per engine color, and `gate`; raising one replaces that node (the gate only with acceptGateOutage).",
     doc: {
-      type: ["object `{blue, green}`", "객체 `{blue, green}`"],
+      type: ["object `{blue, green, gate}`", "객체 `{blue, green, gate}`"],
       default: ["`0` each", "각각 `0`"],
-      rule: ["non-negative integers", "0 이상의 정수"],
+      rule: [
+        "non-negative integers; `gate` needs `acceptGateOutage`",
+        "0 이상의 정수; `gate`는 `acceptGateOutage` 필요",
+      ],
     },
+  },
+  acceptGateOutage: {
+    kind: "boolean",
+    default: false,
+    secret: false,
+    description:
+      "Accept the live outage of a gate rebuild (rebuild.gate); the tokens are kept on their volume.",
+    doc: { rule: ["", ""] },
   },
 } as const satisfies Readonly<Record<string, KeySpec>>;
 

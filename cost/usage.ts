@@ -1,10 +1,11 @@
 /**
  * The cost model's view of a layout: one instance per node of the topology, sized by its role's
- * `sizing`, plus the reserved public IPs and the NAT gateway. config/ calls it once the shapes are
+ * `sizing`, plus the reserved public IPs, the NAT gateway and the token volume. config/ calls it once the shapes are
  * validated, so a layout beyond the Always Free allowance is refused before anything is created.
  */
 import { NodeName, TOPOLOGY, Topology, roleOf } from "../cloud-init/topology";
 import { InstanceUsage, LayoutUsage } from "./free-tier";
+import { TOKEN_VOLUME } from "../cloud-init/token-volume";
 
 /** The sizes the configuration sets, per role sizing (gate OCPUs and memory follow its fixed shape). */
 export interface LayoutSizing {
@@ -32,5 +33,8 @@ export function layoutUsage(config: LayoutSizing, topology: Topology = TOPOLOGY)
     instances: topology.nodes.map((n) => instance(n.name)),
     reservedPublicIps: topology.nodes.filter((n) => roleOf(topology, n.name).publicIp === "reserved").length,
     natGateways: config.natGateway ? 1 : 0,
+    // The token Valkey's own volume (components/token-volume.ts), one per token node.
+    blockVolumeGbs:
+      TOKEN_VOLUME.sizeGbs * topology.nodes.filter((n) => roleOf(topology, n.name).valkey === "token").length,
   };
 }

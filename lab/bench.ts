@@ -20,7 +20,9 @@ import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
 import { alertDelivery } from "./scenarios/s13-alerts";
+import { gateRebuild } from "./scenarios/s15-gate-rebuild";
 import { authGuessing } from "./scenarios/s14-auth-guessing";
+import { masterFreeze, masterPartition } from "./scenarios/s16-master-faults";
 
 export const BENCH_FILE = "bench.json";
 
@@ -52,10 +54,6 @@ export interface RepeatedBenchResults {
   readonly summary: BenchSummary;
 }
 
-/** The allowed values of `bench --repeat`. */
-export const REPEAT_MIN = 1;
-export const REPEAT_MAX = 10;
-
 export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   1: "switch under load",
   2: "drain",
@@ -71,6 +69,9 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   12: "freeze of the active app",
   13: "alerts reach on-call",
   14: "AUTH guessing",
+  15: "gate rebuild under load",
+  16: "partition of the message master",
+  17: "freeze of the message master",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -87,21 +88,18 @@ function versions(): { haproxy: string; valkey: string } {
   };
 }
 
-/**
- * Runs every scenario (or only the ids in `only`); never throws for a scenario's failure (it is
- * recorded in `error`).
- */
+/** Runs every scenario (or those in `only`); never throws for a scenario's failure (it is recorded in `error`). */
 export async function runBench(
   lab: Lab,
   log: (line: string) => void,
-  only?: ReadonlySet<number>,
+  only?: readonly number[],
 ): Promise<BenchResults> {
   const ctx: ScenarioContext = { lab, log };
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();
   let footprint: Figures | null = null;
   const runOne = async (id: number, body: () => Promise<Figures>): Promise<void> => {
-    if (only !== undefined && !only.has(id)) return;
+    if (only !== undefined && !only.includes(id)) return;
     const t0 = performance.now();
     log(`scenario ${id}: ${SCENARIO_NAMES[id]}`);
     let figures: Figure[] = [];
@@ -146,6 +144,9 @@ export async function runBench(
   await runOne(12, () => freezeActive(ctx));
   await runOne(13, () => alertDelivery(ctx));
   await runOne(14, () => authGuessing(ctx));
+  await runOne(15, () => gateRebuild(ctx));
+  await runOne(16, () => masterPartition(ctx));
+  await runOne(17, () => masterFreeze(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,
@@ -159,7 +160,7 @@ export async function runBenchRepeated(
   lab: Lab,
   repeat: number,
   log: (line: string) => void,
-  only?: ReadonlySet<number>,
+  only?: readonly number[],
 ): Promise<RepeatedBenchResults> {
   const startedAt = new Date().toISOString();
   const runs: BenchResults[] = [];
@@ -175,6 +176,43 @@ export async function runBenchRepeated(
     runs,
     summary: summariseRuns(runs),
   };
+}
+
+/**
+ * Every goal a bench missed and every scenario that failed, one line each (empty: all met). Over N
+ * runs, a figure counts as missed when a run missed it; its value is the summary's.
+ */
+export function missedGoals(r: BenchResults | RepeatedBenchResults): string[] {
+  const out: string[] = [];
+  if (r.schema === "yquant-lab-bench/1") {
+    for (const s of r.scenarios) {
+      if (s.error) out.push(`${s.id} ${s.name}: failed: ${s.error.split("\n")[0] ?? ""}`);
+      for (const f of s.figures) {
+        if (f.met === false)
+          out.push(
+            `${s.id} ${s.name}: ${f.name} = ${show(f.value)} ${f.unit} (goal ${f.goal})`.replace(
+              / +\(/,
+              " (",
+            ),
+          );
+      }
+    }
+    return out;
+  }
+  for (const s of r.summary.scenarios) {
+    if (s.errorRuns > 0) out.push(`${s.id} ${s.name}: failed in ${s.errorRuns} of ${r.repeat} runs`);
+    for (const f of s.figures) {
+      if (f.met === false) {
+        out.push(
+          `${s.id} ${s.name}: ${f.name} = ${describeFigure(f).value} ${f.unit} (goal ${f.goal}; met in ${f.metRuns} of ${r.repeat} runs)`.replace(
+            / +\(/,
+            " (",
+          ),
+        );
+      }
+    }
+  }
+  return out;
 }
 
 function show(value: Figure["value"]): string {

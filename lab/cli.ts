@@ -4,147 +4,28 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { UsageError } from "../cli/args";
 import { switchSteps } from "../bluegreen/commands";
-import { COLORS, NODE_NAMES, NodeName, isColor, nodeNames } from "../cloud-init/layout";
-import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
+import { COLORS, NodeName, nodeNames } from "../cloud-init/layout";
+import { LAB_USAGE, labCommandUsage, parseLabArgs } from "./cli-args";
+import { findPortConflict, labListeners } from "./ports";
 import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
-import { benchStartup } from "./bench-startup";
 import { labDir } from "./layout";
-import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
 import { firingAlerts, formatAlerts } from "./monitoring";
+import { heal, healAll, partition } from "./partition";
+import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
 import { ensurePrograms, installInstructions } from "./prereqs";
 import {
   BENCH_FILE,
-  REPEAT_MAX,
-  REPEAT_MIN,
-  SCENARIO_NAMES,
   formatBench,
   formatRepeatedBench,
+  missedGoals,
   runBench,
   runBenchRepeated,
 } from "./bench";
 
-const COMMANDS = [
-  "up",
-  "status",
-  "switch",
-  "deploy",
-  "kill",
-  "freeze",
-  "thaw",
-  "start",
-  "down",
-  "bench",
-  "bench-startup",
-  "alerts",
-  "help",
-];
-
-const USAGE = `usage: npm run lab -- <command>
-  up                                  render, materialise, start everything, wait for health (default)
-  status [--json]                     nodes, services (port, pid, health), active color, message master
-  switch <blue|green> [--drain S] [--force] [--no-promote]
-                                      the cloud's switch steps on the gate: switch-active.sh, then
-                                      promote-master.sh (not with --no-promote, as with
-                                      messageMasterFollowsActive false)
-  deploy <blue|green> <release>       run that engine's deploy.sh
-  kill <node> [service]               SIGKILL a service, or every service of the node
-  freeze <node> | thaw <node>         SIGSTOP / SIGCONT every process of the node
-  start <node> [service]              start a service (or every service of the node) again
-  down                                stop everything the lab started, by pid
-  bench [--json] [--repeat N] [--only IDS]
-                                      run the measured scenarios (N times, 1..10, default 1: median and
-                                      min-max per figure; IDS e.g. 12,13); writes <lab dir>/bench.json
-  bench-startup [--runs N]            cold lab start with and without monitoring, N runs each (1..10,
-                                      default 3), medians; in <lab dir>-startup, the lab must be down
-  alerts [--json]                     the firing alerts, as both engines' Prometheus servers see them
-nodes: ${NODE_NAMES.join(", ")}; services: gate: haproxy, valkey, sentinel; engines: valkey, sentinel,
-frontend, backend, sync (app = frontend). Lab directory: $YQ_LAB_DIR or <repo>/.lab`;
-
-/** A bad command line: exit 2, nothing changed. */
-class UsageError extends Error {}
-
 function log(line: string): void {
   console.log(`lab: ${line}`);
-}
-
-function parseNode(value: string | undefined, what = "<node>"): NodeName {
-  if (value === undefined) throw new UsageError(`missing ${what}: expected one of ${NODE_NAMES.join(", ")}`);
-  if (!(NODE_NAMES as readonly string[]).includes(value)) {
-    throw new UsageError(`invalid ${what} "${value}": expected one of ${NODE_NAMES.join(", ")}`);
-  }
-  return value as NodeName;
-}
-
-function parseColor(value: string | undefined): "blue" | "green" {
-  if (value === undefined) throw new UsageError(`missing <color>: expected one of ${COLORS.join(", ")}`);
-  if (!isColor(value))
-    throw new UsageError(`invalid <color> "${value}": expected one of ${COLORS.join(", ")}`);
-  return value;
-}
-
-function noMore(args: readonly string[], command: string): void {
-  if (args.length > 0) throw new UsageError(`${command}: unexpected argument "${args[0]}"`);
-}
-
-function flags(args: readonly string[], allowed: readonly string[], command: string): Set<string> {
-  const set = new Set<string>();
-  for (const a of args) {
-    if (!allowed.includes(a)) {
-      throw new UsageError(
-        `${command}: unexpected argument "${a}"${allowed.length ? `: allowed ${allowed.join(", ")}` : ""}`,
-      );
-    }
-    set.add(a);
-  }
-  return set;
-}
-
-/** A whole number from `min` to `max` given after `flag`, or a UsageError naming both. */
-function count(flag: string, v: string | undefined, min: number, max: number, what: string): number {
-  if (v === undefined || !/^\d{1,2}$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new UsageError(`invalid ${flag} "${v ?? ""}": a whole number of ${what} from ${min} to ${max}`);
-  }
-  return Number(v);
-}
-
-/** `bench [--json] [--repeat N] [--only IDS]`. */
-function parseBenchArgs(args: readonly string[]): {
-  json: boolean;
-  repeat: number;
-  only: ReadonlySet<number> | undefined;
-} {
-  let json = false;
-  let repeat = 1;
-  let only: Set<number> | undefined;
-  for (let i = 0; i < args.length; i += 1) {
-    const a = args[i] as string;
-    if (a === "--json") json = true;
-    else if (a === "--repeat") {
-      repeat = count("--repeat", args[i + 1], REPEAT_MIN, REPEAT_MAX, "runs");
-      i += 1;
-    } else if (a === "--only") {
-      const v = args[i + 1] ?? "";
-      const ids = v.split(",").map(Number);
-      if (!/^\d{1,2}(,\d{1,2})*$/.test(v) || ids.some((id) => SCENARIO_NAMES[id] === undefined)) {
-        throw new UsageError(
-          `invalid --only "${v}": scenario ids separated by commas, from ${Object.keys(SCENARIO_NAMES).join(", ")}`,
-        );
-      }
-      only = new Set(ids);
-      i += 1;
-    } else throw new UsageError(`bench: unexpected argument "${a}": allowed --json, --repeat N, --only IDS`);
-  }
-  return { json, repeat, only };
-}
-
-/** `bench-startup [--runs N]`. */
-function parseStartupArgs(args: readonly string[]): number {
-  if (args.length === 0) return 3;
-  if (args[0] !== "--runs" || args.length !== 2) {
-    throw new UsageError(`bench-startup: unexpected argument "${args.join(" ")}": allowed --runs N`);
-  }
-  return count("--runs", args[1], 1, 10, "runs");
 }
 
 function requireLab(lab: Lab): void {
@@ -199,23 +80,23 @@ let childRunning = false;
 let activeLab: Lab | undefined;
 
 async function main(argv: string[]): Promise<number> {
-  const [command = "up", ...rest] = argv;
-  if (!COMMANDS.includes(command)) {
-    throw new UsageError(`unknown command "${command}": expected one of ${COMMANDS.join(", ")}`);
-  }
-  if (command === "help") {
-    console.log(USAGE);
+  // Everything about the arguments is validated before anything is touched.
+  const inv = parseLabArgs(argv);
+  if (inv.command === "help") {
+    console.log(inv.topic ? labCommandUsage(inv.topic) : LAB_USAGE);
     return 0;
   }
-  // Validate everything about the arguments before touching anything.
-  if (command === "up") noMore(rest, "up");
   // No secrets are generated except by `up`: a bad command line changes nothing.
-  const lab = new Lab(labDir(), { createSecrets: command === "up" });
+  const lab = new Lab(labDir(), { createSecrets: inv.command === "up" });
   activeLab = lab;
-  switch (command) {
+  switch (inv.command) {
     case "up": {
-      noMore(rest, "up");
       requirePrograms();
+      const conflict = await findPortConflict(labListeners(lab));
+      if (conflict) {
+        console.error(`lab: up: ${conflict}`);
+        return 1;
+      }
       const wasRunning = nodeNames(lab.layout)
         .flatMap((n) => nodeServices(lab.layout, n).map((s) => `${n}/${s.unit}`))
         .filter((id) => {
@@ -250,32 +131,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "status": {
-      const f = flags(rest, ["--json"], "status");
       requireLab(lab);
       const s = await status(lab);
-      console.log(f.has("--json") ? JSON.stringify(s, null, 2) : formatStatus(s));
+      console.log(inv.json ? JSON.stringify(s, null, 2) : formatStatus(s));
       return 0;
     }
     case "switch": {
-      const color = parseColor(rest[0]);
-      let drainSeconds = lab.layout.drainSeconds;
-      let force = false;
-      let follows = true;
-      for (let i = 1; i < rest.length; i += 1) {
-        const a = rest[i] as string;
-        if (a === "--force") force = true;
-        else if (a === "--no-promote") follows = false;
-        else if (a === "--drain") {
-          const v = rest[i + 1];
-          const parsed = v === undefined ? undefined : parseDrainSeconds(v);
-          if (parsed === undefined) throw new UsageError(`invalid --drain "${v ?? ""}": ${DRAIN_RULE}`);
-          drainSeconds = parsed;
-          i += 1;
-        } else
-          throw new UsageError(
-            `switch: unexpected argument "${a}": allowed --drain S, --force, --no-promote`,
-          );
-      }
+      const { color, force } = inv;
+      const drainSeconds = inv.drainSeconds ?? lab.layout.drainSeconds;
+      const follows = inv.promote;
       requireLab(lab);
       // The same steps as the cloud's switch command (bluegreen/commands.ts), run as the lab's gate.
       lab.installDeliveredScripts();
@@ -292,27 +156,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "deploy": {
-      const color = parseColor(rest[0]);
-      const release = rest[1];
-      if (release === undefined)
-        throw new UsageError("missing <release>: e.g. placeholder, or a git ref of appRepository");
-      if (!isReleaseRef(release)) {
-        throw new UsageError(
-          `invalid <release> "${release}": letters, digits, '.', '_', '-' or '/' (no '..')`,
-        );
-      }
-      noMore(rest.slice(2), "deploy");
       requireLab(lab);
-      return runInherited(lab, color, "deploy", [release]);
+      return runInherited(lab, inv.color, "deploy", [inv.release]);
     }
     case "kill":
     case "start": {
-      const node = parseNode(rest[0]);
-      const services = pickServices(lab, node, rest[1]);
-      noMore(rest.slice(2), command);
+      const { node } = inv;
+      const services = pickServices(lab, node, inv.service);
       requireLab(lab);
       for (const s of services) {
-        if (command === "kill") {
+        if (inv.command === "kill") {
           const pid = lab.pid(node, s.unit);
           if (pid === null) log(`${node}/${s.name}: not running`);
           else {
@@ -328,44 +181,37 @@ async function main(argv: string[]): Promise<number> {
     }
     case "freeze":
     case "thaw": {
-      const node = parseNode(rest[0]);
-      noMore(rest.slice(1), command);
+      const { node } = inv;
       requireLab(lab);
       const pids = lab.nodePids(node);
-      signalPids(pids, command === "freeze" ? "SIGSTOP" : "SIGCONT");
-      log(
-        `${node}: ${command === "freeze" ? "SIGSTOP" : "SIGCONT"} to ${pids.length} processes (${pids.join(" ")})`,
-      );
+      const signal = inv.command === "freeze" ? "SIGSTOP" : "SIGCONT";
+      signalPids(pids, signal);
+      log(`${node}: ${signal} to ${pids.length} processes (${pids.join(" ")})`);
       return 0;
     }
-    case "alerts": {
-      const f = flags(rest, ["--json"], "alerts");
+    case "partition":
+    case "heal": {
+      const { node } = inv;
       requireLab(lab);
-      const r = await firingAlerts(lab);
-      console.log(f.has("--json") ? JSON.stringify(r, null, 2) : formatAlerts(r));
-      return COLORS.some((c) => r.sources[c] === "ok") ? 0 : 1;
+      if (inv.command === "partition") partition(lab.layout, node);
+      else heal(lab.layout, node);
+      log(`${node}: ${inv.command === "partition" ? "cut off from" : "joined again with"} the other nodes`);
+      return 0;
     }
     case "down": {
-      noMore(rest, "down");
+      healAll(lab.layout);
       const n = fs.existsSync(lab.dir) ? await down(lab, log) : 0;
       log(`down: ${n} processes stopped`);
       return 0;
     }
-    case "bench-startup": {
-      const runs = parseStartupArgs(rest);
-      const r = await benchStartup(runs, log);
-      console.log(
-        [
-          `cold lab start, ${r.runs} run(s) each (seconds): with monitoring ${r.withMonitoringSeconds.join(", ")}; ` +
-            `without ${r.withoutMonitoringSeconds.join(", ")}`,
-          `median with monitoring ${r.medianWithSeconds} s, without ${r.medianWithoutSeconds} s, ` +
-            `difference ${r.medianDifferenceSeconds} s`,
-        ].join("\n"),
-      );
-      return 0;
+    case "alerts": {
+      requireLab(lab);
+      const r = await firingAlerts(lab);
+      console.log(inv.json ? JSON.stringify(r, null, 2) : formatAlerts(r));
+      return COLORS.some((c) => r.sources[c] === "ok") ? 0 : 1;
     }
     case "bench": {
-      const { json, repeat, only } = parseBenchArgs(rest);
+      const { json, repeat, only } = inv;
       requireLab(lab);
       cleanupOnInterrupt = async () => {
         await down(lab, log);
@@ -379,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(
           json ? JSON.stringify(results, null, 2) : `${formatBench(results)}\n\nwritten to ${file}`,
         );
-        return results.scenarios.every((s) => s.error === null) ? 0 : 1;
+        return reportMissed(missedGoals(results));
       }
       const results = await runBenchRepeated(lab, repeat, quiet, only);
       cleanupOnInterrupt = undefined;
@@ -387,10 +233,17 @@ async function main(argv: string[]): Promise<number> {
       console.log(
         json ? JSON.stringify(results, null, 2) : `${formatRepeatedBench(results)}\n\nwritten to ${file}`,
       );
-      return results.runs.every((r) => r.scenarios.every((s) => s.error === null)) ? 0 : 1;
+      return reportMissed(missedGoals(results));
     }
   }
-  return 0;
+}
+
+/** Exit 1, naming each missed goal and failed scenario on stderr; 0 when there is none. */
+function reportMissed(missed: readonly string[]): number {
+  if (missed.length === 0) return 0;
+  console.error(`lab: bench: ${missed.length} goal${missed.length === 1 ? "" : "s"} missed:`);
+  for (const line of missed) console.error(`  ${line}`);
+  return 1;
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -419,7 +272,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (interrupted) return finish(130);
     if (err instanceof UsageError) {
-      console.error(`lab: ${err.message}\n\n${USAGE}`);
+      console.error(`lab: ${err.message}`);
       process.exit(2);
     }
     console.error(`lab: ${(err as Error).message}`);

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { vi } from "vitest";
 import { Layout } from "../cloud-init/layout";
-import { sampleLayout } from "../cloud-init/sample-layout";
+import { sampleLayout, sampleUserPasswords } from "../cloud-init/sample-layout";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { ProgramRecording, RecordedInvoke, recordProgram } from "../tools/preview/mock-program";
 
@@ -128,6 +128,10 @@ export const TYPES = {
   nsg: "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
   nsgRule: "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
   publicIp: "oci:Core/publicIp:PublicIp",
+  volume: "oci:Core/volume:Volume",
+  volumeAttachment: "oci:Core/volumeAttachment:VolumeAttachment",
+  volumeBackupPolicy: "oci:Core/volumeBackupPolicy:VolumeBackupPolicy",
+  volumeBackupPolicyAssignment: "oci:Core/volumeBackupPolicyAssignment:VolumeBackupPolicyAssignment",
   command: "command:remote:Command",
   randomPassword: "random:index/randomPassword:RandomPassword",
 } as const;
@@ -148,10 +152,23 @@ export const OCI_COUNTS: Readonly<Record<string, number>> = {
   [TYPES.securityList]: 1,
   [TYPES.subnet]: 2,
   [TYPES.vcn]: 1,
+  // The token Valkey's own volume (components/token-volume.ts), its attachment and backups.
+  [TYPES.volume]: 1,
+  [TYPES.volumeAttachment]: 1,
+  [TYPES.volumeBackupPolicy]: 1,
+  [TYPES.volumeBackupPolicyAssignment]: 1,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Layouts for the render tests
+
+/** Resolved secrets for `buildCloudLayout` (stand-ins; none is a real password). */
+export const LAYOUT_SECRETS = {
+  valkeyPassword: "v".repeat(20),
+  sentinelPassword: "s".repeat(20),
+  tlsPem: "",
+  users: sampleUserPasswords("t"),
+};
 
 /** The cloud-style sample Layout (roots "/", VCN addresses). */
 export function cloudLayout(overrides: Partial<Layout> = {}): Layout {

@@ -133,6 +133,10 @@ export function qemuArgs(
     `file=${dir}/seed.iso,if=virtio,format=raw,readonly=on`,
     "-drive",
     `file=${image}/repo.iso,if=virtio,format=raw,readonly=on`,
+    ...node.blockVolumeGbs.flatMap((_, i) => [
+      "-drive",
+      `file=${dir}/volume-${i}.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap`,
+    ]),
     "-netdev",
     `tap,id=n0,ifname=tap-${name},script=no,downscript=no`,
     "-device",
@@ -227,6 +231,10 @@ export function boot(node: ProgramNode, name: NodeName, fresh: boolean): number 
       `${imageDir()}/base.raw`,
       `${dir}/disk.qcow2`,
     ]);
+    // The program's block volumes, blank as OCI attaches a new one (sparse: no space until written).
+    node.blockVolumeGbs.forEach((gbs, i) =>
+      sh("qemu-img", ["create", "-q", "-f", "qcow2", `${dir}/volume-${i}.qcow2`, `${gbs}G`]),
+    );
   }
   fs.rmSync(path.join(dir, "qemu.pid"), { force: true });
   fs.writeFileSync(path.join(dir, "t-start"), String(Date.now()));

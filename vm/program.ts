@@ -7,7 +7,7 @@
  * resources, with their connection (user, jump host). There is no second render path here.
  */
 import * as zlib from "node:zlib";
-import { recordProgram, type RecordedResource } from "../tools/preview/mock-program";
+import { mockId, recordProgram, type RecordedResource } from "../tools/preview/mock-program";
 import { COLORS, HOSTNAMES, type Color, type NodeName } from "../cloud-init/layout";
 
 export const NODES: readonly NodeName[] = ["gate", "blue", "green"];
@@ -21,6 +21,11 @@ export interface ProgramNode {
   readonly userData: string;
   /** `metadata.ssh_authorized_keys`. */
   readonly sshAuthorizedKeys: string;
+  /**
+   * The sizes (GB) of the block volumes the program attaches to this instance, in attachment order:
+   * the VM gets a blank disk of each size, as OCI attaches a new volume.
+   */
+  readonly blockVolumeGbs: readonly number[];
 }
 
 /** One `command:remote:Command` of the pipeline. */
@@ -76,6 +81,27 @@ function instanceOf(resources: readonly RecordedResource[], hostname: string): R
   return only;
 }
 
+/** The sizes of the volumes the program's VolumeAttachments attach to `instanceId`. */
+function attachedVolumeGbs(resources: readonly RecordedResource[], instanceId: string): number[] {
+  return resources
+    .filter(
+      (r) => r.type === "oci:Core/volumeAttachment:VolumeAttachment" && r.inputs["instanceId"] === instanceId,
+    )
+    .map((att) => {
+      const volume = resources.find(
+        (r) =>
+          r.type === "oci:Core/volume:Volume" && mockId(r.type, r.name, r.inputs) === att.inputs["volumeId"],
+      );
+      const gbs = Number(volume?.inputs["sizeInGbs"]);
+      if (!Number.isInteger(gbs) || gbs <= 0) {
+        throw new Error(
+          `vm: ${att.name} attaches no volume of a known size (${String(att.inputs["volumeId"])})`,
+        );
+      }
+      return gbs;
+    });
+}
+
 /**
  * Loads index.ts afresh under tsx (CommonJS), so that each run registers its resources again: the
  * project's modules but the harness's own leave the require cache first (as preview-report does).
@@ -107,6 +133,7 @@ export async function loadProgram(
       privateIp: vnic["privateIp"] ?? "",
       userData: zlib.gunzipSync(Buffer.from(metadata["user_data"] ?? "", "base64")).toString("utf8"),
       sshAuthorizedKeys: metadata["ssh_authorized_keys"] ?? "",
+      blockVolumeGbs: attachedVolumeGbs(run.resources, mockId(inst.type, inst.name, inst.inputs)),
     };
   }
   const commands = run.resources

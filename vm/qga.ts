@@ -12,6 +12,13 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/**
+ * How long one agent round trip may take. A guest under software emulation on a loaded 2-core host
+ * was seen to take over 30 s to answer (its vCPU gets a fifth of a core), so 30 s failed checks whose
+ * commands were fine.
+ */
+const AGENT_REPLY_MS = 120_000;
+
 class Channel {
   private buffer = "";
   private waiters: ((line: string) => void)[] = [];
@@ -124,17 +131,17 @@ export async function guestExec(
   command: string,
   timeoutSeconds = 60,
 ): Promise<ExecResult> {
-  const channel = await connect(socketPath, 30_000);
+  const channel = await connect(socketPath, AGENT_REPLY_MS);
   try {
     const started = (await call(
       channel,
       "guest-exec",
       { path: "/bin/sh", arg: ["-c", command], "capture-output": true },
-      30_000,
+      AGENT_REPLY_MS,
     )) as { pid: number };
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      const st = (await call(channel, "guest-exec-status", { pid: started.pid }, 30_000)) as {
+      const st = (await call(channel, "guest-exec-status", { pid: started.pid }, AGENT_REPLY_MS)) as {
         exited: boolean;
         exitcode?: number;
         signal?: number;

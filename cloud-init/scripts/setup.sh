@@ -12,10 +12,11 @@
 #   image's REJECT in INPUT (`iptables -C` first: never twice), persisted; a WARNING without REJECT;
 # - on a VM: vm.overcommit_memory, valkey-* units after network-online.target, daemon-reload;
 # - gate: a self-signed certificate when no PEM was given, the first switch map (switch-active.sh init);
-# - engines: daemon-reload, enable the app units, the first (placeholder) deploy when none;
-# - first run: restarts valkey-server, valkey-sentinel (and haproxy) so the rendered files are in
-#   force; later runs only start what is not running. The same for the monitoring units
-#   (MONITORING_UNITS in node.env).
+# - engines: enable the app units, the first (placeholder) deploy when none;
+# - the token volume (TOKEN_DATA_DIR set, on a VM): waits for its disk, formats it only when blank,
+#   mounts it by label (fstab, and valkey-server requires the mount);
+# - first run: restarts valkey-server, valkey-sentinel (and haproxy); later runs start what is down.
+#   The same for the monitoring units (MONITORING_UNITS in node.env).
 set -euo pipefail
 
 usage() { echo "usage: setup.sh [--wait-sources]    (idempotent)" >&2; }
@@ -148,6 +149,32 @@ if [[ ${PRODUCTION} == "true" ]]; then
   printf '[Unit]\nWants=network-online.target\nAfter=network-online.target\n' >"${YQ_ROOT}/etc/systemd/system/valkey-.service.d/yquant.conf"
   svc enable valkey-server >/dev/null 2>&1 || true
   svc enable valkey-sentinel >/dev/null 2>&1 || true
+fi
+# The token volume: by label, else the blank disk of its size (no filesystem, no partition table:
+# lsblk lists 3 columns, and blkid -p finds nothing) is formatted; never an existing filesystem.
+if [[ -n ${TOKEN_DATA_DIR:-} && ${PRODUCTION} == "true" ]]; then
+  m=${TOKEN_VOLUME_MOUNT} label=${TOKEN_VOLUME_LABEL}
+  if ! mountpoint -q "${m}"; then
+    for ((i = 0; i < 120; i++)); do
+      d=$(blkid -L "${label}") && break
+      d=$(lsblk -dbnpo NAME,SIZE,TYPE,FSTYPE,PTTYPE | awk -v s=$((TOKEN_VOLUME_GBS << 30)) '$2 == s && $3 == "disk" && NF == 3 { print $1; exit }')
+      [[ -n ${d} ]] && ! blkid -p "${d}" >/dev/null && mkfs.ext4 -q -L "${label}" "${d}" && log "token volume: ${d} was blank: formatted" && break
+      d="" && sleep 5
+    done
+    [[ -n ${d} ]] || {
+      fail_first_boot "token volume: no disk labelled ${label} nor a blank ${TOKEN_VOLUME_GBS} GB one after 600 s"
+      exit 1
+    }
+    grep -q "^LABEL=${label} " /etc/fstab || echo "LABEL=${label} ${m} ext4 defaults,nofail 0 2" >>/etc/fstab
+    mkdir -p "${m}" && mount "${m}"
+  fi
+  mkdir -p /etc/systemd/system/valkey-server.service.d
+  printf '[Unit]\nRequiresMountsFor=%s\n' "${m}" >/etc/systemd/system/valkey-server.service.d/yquant-tokens.conf
+  log "token volume: LABEL=${label} on ${m}"
+fi
+if [[ -n ${TOKEN_DATA_DIR:-} ]]; then
+  mkdir -p "${YQ_ROOT}${TOKEN_DATA_DIR}"
+  if [[ ${PRODUCTION} == "true" ]]; then chown valkey:valkey "${TOKEN_DATA_DIR}"; fi
 fi
 # converge.sh compares Valkey's and Sentinel's rendered files with the last ones applied (both
 # processes rewrite their live files): at first boot that is what cloud-init just wrote.

@@ -6,6 +6,7 @@ import Valkey from "iovalkey";
 import { Color, NodeName, nodeNames, otherColor, tokenNode } from "../../cloud-init/layout";
 import { Lab, nodeServices, sleep, waitFor } from "../lab";
 import { httpGet, sentinelMaster, thawAll } from "../ops";
+import { healAll } from "../partition";
 import { respCommand } from "../resp";
 import { USER_NAMES } from "../../cloud-init/valkey";
 
@@ -168,6 +169,8 @@ export function sentinelClient(lab: Lab): Valkey {
     updateSentinels: false,
     role: "master",
     enableOfflineQueue: false,
+    // The apps' user may not run INFO (the ready check); a write that fails is simply not acknowledged.
+    enableReadyCheck: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 500,
     commandTimeout: 1000,
@@ -242,9 +245,10 @@ export function clientPeer(client: Valkey): string | null {
 // ---------------------------------------------------------------------------------------------
 // Baseline
 
-/** Every unit of every node running (thawed), every health-check.sh passing. */
+/** Every unit of every node running (thawed, no node cut off), every health-check.sh passing. */
 export async function ensureAllRunning(lab: Lab, log: ScenarioLog, timeoutMs = 90_000): Promise<void> {
   thawAll(lab);
+  healAll(lab.layout);
   for (const node of nodeNames(lab.layout)) {
     for (const s of nodeServices(lab.layout, node)) {
       if (lab.pid(node, s.unit) === null) {

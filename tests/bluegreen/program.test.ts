@@ -24,6 +24,13 @@ function changes(diffs: ResourceDiff[]): string[] {
   return diffs.filter((d) => d.op !== "same").map((d) => `${d.op} ${d.name} [${d.changed.join(", ")}]`);
 }
 
+/** The commands and OCI resources a run registered, by name. */
+function registeredOci(run: ProgramRecording): string[] {
+  return run.resources
+    .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
+    .map((r) => r.name);
+}
+
 /** The refusal text: the runtime prefixes it with the properties it was serialising. */
 function refusal(run: ProgramRecording): string {
   const message = run.error?.message ?? "";
@@ -82,9 +89,10 @@ describe("first deployment and steady state", () => {
       "yquant:pipeline:Release": 2,
       "yquant:pipeline:Switch": 1,
       "yquant:security:Secrets": 1,
+      "yquant:storage:TokenVolume": 1,
     });
     // Both apps' passwords are set in this config; the other 10 users' are generated (tests/program).
-    expect(before.resources).toHaveLength(68);
+    expect(before.resources).toHaveLength(73);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {
@@ -146,7 +154,7 @@ describe("the switch command", () => {
     const installAt = lines.indexOf(
       "sudo tee /opt/yquant/bin/promote-master.sh.new >/dev/null <<'YQ_SCRIPT'",
     );
-    expect(switchAt).toBeGreaterThan(0);
+    expect(switchAt).toBe(4);
     expect(installAt).toBeGreaterThan(switchAt);
     expect(lines.at(-1)).toBe("sudo /opt/yquant/bin/promote-master.sh blue");
     expect(text).not.toContain("TestSentinelPassword");
@@ -237,10 +245,7 @@ describe("releases", () => {
         "then npm run bg -- switch. To deploy to the active color anyway, set yquant:allowDeployToActive to true.",
     );
     // Everything but the lookups waits for the guard: not even the network is registered.
-    const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
-      .map((r) => r.name);
-    expect(registered).toEqual([]);
+    expect(registeredOci(after)).toEqual([]);
   });
 
   it("raises every refusal inside an apply as a pulumi.ResourceError of the deployment history", async () => {
@@ -320,13 +325,13 @@ describe("rebuilding an engine", () => {
     expect(after.outputs["rebuildGenerations"]).toEqual({ blue: 0, green: 1 });
   });
 
-  it("gives the engines the rebuild tag, replace-on-change, and decides their metadata itself", () => {
+  it("gives every node the rebuild tag, replace-on-change, and decides their metadata itself", () => {
     const options = (name: string) => {
       const r = byName(before, name);
       return [r.ignoreChanges, r.replaceOnChanges, (r.inputs["freeformTags"] as object | undefined) ?? null];
     };
-    expect(options("yq-gate-instance")).toEqual([["metadata", "sourceDetails.sourceId"], [], null]);
-    for (const engine of ["yq-blue-instance", "yq-green-instance"]) {
+    // The gate too (rebuild.gate, bluegreen/gate-rebuild.ts).
+    for (const engine of ["yq-gate-instance", "yq-blue-instance", "yq-green-instance"]) {
       expect(options(engine)).toEqual([[], ['freeformTags["yquant-rebuild"]'], { "yquant-rebuild": "0" }]);
     }
   });
@@ -358,10 +363,7 @@ describe("rebuilding an engine", () => {
         "Rebuild only the standby: switch to green first (npm run bg -- switch), then npm run bg -- rebuild.",
     );
     // Everything but the lookups waits for the guard: not even the network is registered.
-    const registered = after.resources
-      .filter((r) => r.type === COMMAND || r.type === INSTANCE || r.type.startsWith("oci:Core/"))
-      .map((r) => r.name);
-    expect(registered).toEqual([]);
+    expect(registeredOci(after)).toEqual([]);
   });
 
   it("refuses to rebuild the color this update switches to", async () => {

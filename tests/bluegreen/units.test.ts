@@ -1,5 +1,6 @@
 /** Pure parts of the pipeline: the guard's messages and the command builders (previewDiff: tests/preview). */
 import { describe, expect, it } from "vitest";
+import { RELEASE_REF_RULE } from "../../rules";
 import { releaseCommand, releaseRefProblem, switchCommand } from "../../bluegreen/commands";
 import {
   NO_PREVIOUS_DEPLOYMENT,
@@ -91,7 +92,7 @@ describe("commands", () => {
       "\"a..b\" is not a release ref: use 1 to 100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit, without \"..\"",
     );
     for (const bad of ["", "-x", "v1;rm -rf /", "$(id)", "a b", "x".repeat(101)]) {
-      expect(releaseRefProblem(bad), bad).toBeDefined();
+      expect(releaseRefProblem(bad), bad).toBe(`"${bad}" is not a release ref: use ${RELEASE_REF_RULE}`);
     }
     expect(() => releaseCommand("yq-blue", "v1 && reboot")).toThrow("releaseCommand:");
   });

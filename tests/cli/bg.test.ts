@@ -124,8 +124,8 @@ describe("arguments", () => {
     [["switch", "green"], 'switch: unexpected argument "green"'],
     [["status", "--force"], 'unknown option "--force": allowed --file PATH, --no-git, --dry-run, -h/--help'],
     [["status", "--file"], "--file needs a value: PATH"],
-    [["status", "--file", "-rf"], 'invalid --file "-rf": a PATH may not start with "-"'],
-    [["status", "--file=-rf"], 'invalid --file "-rf": a PATH may not start with "-"'],
+    [["status", "--file", "-rf"], 'invalid --file "-rf": values may not start with "-"'],
+    [["status", "--file=-rf"], 'invalid --file "-rf": values may not start with "-"'],
     [
       ["status", "--dry-run=yes"],
       "--dry-run takes no value: allowed --file PATH, --no-git, --dry-run, -h/--help",

@@ -269,6 +269,18 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     "yquant:rebuild.green: -1 is not a rebuild counter. Allowed: a non-negative integer.",
   ],
   [
+    "negative gate rebuild counter",
+    { rebuild: { gate: -1 } },
+    [],
+    "yquant:rebuild.gate: -1 is not a rebuild counter. Allowed: a non-negative integer.",
+  ],
+  [
+    "rebuild key that is neither a color nor the gate",
+    { rebuild: { witness: 1 } },
+    [],
+    "yquant:rebuild.witness: is not a color nor the gate. Allowed: the keys blue, green and gate.",
+  ],
+  [
     "fractional rebuild counter",
     { rebuild: { blue: 1.5 } },
     [],
@@ -460,14 +472,19 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     [],
     "yquant:appBuildCommand: the value has a line break. Allowed: one line of shell, or empty.",
   ],
-  ...(["allowWorldAdminAccess", "messageMasterFollowsActive", "allowDeployToActive"] as const).map(
-    (key): [string, Record<string, unknown>, string[], string] => [
-      `${key} that is not a boolean`,
-      { [key]: "on" },
-      [],
-      `yquant:${key}: "on" is not a boolean. Allowed: true or false.`,
-    ],
-  ),
+  ...(
+    [
+      "allowWorldAdminAccess",
+      "messageMasterFollowsActive",
+      "allowDeployToActive",
+      "acceptGateOutage",
+    ] as const
+  ).map((key): [string, Record<string, unknown>, string[], string] => [
+    `${key} that is not a boolean`,
+    { [key]: "on" },
+    [],
+    `yquant:${key}: "on" is not a boolean. Allowed: true or false.`,
+  ]),
   [
     "misspelt key",
     { activecolor: "green" },
@@ -505,7 +522,11 @@ describe("parseConfig accepts good input", () => {
     expect(sshPrivateKey.reveal()).toBe(SSH_PRIVATE_KEY);
     expect(tlsPem.reveal()).toBe("");
     expect(alertWebhookUrl.reveal()).toBe("");
-    expect(costEstimate).toBeDefined();
+    expect([costEstimate.monthlyUsd, costEstimate.withinFreeTier, costEstimate.overages]).toEqual([
+      26.98,
+      false,
+      ["A1 OCPU-hours 2,920/month exceed the free 1,500", "A1 GB-hours 17,520/month exceed the free 9,000"],
+    ]);
     expect(plain).toEqual({
       compartmentId: COMPARTMENT,
       sshPublicKey: SSH_PUBLIC_KEY,
@@ -538,6 +559,8 @@ describe("parseConfig accepts good input", () => {
       releases: { blue: "placeholder", green: "placeholder" },
       allowDeployToActive: false,
       rebuild: { blue: 0, green: 0 },
+      gateRebuild: 0,
+      acceptGateOutage: false,
     });
   });
 

@@ -57,7 +57,7 @@ describe("free-tier guard", () => {
     expect(parseConfig(validRaw({ acknowledgeCharges: false })).costEstimate.withinFreeTier).toBe(true);
   });
 
-  it("hands the cost model every instance, the reserved IP and the NAT gateway", () => {
+  it("hands the cost model every instance, the reserved IP, the NAT gateway and the token volume", () => {
     model.estimate = WITHIN;
     parseConfig(validRaw({ natGateway: false, engineOcpus: 1, engineMemoryGbs: 6, bootVolumeSizeGbs: 60 }));
     expect(model.calls).toEqual([
@@ -69,6 +69,7 @@ describe("free-tier guard", () => {
         ],
         reservedPublicIps: 1,
         natGateways: 0,
+        blockVolumeGbs: 50,
       },
     ]);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { layoutUsage } from "../../cost/usage";
 import {
   A1_ALWAYS_FREE,
   COST_SOURCE,
@@ -160,7 +161,7 @@ describe("estimateMonthlyCost", () => {
     expect(e.overages).toEqual([
       "A1 OCPU-hours 5,840/month exceed the free 1,500",
       "A1 GB-hours 35,040/month exceed the free 9,000",
-      "Boot volumes 300 GB exceed the free 200 GB",
+      "Boot and block volumes 300 GB exceed the free 200 GB",
     ]);
     expect(e.lines.map((l) => [l.item, l.billableQuantity, l.monthlyUsd])).toEqual([
       ["VM.Standard.E2.1.Micro instances", 0, 0],
@@ -178,7 +179,7 @@ describe("estimateMonthlyCost", () => {
     expect(e.lines[3]).toMatchObject({ billableQuantity: 150, monthlyUsd: 3.83 });
     expect(e.lines[4]).toMatchObject({ billableQuantity: 150, monthlyUsd: 2.55 });
     expect(e.monthlyUsd).toBe(6.38);
-    expect(e.overages).toEqual(["Boot volumes 350 GB exceed the free 200 GB"]);
+    expect(e.overages).toEqual(["Boot and block volumes 350 GB exceed the free 200 GB"]);
   });
 
   it("counts a third E2.1.Micro as over the two free ones", () => {
@@ -235,5 +236,23 @@ describe("formatting", () => {
     expect(formatQuantity(1500)).toBe("1,500");
     expect(formatUsd(26.98)).toBe("$26.98");
     expect(formatUsd(0)).toBe("$0.00");
+  });
+});
+
+describe("the token volume in the Always Free storage", () => {
+  it("three 50 GB boot volumes and the 50 GB token volume fill the 200 GB exactly; 60 GB boot volumes do not fit", () => {
+    const sizing = {
+      gateShape: "VM.Standard.E2.1.Micro",
+      gateOcpus: 1,
+      gateMemoryGbs: 1,
+      engineShape: "VM.Standard.A1.Flex",
+      engineOcpus: 1,
+      engineMemoryGbs: 6,
+      natGateway: true,
+    };
+    const at50 = estimateMonthlyCost(layoutUsage({ ...sizing, bootVolumeSizeGbs: 50 }));
+    expect([at50.withinFreeTier, at50.overages]).toEqual([true, []]);
+    const at60 = estimateMonthlyCost(layoutUsage({ ...sizing, bootVolumeSizeGbs: 60 }));
+    expect(at60.overages).toEqual(["Boot and block volumes 230 GB exceed the free 200 GB"]);
   });
 });

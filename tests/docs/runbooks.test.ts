@@ -5,13 +5,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { LAB_COMMANDS as LAB_COMMAND_NAMES } from "../../lab/cli-args";
 
 const ROOT = path.resolve(__dirname, "../..");
 const RUNBOOKS = ["deploy.md", "app-failure.md", "valkey-failure.md", "gate-failure.md", "node-health.md"];
-const LAB_CLI = fs.readFileSync(path.join(ROOT, "lab/cli.ts"), "utf8");
-const LAB_COMMANDS = [
-  ...(/const COMMANDS = \[([^\]]*)\]/.exec(LAB_CLI)?.[1] ?? "").matchAll(/"([a-z]+)"/g),
-].map((m) => m[1]);
+const LAB_COMMANDS: readonly string[] = LAB_COMMAND_NAMES;
 
 type Coverage = "exercised" | "in part" | "not exercised";
 

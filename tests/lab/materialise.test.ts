@@ -169,32 +169,19 @@ describe("service-control shim", () => {
   });
 
   it("refuses to run without YQ_ROOT, and names the verbs on bad usage", () => {
-    const noRoot = (() => {
+    const shim = (args: string[], env: NodeJS.ProcessEnv): { status: number; stderr: string } => {
       try {
-        execFileSync(SERVICE_CONTROL, ["start", "haproxy"], {
-          env: { PATH: process.env.PATH ?? "" },
-          stdio: "pipe",
-        });
+        execFileSync(SERVICE_CONTROL, args, { env, stdio: "pipe" });
         return { status: 0, stderr: "" };
       } catch (err) {
         const e = err as { status: number; stderr: Buffer };
         return { status: e.status, stderr: e.stderr.toString() };
       }
-    })();
+    };
+    const noRoot = shim(["start", "haproxy"], { PATH: process.env.PATH ?? "" });
     expect(noRoot.status).toBe(1);
     expect(noRoot.stderr).toContain("YQ_ROOT is not set");
-    const bad = (() => {
-      try {
-        execFileSync(SERVICE_CONTROL, ["frobnicate", "haproxy"], {
-          env: { ...process.env, YQ_ROOT: dir },
-          stdio: "pipe",
-        });
-        return { status: 0, stderr: "" };
-      } catch (err) {
-        const e = err as { status: number; stderr: Buffer };
-        return { status: e.status, stderr: e.stderr.toString() };
-      }
-    })();
+    const bad = shim(["frobnicate", "haproxy"], { ...process.env, YQ_ROOT: dir });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("start|stop|restart|reload|is-active|enable|daemon-reload");
   });

@@ -16,6 +16,7 @@ import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
 import { plannedMasterMove } from "../../lab/scenarios/s10-planned-master-move";
 import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-interrupted-promotion";
 import { authGuessing } from "../../lab/scenarios/s14-auth-guessing";
+import { masterFreeze, masterPartition } from "../../lab/scenarios/s16-master-faults";
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
 import { freezeActive } from "../../lab/scenarios/s12-freeze";
 import { labDown, labLog, labUp, log } from "./helpers";
@@ -166,4 +167,21 @@ describe("lab scenarios", () => {
     expect(f.get("allRefused")).toBe(true);
     expect(num(f, "log10YearsToHalfSpace")).toBeGreaterThan(40);
   });
+
+  for (const [id, name, run] of [
+    [16, "partition of the master, then heal", masterPartition],
+    [17, "freeze (SIGSTOP) of the master", masterFreeze],
+  ] as const) {
+    it(`${id}: ${name} under four writers: the majority names green and writes, WAIT writers lose 0, the old master rejoins`, async () => {
+      const f = await run(ctx);
+      expect(f.get("newMaster")).toBe("green");
+      expect(num(f, "majorityWritableMs")).toBeGreaterThan(0);
+      expect(num(f, "majorityWritableMs")).toBeLessThan(20_000);
+      expect(f.get("oldMasterDemoted")).toBe(true);
+      for (const kind of WRITER_KINDS) expect(num(f, `acked.${kind}`), kind).toBeGreaterThan(0);
+      expect(num(f, "lost.sentinelWait")).toBe(0);
+      expect(num(f, "lost.pinnedWait")).toBe(0);
+      expect(await lab.activeColor()).toBe("blue");
+    });
+  }
 });

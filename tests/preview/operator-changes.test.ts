@@ -69,10 +69,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "+- yq-green-deploy; replace (triggers)",
     "+- yq-green-converge; replace (triggers)",
   ],
-  "renderer change for the gate (HAProxy)": [
-    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
-    "+- yq-gate-converge; replace (triggers); new stdin",
-  ],
+  "renderer change for the gate (HAProxy)": ["+- yq-gate-converge; replace (triggers); new stdin"],
   "renderer change for an engine (message Valkey)": [
     "+- yq-green-converge; replace (triggers); new stdin",
     "+- yq-blue-converge; replace (triggers); new stdin",
@@ -81,7 +78,6 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "+ yq-gate-22-from-203-0-113-8-32; create",
     "+ yq-gate-8080-from-203-0-113-8-32; create",
     "+ yq-gate-8404-from-203-0-113-8-32; create",
-    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
     "+- yq-gate-converge; replace (triggers); new stdin",
     "- yq-gate-22-from-203-0-113-7-32; delete",
     "- yq-gate-8080-from-203-0-113-7-32; delete",
@@ -93,17 +89,13 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "~ yq-green-instance; update (sourceDetails.bootVolumeSizeInGbs); in place with side effects (sourceDetails.bootVolumeSizeInGbs)",
   ],
   "engineOcpus: 2 -> 1": ["~ yq-green-instance; update (shapeConfig.ocpus); REBOOTS (shapeConfig.ocpus)"],
-  "a newer image from the lookup": [
-    "= yq-gate-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
-  ],
+  "a newer image from the lookup": [],
   "rebuild.green with a newer image from the lookup": [
-    "= yq-gate-instance; same; kept by ignoreChanges (sourceDetails.sourceId)",
     '+- yq-green-instance; replace (freeformTags["yquant-rebuild"]) delete-first; new sourceDetails.sourceId',
     "+- yq-green-deploy; replace (triggers)",
     "+- yq-green-converge; replace (triggers)",
   ],
   "sshPublicKey rotation": [
-    "= yq-gate-instance; same; kept by ignoreChanges (metadata.ssh_authorized_keys)",
     "+- yq-green-converge; replace (triggers); new stdin",
     "+- yq-blue-converge; replace (triggers); new stdin",
     "+- yq-gate-converge; replace (triggers); new stdin",
@@ -117,7 +109,6 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "~ yq-gate-converge; update (connection.privateKey)",
   ],
   "valkeyPassword rotation": [
-    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
     "+- yq-green-converge; replace (triggers); new stdin",
     "+- yq-blue-converge; replace (triggers); new stdin",
     "+- yq-gate-converge; replace (triggers); new stdin",
@@ -129,11 +120,40 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     'refused: yquant:availabilityDomainIndex: refusing to change it from 0 to 1. The availability domain is fixed at creation: the gate, blue and green would all be replaced in one update (a full outage, new boot volumes). Nothing was changed. See docs/runbooks/day2.md, "Network placement".',
   ],
   "drainSeconds: 30 -> 10": [
-    "= yq-gate-instance; same; kept by ignoreChanges (metadata.user_data)",
     "~ yq-switch-active; update (create, update)",
     "+- yq-gate-converge; replace (triggers); new stdin",
   ],
+  "rebuild.gate: 0 -> 1 without acceptGateOutage": [
+    "refused: yquant:rebuild.gate: refusing to rebuild the gate (0 -> 1) without yquant:acceptGateOutage. A gate rebuild replaces yq-gate: live traffic, the token Valkey and the gate's Sentinel are down until the new instance has booted (docs/runbooks/gate-rebuild.md has the measured outage); the tokens are kept on their volume. To accept the outage, set yquant:acceptGateOutage to true; or set rebuild.gate back to 0. Nothing was changed.",
+  ],
+  "rebuild.gate: 0 -> 1 with acceptGateOutage": [
+    '+- yq-gate-instance; replace (freeformTags["yquant-rebuild"]) delete-first',
+    "+- yq-gate-tokens-attachment; replace (instanceId) delete-first",
+    "~ yq-gate-public-ip; update (privateIpId)",
+    "+- yq-switch-active; replace (triggers)",
+    "+- yq-gate-converge; replace (triggers)",
+  ],
 };
+
+describe("the token volume across a gate rebuild", () => {
+  it("keeps the volume, its backup policy and assignment; replaces only the attachment", async () => {
+    const scenario = SCENARIOS.find((s) => s.title === "rebuild.gate: 0 -> 1 with acceptGateOutage");
+    expect(scenario).toBeDefined();
+    const plan = await planScenario(scenario as (typeof SCENARIOS)[number], load);
+    expect(plan.error).toBeUndefined();
+    const storage = plan.diffs
+      .filter((d) => /^oci:Core\/volume/.test(d.type))
+      .map((d) => `${d.type} ${d.name} ${d.op}${d.deleteBeforeReplace ? " delete-first" : ""}`);
+    expect(storage.sort()).toEqual([
+      "oci:Core/volume:Volume yq-gate-tokens same",
+      "oci:Core/volumeAttachment:VolumeAttachment yq-gate-tokens-attachment replace delete-first",
+      "oci:Core/volumeBackupPolicy:VolumeBackupPolicy yq-gate-tokens-backup same",
+      "oci:Core/volumeBackupPolicyAssignment:VolumeBackupPolicyAssignment yq-gate-tokens-backup same delete-first",
+    ]);
+    // Nothing on the engines: no instance, release or converge of blue or green.
+    expect(plan.diffs.filter((d) => /yq-(blue|green)/.test(d.name) && d.op !== "same")).toEqual([]);
+  });
+});
 
 describe("operator changes: the exact plan per resource", () => {
   for (const scenario of SCENARIOS) {

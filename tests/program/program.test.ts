@@ -316,9 +316,8 @@ describe("the program under mocks (test config with every secret set)", () => {
   });
 
   it("never replaces a VM for a new image or user data, and deletes before replacing (pinned IP)", () => {
-    // The Node component gives every instance NODE_IGNORE_CHANGES (node.test.ts checks it alone).
-    // The gate keeps it as is. The engines ignore nothing: they choose their metadata and image
-    // themselves (the recorded metadata and the running image while they stand, bluegreen/rebuild.ts).
+    // No instance ignores anything: each chooses its metadata and image itself (the recorded
+    // metadata and the running image while it stands; bluegreen/rebuild.ts, bluegreen/gate-rebuild.ts).
     const instances = sortedByName(run.options.filter((o) => o.type === INSTANCE));
     expect(instances.map((o) => o.name)).toEqual([
       "yq-blue-instance",
@@ -326,10 +325,7 @@ describe("the program under mocks (test config with every secret set)", () => {
       "yq-green-instance",
     ]);
     const gate = instances.find((o) => o.name === "yq-gate-instance");
-    expect([gate?.ignoreChanges, gate?.deleteBeforeReplace]).toEqual([
-      ["metadata", "sourceDetails.sourceId"],
-      true,
-    ]);
+    expect([gate?.ignoreChanges, gate?.deleteBeforeReplace]).toEqual([[], true]);
     for (const engine of instances.filter((o) => o !== gate)) {
       expect(engine.ignoreChanges, engine.name).toEqual([]);
       expect(engine.deleteBeforeReplace, engine.name).toBe(true);
@@ -338,7 +334,7 @@ describe("the program under mocks (test config with every secret set)", () => {
 
   it("gives every custom resource a component parent", () => {
     const custom = run.options.filter((o) => !o.type.startsWith("yquant:"));
-    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(34);
+    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(38);
     expect(custom.filter((o) => !o.hasParent)).toEqual([]);
   });
 

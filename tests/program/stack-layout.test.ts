@@ -8,15 +8,9 @@ import {
 } from "../../cloud-init/layout";
 import { parseConfig } from "../../config";
 import { buildCloudLayout, messageMaxmemoryMb, sentinelAddresses } from "../../stack-layout";
-import { ADMIN_CIDR, validRaw } from "../fixtures";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { ADMIN_CIDR, LAYOUT_SECRETS, validRaw } from "../fixtures";
 
-const SECRETS = {
-  valkeyPassword: "v".repeat(20),
-  sentinelPassword: "s".repeat(20),
-  tlsPem: "",
-  users: sampleUserPasswords("t"),
-};
+const SECRETS = LAYOUT_SECRETS;
 
 describe("buildCloudLayout", () => {
   it("builds the cloud Layout from the config and the resolved secrets", () => {

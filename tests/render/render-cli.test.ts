@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
-import { parseArgs, renderTo } from "../../cloud-init/render-cli";
+import { USAGE, parseArgs, renderTo } from "../../cloud-init/render-cli";
 import { renderHaproxyConfig, renderUserData } from "../../cloud-init/user-data";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, run, tempDir } from "./helpers";
@@ -55,23 +55,53 @@ describe("render command", () => {
   });
 
   it.each([
-    [[], "render: --out <dir> is required"],
-    [["--out"], "render: --out needs a value"],
-    [["--out", "x", "--colour", "blue"], 'render: unknown argument "--colour"'],
+    [[], "render: --out DIR is required"],
+    [["--out"], "render: --out needs a value: DIR"],
+    [
+      ["--out", "x", "--colour", "blue"],
+      'render: unknown option "--colour": allowed --out DIR, --layout FILE, -h/--help',
+    ],
+    [["--out", "-rf"], 'render: invalid --out "-rf": values may not start with "-"'],
+    [["--out=-rf"], 'render: invalid --out "-rf": values may not start with "-"'],
+    [["--out", "x", "extra"], 'render: unexpected argument "extra"'],
     [
       ["--out", "x", "--layout", "/nonexistent/layout.json"],
-      'render: cannot read --layout file "/nonexistent/layout.json"',
+      'render: cannot read --layout file "/nonexistent/layout.json": no such file',
     ],
-  ])("refuses %j with exit 2 and a clear message", (args, message) => {
+    [["--out", "x", "--layout", "/tmp"], 'render: cannot read --layout file "/tmp": it is a directory'],
+  ])("refuses %j with exit 2 and one line", (args, message) => {
     const result = run(TSX, [CLI, ...args], 60_000);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain(message);
-    expect(result.stderr).toContain("usage: npm run render -- --out <dir> [--layout <layout.json>]");
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, "", `${message}\n`]);
     expect(fs.existsSync(path.join(process.cwd(), "x"))).toBe(false);
+    expect(fs.existsSync(path.join(process.cwd(), "-rf"))).toBe(false);
+  });
+
+  it("refuses an --out that is a file, or under one, in one line, writing nothing", () => {
+    const file = path.join(dir, "a-file");
+    fs.writeFileSync(file, "keep me\n");
+    const onFile = run(TSX, [CLI, "--out", file], 60_000);
+    expect([onFile.status, onFile.stdout, onFile.stderr]).toEqual([
+      2,
+      "",
+      `render: --out "${file}": exists and is not a directory\n`,
+    ]);
+    const under = run(TSX, [CLI, "--out", path.join(file, "sub")], 60_000);
+    expect([under.status, under.stderr]).toEqual([
+      2,
+      `render: --out "${path.join(file, "sub")}": a parent of it is a file, not a directory\n`,
+    ]);
+    expect(fs.readFileSync(file, "utf8")).toBe("keep me\n");
+  });
+
+  it.each([["--help"], ["-h"], ["help"]])("%j prints the usage on stdout and exits 0", (arg) => {
+    const result = run(TSX, [CLI, arg], 60_000);
+    expect([result.status, result.stdout, result.stderr]).toEqual([0, `${USAGE}\n`, ""]);
+    expect(USAGE.split("\n")[0]).toBe("usage: npm run render -- --out <dir> [--layout <layout.json>]");
   });
 
   it("parseArgs returns the options", () => {
     expect(parseArgs(["--out", "o"])).toEqual({ out: "o" });
     expect(parseArgs(["--out", "o", "--layout", "l.json"])).toEqual({ out: "o", layoutFile: "l.json" });
+    expect(parseArgs(["help"])).toBe("help");
   });
 });

@@ -303,7 +303,8 @@ describe("renderUserData", () => {
       expect("permissions" in entry, entry.path).toBe(file?.permissions !== "0644");
       expect("defer" in entry, entry.path).toBe(file?.defer === true);
     });
-    expect(files.filter((f) => f.owner === "root:root").length).toBeGreaterThan(5);
+    // 10, and monitoring's 4: node_exporter's defaults, the node-metrics unit, node-metrics.sh, sentinel-event.sh.
+    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(14);
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { TOKEN_DATA_DIR } from "../../cloud-init/token-volume";
 import { ACL_RIGHTS, renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
 import { acquireLock, cloudLayout, localLayout, materialise, run, stopChildren, tempDir } from "./helpers";
 
@@ -29,13 +30,15 @@ describe("rendered Valkey and Sentinel files", () => {
       "appendfsync everysec",
       "maxmemory 256mb",
       "maxmemory-policy noeviction",
-      "dir /var/lib/valkey",
+      // On the token volume (cloud-init/token-volume.ts), not the boot volume.
+      "dir /srv/yquant-tokens/valkey",
       "pidfile /run/valkey/valkey-server.pid",
       "logfile /var/log/valkey/valkey-server.log",
     ]) {
       expect(text).toContain(line);
     }
     expect(text.some((l) => l.startsWith("replicaof"))).toBe(false);
+    expect(text.filter((l) => l.startsWith("dir "))).toEqual(["dir /srv/yquant-tokens/valkey"]);
   });
 
   it("message Valkey: blue is master, green replicates blue (fixed bootstrap)", () => {
@@ -134,7 +137,14 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     });
     for (const node of NODE_NAMES) {
       materialise(layout, node);
-      for (const sub of ["var/lib/valkey", "var/log/valkey", "run/valkey", "run/sentinel"]) {
+      // The token Valkey's dir is on the token volume (cloud-init/token-volume.ts), which setup.sh mounts.
+      for (const sub of [
+        "var/lib/valkey",
+        TOKEN_DATA_DIR.slice(1),
+        "var/log/valkey",
+        "run/valkey",
+        "run/sentinel",
+      ]) {
         fs.mkdirSync(path.join(dir, node, sub), { recursive: true });
       }
     }

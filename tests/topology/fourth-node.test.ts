@@ -12,8 +12,7 @@ import { parseWriteFiles } from "../../cloud-init/write-files";
 import { firewallRules } from "../../cloud-init/node-config";
 import { Lab, nodeServices, serviceNames } from "../../lab/lab";
 import { labLayout } from "../../lab/layout";
-import { ProgramRun, ofType, runProgram, unwrapSecrets, programConfig } from "../fixtures";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { LAYOUT_SECRETS, ProgramRun, ofType, runProgram, unwrapSecrets, programConfig } from "../fixtures";
 
 const WITNESS_ROLE: RoleSpec = {
   packages: ["valkey-sentinel", "curl", "iptables-persistent"],
@@ -45,12 +44,7 @@ const WITH_WITNESS: Topology = {
   roles: { ...TOPOLOGY.roles, witness: WITNESS_ROLE },
 };
 
-const SECRETS = {
-  valkeyPassword: "v".repeat(20),
-  sentinelPassword: "s".repeat(20),
-  tlsPem: "",
-  users: sampleUserPasswords("t"),
-};
+const SECRETS = LAYOUT_SECRETS;
 
 describe("renderers", () => {
   const layout = sampleLayout({ topology: WITH_WITNESS });

@@ -55,7 +55,11 @@ export async function bootChecks(report: Report, nodes: readonly NodeName[]): Pr
           "systemctl show -p After --value valkey-server valkey-sentinel; sysctl -n vm.overcommit_memory; " +
             "{ cat /var/log/valkey/*.log; journalctl -b -o cat -u valkey-server -u valkey-sentinel; } 2>/dev/null | grep -ci overcommit || true",
         );
-        const lines = out.trim().split("\n");
+        // `systemctl show` separates the two units' values with an empty line.
+        const lines = out
+          .trim()
+          .split("\n")
+          .filter((l) => l !== "");
         if (!lines[0]?.includes("network-online.target") || !lines[1]?.includes("network-online.target")) {
           throw new Error(out);
         }
@@ -76,6 +80,20 @@ export async function bootChecks(report: Report, nodes: readonly NodeName[]): Pr
       },
     );
     if (!engine) {
+      await report.check(
+        "gate: the token Valkey's dir is on the token volume (formatted blank, by label)",
+        async () => {
+          const out = await guest(
+            node,
+            `. /etc/yquant/node.env; findmnt -no LABEL,FSTYPE "$TOKEN_VOLUME_MOUNT"; stat -c '%U %a' "$TOKEN_DATA_DIR"; grep -c 'token volume: .* was blank: formatted' /var/log/cloud-init-output.log`,
+          );
+          const lines = out.trim().split("\n");
+          if (lines[0] !== "yq-tokens ext4" || !lines[1]?.startsWith("valkey ") || lines[2] !== "1") {
+            throw new Error(out);
+          }
+          return oneLine(out, 100);
+        },
+      );
       await report.check("gate: haproxy -c, and no 'already specified' ALERT since boot", async () => {
         const out = await guest(
           node,

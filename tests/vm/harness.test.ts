@@ -86,6 +86,20 @@ describe("vm harness", () => {
     expect(args).toContain("virtio-net-pci,netdev=n0,mac=52:54:00:00:02:0b");
   });
 
+  it("gives the gate one blank disk per block volume the program attaches to it (the token volume)", async () => {
+    const v = await view;
+    expect(v.nodes.gate.blockVolumeGbs).toEqual([50]);
+    expect(v.nodes.blue.blockVolumeGbs).toEqual([]);
+    expect(v.nodes.green.blockVolumeGbs).toEqual([]);
+    const args = qemuArgs(v.nodes.gate, "gate", "/r/gate", "/img", "tcg");
+    expect(args.filter((a) => a.startsWith("file="))).toEqual([
+      "file=/r/gate/disk.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap",
+      "file=/r/gate/seed.iso,if=virtio,format=raw,readonly=on",
+      "file=/img/repo.iso,if=virtio,format=raw,readonly=on",
+      "file=/r/gate/volume-0.qcow2,if=virtio,format=qcow2,cache=unsafe,discard=unmap",
+    ]);
+  });
+
   it("takes the release and switch commands from the program, and reaches engines through the gate", async () => {
     const v = await view;
     const cmds = pipelineCommands(v);

@@ -26,7 +26,11 @@ export async function rebootChecks(report: Report, view: ProgramView): Promise<v
   );
   await report.check("reboot: the gate comes back healthy", () => reboot("gate"));
   await report.check("reboot: gate: active color, token and HAProxy came back", async () => {
-    const c = (await guest("gate", "cat /var/lib/yquant/active-color")).trim();
+    // What HAProxy routes, agreeing with the switch map on disk (status exits non-zero otherwise).
+    const status = JSON.parse(await guest("gate", "/opt/yquant/bin/switch-active.sh status --json")) as {
+      live: string | null;
+    };
+    const c = status.live ?? "none";
     const token = await vcli("gate", "get yq:vm:token");
     const body = await until(30, live);
     if (token !== "t-1" || !color.includes(`"color": "${c}"`) || body !== color) {

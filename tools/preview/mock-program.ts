@@ -72,7 +72,7 @@ export const UNKNOWN = "<unknown>";
 const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export const SECRET_CONFIG_KEYS = ["sshPrivateKey", "valkeyPassword", "sentinelPassword", "tlsPem"];
-export const SECRET_OUTPUT_NAMES = ["engineMetadata"];
+export const SECRET_OUTPUT_NAMES = ["engineMetadata", "gateMetadata"];
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const GATE_PUBLIC_IP = "203.0.113.10";
@@ -114,7 +114,8 @@ function toWire(value: unknown): unknown {
   return value;
 }
 
-function mockId(type: string, name: string, inputs: Record<string, unknown>): string {
+/** The ID the mock gives a resource (what dependents such as a VolumeAttachment's instanceId see). */
+export function mockId(type: string, name: string, inputs: Record<string, unknown>): string {
   const tags = (inputs["freeformTags"] ?? {}) as Record<string, unknown>;
   const generation = Number(tags["yquant-rebuild"] ?? 0);
   return type === "oci:Core/instance:Instance" && generation > 0 ? `${name}-id-r${generation}` : `${name}-id`;
@@ -142,6 +143,8 @@ function extraState(type: string, name: string, inputs: Record<string, unknown>)
 
 /** The image each instance was created with (non-preview runs), as `getInstance` reports it. */
 const createdImages = new Map<string, string>();
+/** The launch metadata each instance was created with, as `getInstance` reports it. */
+const createdMetadata = new Map<string, unknown>();
 
 function invokeResult(
   token: string,
@@ -208,6 +211,7 @@ function invokeResult(
         ...inputs,
         id: inputs["instanceId"],
         image,
+        metadata: createdMetadata.get(String(inputs["instanceId"])) ?? {},
         sourceDetails: [{ sourceId: image, sourceType: "image" }],
       };
     }
@@ -273,6 +277,7 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
         if (args.type === "oci:Core/instance:Instance" && !(options.preview ?? false)) {
           const source = (inputs["sourceDetails"] ?? {}) as Record<string, unknown>;
           createdImages.set(id, String(source["sourceId"]));
+          createdMetadata.set(id, inputs["metadata"]);
         }
         return {
           id,

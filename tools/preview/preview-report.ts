@@ -77,6 +77,14 @@ export const SCENARIOS: readonly Scenario[] = [
   { title: "natGateway: true -> false", change: { natGateway: false } },
   { title: "availabilityDomainIndex: 0 -> 1", change: { availabilityDomainIndex: 1 } },
   { title: "drainSeconds: 30 -> 10", change: { drainSeconds: 10 } },
+  {
+    title: "rebuild.gate: 0 -> 1 without acceptGateOutage",
+    change: { rebuild: { blue: 0, green: 0, gate: 1 } },
+  },
+  {
+    title: "rebuild.gate: 0 -> 1 with acceptGateOutage",
+    change: { rebuild: { blue: 0, green: 0, gate: 1 }, acceptGateOutage: true },
+  },
 ];
 
 export function asConfig(raw: Record<string, unknown>): Record<string, string> {
