@@ -8,20 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firewallRules } from "../../cloud-init/node-config";
-import { localLayout, materialise, tempDir } from "./helpers";
+import { localLayout, materialise, tempDir, IMAGE_INPUT_RULES } from "./helpers";
 
 const STUBS = path.join(__dirname, "fixtures/stubs");
 const dir = tempDir("firewall");
 const layout = localLayout(dir, 70, { serviceControl: "/bin/true", adminCidrs: ["198.51.100.0/24"] });
 const state = path.join(dir, "iptables-input");
-const IMAGE_RULES = [
-  "-m state --state RELATED,ESTABLISHED -j ACCEPT",
-  "-p icmp -j ACCEPT",
-  "-i lo -j ACCEPT",
-  "-p udp --sport 123 -j ACCEPT",
-  "-p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT",
-  "-j REJECT --reject-with icmp-host-prohibited",
-];
+const IMAGE_RULES = IMAGE_INPUT_RULES;
 
 function setup() {
   return spawnSync(path.join(dir, "gate/opt/yquant/bin/setup.sh"), [], {
@@ -53,7 +46,7 @@ describe("setup.sh host firewall", () => {
     );
     expect(result.stderr).not.toContain("WARNING");
     const rules = fs.readFileSync(state, "utf8").trimEnd().split("\n");
-    expect(rules).toEqual([...IMAGE_RULES.slice(0, 5), ...expected, IMAGE_RULES[5]]);
+    expect(rules).toEqual([...IMAGE_RULES.slice(0, -1), ...expected, IMAGE_RULES.at(-1)]);
     expect(fs.readFileSync(`${state}.calls`, "utf8")).toContain("netfilter-persistent save\n");
   });
 
@@ -71,7 +64,7 @@ describe("setup.sh host firewall", () => {
   });
 
   it("without a REJECT in INPUT it appends, says so, and warns that the host firewall restricts nothing", () => {
-    fs.writeFileSync(state, IMAGE_RULES.slice(0, 5).join("\n") + "\n");
+    fs.writeFileSync(state, IMAGE_RULES.slice(0, -1).join("\n") + "\n");
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(

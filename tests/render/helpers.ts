@@ -13,6 +13,19 @@ import { parseWriteFiles } from "../../cloud-init/write-files";
 
 export { cloudLayout, localLayout } from "../fixtures";
 
+/**
+ * The INPUT chain of OCI's Ubuntu image (what the iptables stand-in starts from): the host firewall
+ * inserts its ACCEPTs above the final REJECT.
+ */
+export const IMAGE_INPUT_RULES: readonly string[] = [
+  "-m state --state RELATED,ESTABLISHED -j ACCEPT",
+  "-p icmp -j ACCEPT",
+  "-i lo -j ACCEPT",
+  "-p udp --sport 123 -j ACCEPT",
+  "-p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT",
+  "-j REJECT --reject-with icmp-host-prohibited",
+];
+
 export const REPO = path.resolve(__dirname, "../..");
 export const SCRIPTS_DIR = path.join(REPO, "cloud-init/scripts");
 

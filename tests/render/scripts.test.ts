@@ -36,6 +36,21 @@ function expectUsageError(node: "gate" | "blue", name: string, args: string[], m
   expect(treeDigest(dir)).toEqual(before);
 }
 
+/** A copy of `name`.sh from `from` put on `to` refuses to run there: exit 2 and `message`. */
+function expectWrongNode(
+  from: "gate" | "blue",
+  to: "gate" | "blue",
+  name: string,
+  args: string[],
+  message: string,
+): void {
+  fs.copyFileSync(script(from, name), script(to, name));
+  const result = run(script(to, name), args);
+  fs.rmSync(script(to, name));
+  expect(result.status).toBe(2);
+  expect(result.stderr).toContain(message);
+}
+
 describe("switch-active.sh", () => {
   it.each([
     [["purple"], "switch-active.sh: unknown color 'purple': expected blue or green"],
@@ -100,11 +115,13 @@ describe("switch-active.sh", () => {
 
   it("runs on the gate only", () => {
     // It is not installed on the engines; a copy put there refuses to run.
-    fs.copyFileSync(script("gate", "switch-active"), script("blue", "switch-active"));
-    const result = run(script("blue", "switch-active"), ["green"]);
-    fs.rmSync(script("blue", "switch-active"));
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain("switch-active.sh: runs on the gate only; this node is blue");
+    expectWrongNode(
+      "gate",
+      "blue",
+      "switch-active",
+      ["green"],
+      "switch-active.sh: runs on the gate only; this node is blue",
+    );
   });
 });
 
@@ -121,11 +138,13 @@ describe("deploy.sh", () => {
   });
 
   it("runs on an engine only", () => {
-    fs.copyFileSync(script("blue", "deploy"), script("gate", "deploy"));
-    const result = run(script("gate", "deploy"), ["placeholder"]);
-    fs.rmSync(script("gate", "deploy"));
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain("deploy.sh: runs on an engine (blue or green); this node is gate");
+    expectWrongNode(
+      "blue",
+      "gate",
+      "deploy",
+      ["placeholder"],
+      "deploy.sh: runs on an engine (blue or green); this node is gate",
+    );
   });
 });
 

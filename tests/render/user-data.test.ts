@@ -39,6 +39,7 @@ const fileOf = (node: NodeName, abs: string): string => {
   if (file === undefined) throw new Error(`no ${abs} on ${node}`);
   return file.content;
 };
+const linesOf = (node: NodeName, abs: string): string[] => fileOf(node, abs).split("\n");
 
 /** Repo files embedded verbatim (the scripts and the placeholder app), by their path on a node. */
 const EMBEDDED: Record<string, string> = {
@@ -394,26 +395,25 @@ describe("node.env, valkey.env, firewall and units", () => {
   });
 
   it("only the HAProxy node's node.env has DRAIN_SECONDS (the switch reads it), so a drainSeconds change converges the gate alone", () => {
-    const drain = (node: string) =>
-      fileOf(node, "/etc/yquant/node.env")
-        .split("\n")
-        .filter((l) => l.startsWith("DRAIN_SECONDS="));
+    const drain = (node: NodeName) =>
+      linesOf(node, "/etc/yquant/node.env").filter((l) => l.startsWith("DRAIN_SECONDS="));
     expect([drain("gate"), drain("blue"), drain("green")]).toEqual([["DRAIN_SECONDS='30'"], [], []]);
   });
 
   it("valkey.env lists the sentinels, the master name and the token store", () => {
-    const env = fileOf("blue", "/etc/yquant/valkey.env").split("\n");
-    expect(env).toContain("SENTINELS='10.0.1.10:26379,10.0.2.10:26379,10.0.2.11:26379'");
-    expect(env).toContain("SENTINEL_MASTER_NAME='mymaster'");
-    expect(env).toContain("TOKEN_VALKEY='10.0.1.10:6379'");
-    expect(env).toContain("VALKEY_PASSWORD='sample-valkey-password-0000'");
+    expect(linesOf("blue", "/etc/yquant/valkey.env")).toEqual(
+      expect.arrayContaining([
+        "SENTINELS='10.0.1.10:26379,10.0.2.10:26379,10.0.2.11:26379'",
+        "SENTINEL_MASTER_NAME='mymaster'",
+        "TOKEN_VALKEY='10.0.1.10:6379'",
+        "VALKEY_PASSWORD='sample-valkey-password-0000'",
+      ]),
+    );
   });
 
   it("firewall rules are the exact port map of each node", () => {
     const rules = (node: NodeName): string[] =>
-      fileOf(node, "/etc/yquant/firewall.rules")
-        .split("\n")
-        .filter((l) => l !== "" && !l.startsWith("#"));
+      linesOf(node, "/etc/yquant/firewall.rules").filter((l) => l !== "" && !l.startsWith("#"));
     const cluster = (port: number, name: string): string[] =>
       ["10.0.1.10", "10.0.2.10", "10.0.2.11"].map((ip) => `tcp ${port} ${ip}/32 ${name}`);
     // Monitoring: from the engines' Prometheus/Alertmanager only.
@@ -442,12 +442,15 @@ describe("node.env, valkey.env, firewall and units", () => {
   });
 
   it("app units run as yquant from the current release, with the env files", () => {
-    const unit = fileOf("blue", "/etc/systemd/system/yquant-frontend.service").split("\n");
-    expect(unit).toContain("User=yquant");
-    expect(unit).toContain("EnvironmentFile=/etc/yquant/node.env");
-    expect(unit).toContain("EnvironmentFile=/etc/yquant/valkey.env");
-    expect(unit).toContain("ExecStart=/usr/bin/python3 /opt/yquant/current/app.py --service frontend");
-    expect(unit).toContain("WantedBy=multi-user.target");
+    expect(linesOf("blue", "/etc/systemd/system/yquant-frontend.service")).toEqual(
+      expect.arrayContaining([
+        "User=yquant",
+        "EnvironmentFile=/etc/yquant/node.env",
+        "EnvironmentFile=/etc/yquant/valkey.env",
+        "ExecStart=/usr/bin/python3 /opt/yquant/current/app.py --service frontend",
+        "WantedBy=multi-user.target",
+      ]),
+    );
     const custom = cloudLayout({
       app: {
         repository: "https://example.invalid/app.git",
