@@ -19,7 +19,8 @@
  *   GET /health`, then `http-check expect` status 200, `"status": "ok"` and `"color": "<color>"` (the
  *   /health contract as regular expressions, compact or pretty JSON: `HEALTH_EXPECT`) every `inter`.
  *   Every other server line of that color (the backup in the other live backend, the staging server)
- *   `track`s it. `switch-active.sh` reads that state (`show stat`) instead of probing again. The
+ *   `track`s it. `switch-active.sh` still probes the target itself (that state lags an app that has
+ *   just died). The
  *   first failed connection to a crashed app marks it down at once (`observe layer4 error-limit 1
  *   on-error mark-down`); a frozen app fails its checks within about 1.75 s (`inter 500ms`, `timeout
  *   check 500ms`, `fall 2`, `fastinter 250ms`).

@@ -93,7 +93,7 @@ state_dir="${YQ_ROOT}/var/lib/yquant"
 map="${YQ_ROOT}/etc/haproxy/yquant/switch.map"
 socket="${YQ_ROOT}/run/haproxy/admin.sock"
 [[ -d ${state_dir} ]] || mkdir -p "${state_dir}"
-rt="" disk="" want="" checked="" first=""
+rt="" disk="" want="" first=""
 
 admin() { printf '%s\n' "$1" | socat -t 2 -T 5 stdio "unix-connect:${socket}" 2>/dev/null; }
 
@@ -133,18 +133,6 @@ read_disk() {
   canonical "${text}" 0 disk
 }
 utc() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
-# HAProxy's own check of the target (the /health contract every 500 ms, cloud-init/haproxy.ts): "ok"
-# when `show stat` says UP after an L7OK check, else what it says.
-check_state() {
-  local -a f
-  while IFS=, read -r -a f; do
-    [[ ${f[0]:-} == "yquant_live_$2" && ${f[1]:-} == "$2" ]] || continue
-    if [[ ${f[17]:-} == UP && ${f[36]:-} == L7OK ]]; then printf -v "$3" ok; else
-      printf -v "$3" '%s after check %s' "${f[17]:-unknown}" "${f[36]:-none}"; fi
-    return
-  done <<<"$1"
-  printf -v "$3" 'not in show stat'
-}
 drain_text() {
   local now=${EPOCHSECONDS} c until
   for c in blue green; do
@@ -220,8 +208,8 @@ printf 'to %s, pid %s, started %s\n' "${target}" "$$" "${started}" >"${state_dir
 mark locked
 step locked
 
-# One round trip: the map, a new version of it, and HAProxy's check state of the target.
-out=$(admin "show map ${map}; prepare map ${map}; show stat yquant_live_${target} 4 -1") || out=""
+# One round trip: the map and a new version of it.
+out=$(admin "show map ${map}; prepare map ${map}") || out=""
 mark read
 ver=""
 [[ ${out} =~ New\ version\ created:\ *([0-9]+) ]] && ver=${BASH_REMATCH[1]}
@@ -240,16 +228,12 @@ if [[ ${current} == "${target}" ]]; then
   ((other_until > now)) || other_until=0
   wanted "${target}" "${other_until}" want
 else
-  # HAProxy checks the target's /health every 500 ms and routes by that state: when it says UP, a
-  # fresh probe would only repeat it (and the other color stays the backup if the target falls
-  # now). Otherwise the JSON probe decides, and names what failed.
-  reason=""
-  check_state "${out}" "${target}" checked
-  if [[ ${checked} != ok ]]; then
-    if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
-    health_url="http://${target_ip}:${APP_PORT}/health"
-    reason=$(health_problem "${health_url}" "${target}")
-  fi
+  # The target is probed now, every time. HAProxy's own check state is no substitute: it lags an app
+  # that has just died by up to fall x inter, and a switch read from it moved live traffic onto a
+  # stopped app (tests/render/e2e.test.ts, "refuses a switch to a color whose app is down").
+  if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
+  health_url="http://${target_ip}:${APP_PORT}/health"
+  reason=$(health_problem "${health_url}" "${target}")
   if [[ -n ${reason} ]]; then
     [[ ${force} == true ]] || die "refusing to switch to ${target}: GET ${health_url} failed (${reason}); traffic stays on ${current}. Use --force to switch anyway."
     echo "switch-active.sh: WARNING: ${target} is unhealthy (GET ${health_url}: ${reason}); switching anyway (--force)" >&2
