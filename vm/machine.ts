@@ -72,9 +72,10 @@ export function dnsmasqArgs(nodes: readonly ProgramNode[], dir: string): string[
 export function seedFiles(
   node: ProgramNode,
   instanceId: string,
-): { userData: string; metaData: string; networkConfig: string } {
+): { userData: Buffer; metaData: string; networkConfig: string } {
   return {
-    userData: node.userData,
+    // The program's own bytes (gzip), not the harness's gunzipped reading: cloud-init unpacks them.
+    userData: node.userDataBytes,
     metaData: [
       `instance-id: ${instanceId}`,
       `local-hostname: ${node.hostname}`,

@@ -17,7 +17,9 @@ export interface ProgramNode {
   readonly name: NodeName;
   readonly hostname: string;
   readonly privateIp: string;
-  /** `metadata.user_data`, base64-decoded: the `#cloud-config` text cloud-init gets. */
+  /** `metadata.user_data`, base64-decoded: the bytes cloud-init gets (gzip), written to the seed as is. */
+  readonly userDataBytes: Buffer;
+  /** The same, gunzipped as cloud-init does: the `#cloud-config` text (for the harness's own reading). */
   readonly userData: string;
   /** `metadata.ssh_authorized_keys`. */
   readonly sshAuthorizedKeys: string;
@@ -131,6 +133,7 @@ export async function loadProgram(
       name,
       hostname: HOSTNAMES[name],
       privateIp: vnic["privateIp"] ?? "",
+      userDataBytes: Buffer.from(metadata["user_data"] ?? "", "base64"),
       userData: zlib.gunzipSync(Buffer.from(metadata["user_data"] ?? "", "base64")).toString("utf8"),
       sshAuthorizedKeys: metadata["ssh_authorized_keys"] ?? "",
       blockVolumeGbs: attachedVolumeGbs(run.resources, mockId(inst.type, inst.name, inst.inputs)),

@@ -4,6 +4,7 @@
  * dnsmasq by MAC, the pipeline's commands are the program's, and SSH goes through the gate.
  */
 import * as crypto from "node:crypto";
+import * as zlib from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
 import { dnsmasqArgs, gatewayFor, macFor, qemuArgs, seedFiles } from "../../vm/machine";
 import { sshArgs } from "../../vm/guests";
@@ -40,8 +41,10 @@ describe("vm harness", () => {
     expect(Object.keys(v.nodes)).toEqual(["gate", "blue", "green"]);
     for (const node of Object.values(v.nodes)) {
       const seed = seedFiles(node, `yq-${node.name}-1`);
-      expect(seed.userData).toBe(node.userData);
-      expect(seed.userData.startsWith("#cloud-config\n")).toBe(true);
+      expect(seed.userData.equals(node.userDataBytes)).toBe(true);
+      expect([...seed.userData.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+      expect(zlib.gunzipSync(seed.userData).toString("utf8")).toBe(node.userData);
+      expect(node.userData.startsWith("#cloud-config\n")).toBe(true);
       expect(seed.metaData).toBe(
         `instance-id: yq-${node.name}-1\nlocal-hostname: ${node.hostname}\npublic-keys:\n  - "${SSH_PUBLIC}"\n`,
       );
