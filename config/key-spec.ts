@@ -40,8 +40,14 @@ export const MAX_PASSWORD_LENGTH = 128;
  * certificate and key of 5.1 KB). Past it the gate's user data is refused at preview, not at boot.
  */
 export const MAX_TLS_PEM_LENGTH = 5300;
-/** Most characters of the SSH private key and of the public key line(s). */
+/** Most characters of the SSH private key. */
 export const MAX_SSH_KEY_LENGTH = 16_384;
+/**
+ * Most characters of the public key line(s): `ssh_authorized_keys` shares OCI's 32,000-byte metadata
+ * limit with `user_data`, and the gate's user data at the config's other limits leaves about 4.1 KB
+ * (tests/render/user-data.test.ts). 4,096 holds five RSA-4096 lines or dozens of ed25519 ones.
+ */
+export const MAX_SSH_PUBLIC_KEYS_LENGTH = 4096;
 /** Most characters of a one-line string setting (URLs, build command, OCIDs, shapes). */
 export const MAX_LINE_LENGTH = 1024;
 

@@ -11,6 +11,7 @@ import {
   MAX_ADMIN_CIDRS,
   MAX_LINE_LENGTH,
   MAX_SSH_KEY_LENGTH,
+  MAX_SSH_PUBLIC_KEYS_LENGTH,
   MAX_TLS_PEM_LENGTH,
   imageKey,
   oneOf,
@@ -32,7 +33,7 @@ export const CONFIG_SCHEMA = {
   sshPublicKey: {
     kind: "string",
     secret: false,
-    maxLength: MAX_SSH_KEY_LENGTH,
+    maxLength: MAX_SSH_PUBLIC_KEYS_LENGTH,
     description: "OpenSSH public key line for the ubuntu user on every VM.",
     doc: {
       rule: [

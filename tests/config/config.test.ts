@@ -407,6 +407,14 @@ const BAD_INPUT: [string, Record<string, unknown>, string[], string][] = [
     `yquant:adminCidrs: the list has 17 CIDRs, more than 16. ${ADMIN_RULE}`,
   ],
   [
+    "SSH public keys over 4096 characters (OCI's metadata limit is shared with user_data)",
+    {
+      sshPublicKey: Array.from({ length: 6 }, (_, i) => `ssh-rsa ${"A".repeat(716)} key${i}@ops`).join("\n"),
+    },
+    [],
+    "yquant:sshPublicKey: the value has 4403 characters, more than 4096. Allowed: an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-…).",
+  ],
+  [
     "Valkey password over 128 characters",
     { valkeyPassword: "a".repeat(129) },
     [],

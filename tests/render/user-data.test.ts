@@ -20,7 +20,7 @@ import {
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
-import { MAX_ADMIN_CIDRS, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";
+import { MAX_ADMIN_CIDRS, MAX_SSH_PUBLIC_KEYS_LENGTH, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";
 
 interface CloudConfig {
   bootcmd: string[];
@@ -255,7 +255,7 @@ describe("renderUserData", () => {
     }
   });
 
-  it("the gate at the config's limits (a 5300-character PEM that gzip cannot shrink, 16 admin CIDRs) keeps room for an RSA-4096 SSH key", () => {
+  it("the gate at the config's limits (a 5300-character PEM that gzip cannot shrink, 16 admin CIDRs) keeps room for the longest sshPublicKey the config takes", () => {
     // Random base64 in PEM lines: the worst a tlsPem within MAX_TLS_PEM_LENGTH can do to gzip.
     const pem =
       `-----BEGIN CERTIFICATE-----\n${crypto.randomBytes(4000).toString("base64").replace(/.{64}/g, "$&\n")}`.slice(
@@ -270,8 +270,8 @@ describe("renderUserData", () => {
       `gate user data at the config's limits: ${Buffer.byteLength(text)} bytes raw, ${base64} gzipped+base64, ` +
         `${OCI_METADATA_LIMIT_BYTES - base64} left for ssh_authorized_keys`,
     );
-    // An RSA-4096 public key line is about 750 bytes.
-    expect(base64 + 1_000).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
+    // ssh_authorized_keys shares the limit: the longest sshPublicKey the config takes still fits.
+    expect(base64 + MAX_SSH_PUBLIC_KEYS_LENGTH).toBeLessThan(OCI_METADATA_LIMIT_BYTES);
   });
 
   it("refuses user data over OCI's limit with a clear error", () => {
