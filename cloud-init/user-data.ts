@@ -115,6 +115,21 @@ export function valkeyUmaskDropIn(unit: "valkey-server" | "valkey-sentinel"): st
   return `/etc/systemd/system/${unit}.service.d/yquant-umask.conf`;
 }
 
+/**
+ * The packaged Sentinel unit runs with `NoExecPaths=/` (only its own binary and libraries may run)
+ * and `ProtectSystem=strict`: Sentinel then refused its notification-script at start ("seems non
+ * existing or non executable", found on the VMs), and the script could not write its metrics or log.
+ */
+export const SENTINEL_SCRIPTS_DROP_IN = [
+  "# Rendered by yquant-infra: sentinel-event.sh (notification-script) runs, writes its metrics.",
+  "[Service]",
+  "ExecPaths=/opt/yquant/bin/sentinel-event.sh /usr/bin /bin",
+  "ReadWritePaths=-/var/lib/yquant/metrics -/var/log/yquant",
+  "",
+].join("\n");
+export const SENTINEL_SCRIPTS_DROP_IN_PATH =
+  "/etc/systemd/system/valkey-sentinel.service.d/yquant-scripts.conf";
+
 /** Every file `node` needs, in a fixed order. Pure apart from reading the repo's script files. */
 export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   validateLayout(layout);
@@ -165,6 +180,7 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
   }
   if (role.sentinel) {
     add(valkeyUmaskDropIn("valkey-sentinel"), VALKEY_UMASK_DROP_IN, "0644", "root:root");
+    add(SENTINEL_SCRIPTS_DROP_IN_PATH, SENTINEL_SCRIPTS_DROP_IN, "0644", "root:root");
     files.push({
       path: valkey.sentinelConfig,
       content: renderSentinel(layout, node),

@@ -42,7 +42,8 @@ YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
 export YQ_ROOT
 state_dir="${YQ_ROOT}/var/lib/yquant"
 failed_file="${state_dir}/first-boot-failed"
-packages() { python3 -c 'import sys,yaml;print(*yaml.safe_load(open(sys.argv[1]))["packages"])' "${YQ_ROOT}/var/lib/cloud/instance/user-data.txt"; }
+# user-data.txt holds the bytes cloud-init got: gzip since the program compresses the user data.
+packages() { python3 -c 'import gzip,sys,yaml;b=open(sys.argv[1],"rb").read();print(*yaml.safe_load(gzip.decompress(b) if b[:2]==b"\x1f\x8b" else b)["packages"])' "${YQ_ROOT}/var/lib/cloud/instance/user-data.txt"; }
 fail_first_boot() {
   mkdir -p "${state_dir}"
   [[ -s ${failed_file} ]] || echo "yquant: FIRST BOOT FAILED: $1" >"${failed_file}"
@@ -169,7 +170,10 @@ if [[ -n ${TOKEN_DATA_DIR:-} && ${PRODUCTION} == "true" ]]; then
     mkdir -p "${m}" && mount "${m}"
   fi
   mkdir -p /etc/systemd/system/valkey-server.service.d
-  printf '[Unit]\nRequiresMountsFor=%s\n' "${m}" >/etc/systemd/system/valkey-server.service.d/yquant-tokens.conf
+  # The packaged unit has ProtectSystem=strict: without ReadWritePaths the volume is read-only to
+  # Valkey ("Can't open or create append-only dir", found on the VMs).
+  printf '[Unit]\nRequiresMountsFor=%s\n[Service]\nReadWritePaths=%s\n' "${m}" "${TOKEN_DATA_DIR}" \
+    >/etc/systemd/system/valkey-server.service.d/yquant-tokens.conf
   log "token volume: LABEL=${label} on ${m}"
 fi
 if [[ -n ${TOKEN_DATA_DIR:-} ]]; then

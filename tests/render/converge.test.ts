@@ -23,6 +23,7 @@ describe("convergeEntries", () => {
       "unit /etc/systemd/system/valkey-server.service.d/yquant-umask.conf",
       "valkey /etc/valkey/valkey.conf",
       "unit /etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
+      "unit /etc/systemd/system/valkey-sentinel.service.d/yquant-scripts.conf",
       "sentinel /etc/valkey/sentinel.conf",
       "haproxy /etc/haproxy/haproxy.cfg",
       `ssh-keys ${AUTHORIZED_KEYS_PATH}`,

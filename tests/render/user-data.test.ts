@@ -304,8 +304,9 @@ describe("renderUserData", () => {
       expect("permissions" in entry, entry.path).toBe(file?.permissions !== "0644");
       expect("defer" in entry, entry.path).toBe(file?.defer === true);
     });
-    // 10, and monitoring's 4: node_exporter's defaults, the node-metrics unit, node-metrics.sh, sentinel-event.sh.
-    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(14);
+    // 10, monitoring's 4 (node_exporter's defaults, the node-metrics unit, node-metrics.sh,
+    // sentinel-event.sh) and Sentinel's sandbox drop-in for sentinel-event.sh.
+    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(15);
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 

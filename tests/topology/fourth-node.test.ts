@@ -62,6 +62,7 @@ describe("renderers", () => {
       // Sentinel's notification-script (its role runs no monitoring agents, so nothing else).
       "/opt/yquant/bin/sentinel-event.sh",
       "/etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
+      "/etc/systemd/system/valkey-sentinel.service.d/yquant-scripts.conf",
       "/etc/valkey/sentinel.conf",
     ]);
     expect(userData).toContain("\nhostname: yq-witness\n");
