@@ -21,6 +21,9 @@ const AGENT_REPLY_MS = 120_000;
 
 class Channel {
   private buffer = "";
+  // Lines that arrived while nobody waited: one chunk can hold a stale reply and the sync reply, and
+  // dropping the second left connect() waiting for a reply that had already come.
+  private readonly pending: string[] = [];
   private waiters: ((line: string) => void)[] = [];
   private failure: Error | undefined;
   constructor(private readonly socket: net.Socket) {
@@ -34,13 +37,18 @@ class Channel {
           .replace(/^\xff+/, "")
           .trim();
         this.buffer = this.buffer.slice(i + 1);
-        if (line !== "") this.waiters.shift()?.(line);
+        if (line === "") continue;
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(line);
+        else this.pending.push(line);
       }
     });
     socket.on("error", (e) => (this.failure = e));
     socket.on("close", () => (this.failure ??= new Error("guest agent closed the connection")));
   }
   async line(timeoutMs: number): Promise<string> {
+    const queued = this.pending.shift();
+    if (queued !== undefined) return queued;
     if (this.failure) throw this.failure;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
