@@ -6,7 +6,8 @@
  */
 import * as os from "node:os";
 import { BenchSummary, describeFigure, describeMet, summariseRuns } from "./bench-summary";
-import { Lab, run } from "./lab";
+import { Lab } from "./lab";
+import { run } from "./processes";
 import { Figure, Figures, ScenarioContext, baseline } from "./scenarios/common";
 import { switchUnderLoad } from "./scenarios/s1-switch-under-load";
 import { drain } from "./scenarios/s2-drain";

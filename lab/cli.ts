@@ -9,11 +9,14 @@ import { switchSteps } from "../bluegreen/commands";
 import { COLORS, NodeName, nodeNames } from "../cloud-init/layout";
 import { LAB_USAGE, labCommandUsage, parseLabArgs } from "./cli-args";
 import { findPortConflict, labListeners } from "./ports";
-import { Lab, findService, nodeServices, serviceNames, signalPids } from "./lab";
+import { Lab } from "./lab";
+import { signalPids } from "./processes";
+import { findService, nodeServices, serviceNames } from "./services";
 import { labDir } from "./layout";
 import { firingAlerts, formatAlerts } from "./monitoring";
 import { heal, healAll, partition } from "./partition";
-import { down, formatEndpoints, formatStatus, logTails, status, up } from "./ops";
+import { down, logTails, up } from "./lifecycle";
+import { formatEndpoints, formatStatus, status } from "./status";
 import { ensurePrograms, installInstructions } from "./prereqs";
 import {
   BENCH_FILE,

@@ -1,84 +1,20 @@
 /**
- * The lab's core: which units run on which node, the one process manager (`lab/service-control.sh`,
+ * The lab's core: a layout bound to one directory, the one process manager (`lab/service-control.sh`,
  * the same shim the operations scripts call), and the node scripts (`setup.sh`, `health-check.sh`,
  * `switch-active.sh`, `deploy.sh`) run exactly as cloud-init installs them.
  */
-import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { Color, Layout, NodeName, nodeNames, roleOf, isColor } from "../cloud-init/layout";
+import { Color, Layout, NodeName, nodeNames, isColor } from "../cloud-init/layout";
 import { haproxyPaths } from "../cloud-init/haproxy";
 import { COMMAND_DELIVERED_SCRIPTS, SCRIPT_NAMES, deliveredScript } from "../cloud-init/user-data";
-import { MONITORING_PORTS, MonitoringUnit, monitoringUnits } from "../cloud-init/monitoring";
 import { SERVICE_CONTROL, labLayout } from "./layout";
+import { processGroup, runAsync } from "./processes";
+import { nodeServices } from "./services";
 
 /** A node script as cloud-init installs it under /opt/yquant/bin. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
-
-/** A service as the CLI names it, and the unit the shim runs for it. */
-export interface LabService {
-  /** CLI name: `haproxy`, `valkey`, `sentinel`, or an app service name (`frontend`, ...). */
-  readonly name: string;
-  readonly unit: string;
-  /** The port it serves, when it serves one. */
-  readonly port: number | null;
-}
-
-/** Every service of `node`, in start order. */
-export function nodeServices(layout: Layout, node: NodeName): LabService[] {
-  const role = roleOf(layout.topology, node);
-  return [
-    ...(role.valkey === "none" ? [] : [{ name: "valkey", unit: "valkey-server", port: layout.ports.valkey }]),
-    ...(role.sentinel ? [{ name: "sentinel", unit: "valkey-sentinel", port: layout.ports.sentinel }] : []),
-    ...(role.haproxy ? [{ name: "haproxy", unit: "haproxy", port: layout.ports.http }] : []),
-    ...(role.app
-      ? layout.app.services.map((s, i) => ({
-          name: s.name,
-          unit: `yquant-${s.name}`,
-          port: i === 0 ? layout.ports.app : null,
-        }))
-      : []),
-    ...monitoringUnits(layout, node).map((unit) => ({
-      name: MONITORING_SERVICE_NAMES[unit],
-      unit,
-      port: MONITORING_SERVICE_PORTS[unit],
-    })),
-  ];
-}
-
-/** CLI names of the monitoring units (`npm run lab -- kill blue prometheus`). */
-export const MONITORING_SERVICE_NAMES: Readonly<Record<MonitoringUnit, string>> = {
-  "prometheus-node-exporter": "node-exporter",
-  "yquant-node-metrics": "node-metrics",
-  "prometheus-redis-exporter": "redis-exporter",
-  prometheus: "prometheus",
-  "prometheus-alertmanager": "alertmanager",
-};
-
-const MONITORING_SERVICE_PORTS: Readonly<Record<MonitoringUnit, number | null>> = {
-  "prometheus-node-exporter": MONITORING_PORTS.nodeExporter,
-  "yquant-node-metrics": null,
-  "prometheus-redis-exporter": MONITORING_PORTS.redisExporter,
-  prometheus: MONITORING_PORTS.prometheus,
-  "prometheus-alertmanager": MONITORING_PORTS.alertmanager,
-};
-
-/** The app service that serves the app port (`app` is its alias on the command line). */
-export function httpService(layout: Layout): string {
-  return layout.app.services[0]?.name ?? "frontend";
-}
-
-/** Resolves a CLI service name (or alias `app`) on `node`; undefined when `node` has no such service. */
-export function findService(layout: Layout, node: NodeName, name: string): LabService | undefined {
-  const wanted = name === "app" ? httpService(layout) : name;
-  return nodeServices(layout, node).find((s) => s.name === wanted || s.unit === wanted);
-}
-
-export function serviceNames(layout: Layout, node: NodeName): string[] {
-  const names = nodeServices(layout, node).map((s) => s.name);
-  return roleOf(layout.topology, node).app ? [...names, "app"] : names;
-}
 
 /** The lab: a layout plus helpers bound to it. */
 export class Lab {
@@ -203,28 +139,17 @@ export class Lab {
   }
 
   /** Runs a node script asynchronously; resolves with its status, output and wall time. */
-  runScript(
+  async runScript(
     node: NodeName,
     name: ScriptName,
     args: readonly string[] = [],
     timeoutMs = 120_000,
     env: NodeJS.ProcessEnv = process.env,
   ): Promise<{ status: number; stdout: string; stderr: string; startedAt: number; endedAt: number }> {
-    if (this.aborted)
-      return Promise.reject(new Error(`${name}.sh on ${node}: the lab command was interrupted`));
-    return new Promise((resolve) => {
-      const startedAt = performance.now();
-      const child = spawn(this.script(node, name), [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ status: code ?? 1, stdout, stderr, startedAt, endedAt: performance.now() });
-      });
-    });
+    if (this.aborted) throw new Error(`${name}.sh on ${node}: the lab command was interrupted`);
+    const startedAt = performance.now();
+    const result = await runAsync(this.script(node, name), args, env, timeoutMs);
+    return { ...result, startedAt, endedAt: performance.now() };
   }
 
   /** One command on the gate's HAProxy admin socket; its answer, or null when HAProxy does not answer. */
@@ -276,98 +201,4 @@ export class Lab {
   liveUrl(pathname = "/"): string {
     return `http://${this.layout.publicBind}:${this.layout.ports.http}${pathname}`;
   }
-}
-
-/** The pids of the process group led by `pgid` (the unit's session, created by the shim). */
-export function processGroup(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Resident set size of a pid in bytes (VmRSS of /proc/<pid>/status), 0 when gone. */
-export function rssBytes(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Sends a signal to every pid, ignoring the ones already gone. */
-export function signalPids(pids: readonly number[], signal: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
-
-/** A bounded poll: resolves with the value when `probe` returns non-undefined, or undefined on timeout. */
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<T | undefined> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    if (performance.now() >= deadline) return undefined;
-    await sleep(intervalMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `execFileSync` with a bound, for short helper commands. */
-export function run(cmd: string, args: readonly string[], timeoutMs = 10_000): string {
-  return execFileSync(cmd, [...args], {
-    encoding: "utf8",
-    timeout: timeoutMs,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-/** Runs a program to completion without blocking the event loop (bounded; SIGTERM on timeout). */
-export function runAsync(
-  cmd: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-  timeoutMs = 60_000,
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      resolve({ status: 127, stdout, stderr: stderr + err.message });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? 1, stdout, stderr });
-    });
-  });
 }

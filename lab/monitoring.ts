@@ -8,9 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLORS, Color } from "../cloud-init/layout";
 import { MONITORING_PORTS } from "../cloud-init/monitoring";
-import { Lab, runAsync, waitFor } from "./lab";
+import { Lab } from "./lab";
+import { waitFor } from "./poll";
+import { runAsync } from "./processes";
 import { LAB_WEBHOOK, REPO_ROOT, SERVICE_CONTROL } from "./layout";
-import { httpGet } from "./ops";
+import { httpGet } from "./probes";
 
 export const RECEIVER_UNIT = "yquant-webhook-receiver";
 

@@ -4,7 +4,8 @@
  */
 import * as net from "node:net";
 import { Layout, NodeName, bindAddresses, nodeNames } from "../cloud-init/layout";
-import { Lab, nodeServices } from "./lab";
+import { Lab } from "./lab";
+import { nodeServices } from "./services";
 
 export interface Listener {
   readonly host: string;

@@ -4,8 +4,11 @@
  */
 import Valkey from "iovalkey";
 import { Color, NodeName, nodeNames, otherColor, tokenNode } from "../../cloud-init/layout";
-import { Lab, nodeServices, sleep, waitFor } from "../lab";
-import { httpGet, sentinelMaster, thawAll } from "../ops";
+import { Lab } from "../lab";
+import { sleep, waitFor } from "../poll";
+import { nodeServices } from "../services";
+import { thawAll } from "../lifecycle";
+import { httpGet, sentinelMaster } from "../probes";
 import { healAll } from "../partition";
 import { respCommand } from "../resp";
 import { USER_NAMES } from "../../cloud-init/valkey";

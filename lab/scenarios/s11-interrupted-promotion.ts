@@ -7,7 +7,8 @@
  * too), so it demotes the old master only about 10 s after the pause ends, and writes acknowledged by
  * the old master meanwhile are lost; docs/valkey.md says what bounds that.
  */
-import { Lab, sleep, waitFor } from "../lab";
+import { Lab } from "../lab";
+import { sleep, waitFor } from "../poll";
 import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole } from "./common";
 import { isPaused } from "./s10-planned-master-move";
 import { countLost, formatErrors, startWriters } from "./writers";

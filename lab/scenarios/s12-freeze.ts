@@ -7,7 +7,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { httpService, sleep } from "../lab";
+import { sleep } from "../poll";
+import { httpService } from "../services";
 import { isOk, runLoad } from "../load";
 import { Figures, ScenarioContext, baseline, figure, ms } from "./common";
 

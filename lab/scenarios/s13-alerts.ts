@@ -14,9 +14,10 @@
  * one loopback), so no partition figure is reported here.
  */
 import { MONITORING_PORTS } from "../../cloud-init/monitoring";
-import { Lab, sleep, waitFor } from "../lab";
+import { Lab } from "../lab";
+import { sleep, waitFor } from "../poll";
 import { firingAlerts, waitForNotification } from "../monitoring";
-import { httpGet } from "../ops";
+import { httpGet } from "../probes";
 import { respCommand } from "../resp";
 import {
   Figures,

@@ -13,10 +13,11 @@ import Valkey from "iovalkey";
 import { Layout } from "../../cloud-init/layout";
 import { TOKEN_VOLUME } from "../../cloud-init/token-volume";
 import { USER_NAMES } from "../../cloud-init/valkey";
-import { signalPids, sleep, waitFor } from "../lab";
+import { sleep, waitFor } from "../poll";
+import { signalPids } from "../processes";
 import { RequestRecord, isOk, runLoad, summarise } from "../load";
 import { materialiseNode } from "../materialise";
-import { sentinelMaster } from "../ops";
+import { sentinelMaster } from "../probes";
 import { Figures, ScenarioContext, baseline, figure } from "./common";
 
 function tokenClient(layout: Layout): Valkey {

@@ -15,9 +15,10 @@
  */
 import Valkey from "iovalkey";
 import { NodeName } from "../../cloud-init/layout";
-import { signalPids, sleep, waitFor } from "../lab";
+import { sleep, waitFor } from "../poll";
+import { signalPids } from "../processes";
 import { heal, partition } from "../partition";
-import { sentinelMaster } from "../ops";
+import { sentinelMaster } from "../probes";
 import { respCommand } from "../resp";
 import {
   Figures,

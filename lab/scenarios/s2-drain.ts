@@ -2,8 +2,8 @@
  * Scenario 2, drain: a client holding `SERVERID=blue` (the old color) keeps reaching blue while the
  * drain window runs, and reaches green once it has passed. New sessions go to green at once.
  */
-import { httpGet } from "../ops";
-import { sleep } from "../lab";
+import { httpGet } from "../probes";
+import { sleep } from "../poll";
 import { Figures, ScenarioContext, baseline, figure, ms, round } from "./common";
 
 export interface DrainOptions {

@@ -2,7 +2,7 @@
  * Scenario 3, guarded switch: with green's app stopped, `switch-active.sh green` is refused (non-zero
  * exit, a clear message) while live traffic keeps flowing to blue without a single failure.
  */
-import { httpService } from "../lab";
+import { httpService } from "../services";
 import { runLoad, summarise } from "../load";
 import { Figures, ScenarioContext, baseline, figure } from "./common";
 

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { httpService, sleep, waitFor } from "../lab";
+import { sleep, waitFor } from "../poll";
+import { httpService } from "../services";
 import { isOk, runLoad } from "../load";
 import { Figures, ScenarioContext, baseline, figure, ms, waitServerUp } from "./common";
 

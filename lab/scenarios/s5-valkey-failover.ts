@@ -6,7 +6,7 @@
  * turns it into a replica; the Sentinel-aware client never writes to it meanwhile.
  */
 import { NodeName } from "../../cloud-init/layout";
-import { sleep, waitFor } from "../lab";
+import { sleep, waitFor } from "../poll";
 import { respCommand } from "../resp";
 import {
   Figures,

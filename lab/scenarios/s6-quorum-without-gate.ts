@@ -3,7 +3,7 @@
  * still fails it over, since the engines' two Sentinels are 2 of 3, a majority and the quorum.
  */
 import { NodeName } from "../../cloud-init/layout";
-import { waitFor } from "../lab";
+import { waitFor } from "../poll";
 import { Figures, ScenarioContext, agreedMaster, baseline, ensureMaster, figure } from "./common";
 import { killMasterAndMeasure, rejoin } from "./s5-valkey-failover";
 

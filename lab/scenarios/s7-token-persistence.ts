@@ -3,7 +3,7 @@
  * SIGKILL it, start it again from its rendered file: every acknowledged token is still there.
  */
 import Valkey from "iovalkey";
-import { sleep } from "../lab";
+import { sleep } from "../poll";
 import { Figures, ScenarioContext, appTarget, baseline, figure, ms } from "./common";
 
 export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Promise<Figures> {

@@ -5,7 +5,8 @@
  */
 import { gateNode } from "../../cloud-init/layout";
 import { monitoringUnits } from "../../cloud-init/monitoring";
-import { Lab, processGroup, rssBytes } from "../lab";
+import { Lab } from "../lab";
+import { processGroup, rssBytes } from "../processes";
 import { Figure, figure, round } from "./common";
 
 export const GATE_RSS_GOAL_MB = 128;

@@ -10,7 +10,7 @@ import Valkey from "iovalkey";
 import { Layout, nodeNames } from "../../cloud-init/layout";
 import { convergeAll } from "../converge";
 import { runLoad, summarise } from "../load";
-import { sentinelMaster } from "../ops";
+import { sentinelMaster } from "../probes";
 import { respCommand } from "../resp";
 import { Figures, ScenarioContext, baseline, figure, sentinelAdminTarget } from "./common";
 import { USER_NAMES } from "../../cloud-init/valkey";

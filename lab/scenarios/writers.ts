@@ -12,7 +12,8 @@
  */
 import Valkey from "iovalkey";
 import { NodeName } from "../../cloud-init/layout";
-import { Lab, sleep } from "../lab";
+import { Lab } from "../lab";
+import { sleep } from "../poll";
 import { SentinelWriter, appTarget, valkeyTarget } from "./common";
 
 export const WRITER_KINDS = ["sentinel", "sentinelWait", "pinned", "pinnedWait"] as const;

@@ -9,7 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
-import { Lab, nodeServices, processGroup } from "../../lab/lab";
+import { Lab } from "../../lab/lab";
+import { processGroup } from "../../lab/processes";
+import { nodeServices } from "../../lab/services";
 import { LAB_USAGE, LabCommand, labCommandUsage } from "../../lab/cli-args";
 import { cli, labDown, labUp } from "./helpers";
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { Lab } from "../../lab/lab";
 import { labDir } from "../../lab/layout";
-import { down, up } from "../../lab/ops";
+import { down, up } from "../../lab/lifecycle";
 import { ensurePrograms, installInstructions } from "../../lab/prereqs";
 
 export const REPO = path.resolve(__dirname, "../..");

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab } from "../../lab/lab";
 import { notifications } from "../../lab/monitoring";
-import { httpGet } from "../../lab/ops";
+import { httpGet } from "../../lab/probes";
 import { ALERT_TIMEOUT_MS, alertDelivery } from "../../lab/scenarios/s13-alerts";
 import { ensureAllRunning, waitServerUp } from "../../lab/scenarios/common";
 import { cli, labDown, labUp, log } from "./helpers";

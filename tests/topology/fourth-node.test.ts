@@ -10,7 +10,8 @@ import { sampleLayout } from "../../cloud-init/sample-layout";
 import { decodeUserData, renderUserData } from "../../cloud-init/user-data";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { firewallRules } from "../../cloud-init/node-config";
-import { Lab, nodeServices, serviceNames } from "../../lab/lab";
+import { Lab } from "../../lab/lab";
+import { nodeServices, serviceNames } from "../../lab/services";
 import { labLayout } from "../../lab/layout";
 import { LAYOUT_SECRETS, ProgramRun, ofType, runProgram, unwrapSecrets, programConfig } from "../fixtures";
 
