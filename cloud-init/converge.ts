@@ -13,12 +13,12 @@
  *   end
  */
 import * as crypto from "node:crypto";
-import * as path from "node:path";
 import { Layout, NodeName, nodePath, roleOf } from "./layout";
 import { haproxyPaths } from "./haproxy";
 import { monitoringPaths } from "./monitoring";
 import { valkeyPaths } from "./valkey";
 import { NodeFile, renderNodeFiles } from "./user-data";
+import { readScript } from "./scripts";
 
 /**
  * What converge.sh does with a file that differs:
@@ -127,5 +127,10 @@ export function convergeDigest(bundle: string): string {
   return crypto.createHash("sha256").update(bundle, "utf8").digest("hex");
 }
 
-/** The script in this repository; the converge command installs these bytes on the node. */
-export const CONVERGE_SCRIPT_SOURCE = path.join(__dirname, "scripts", "converge.sh");
+/**
+ * converge.sh as the converge command installs it: `cloud-init/scripts/converge.sh` with the parts it
+ * sources from `cloud-init/scripts/lib/` in place (comments kept: the node has the whole script).
+ */
+export function convergeScript(): string {
+  return readScript("converge");
+}

@@ -32,6 +32,7 @@ import { WRITE_FILES_DEFAULTS } from "./write-files";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
 import { monitoringFiles, monitoringScripts } from "./monitoring";
+import { readScript } from "./scripts";
 import {
   RenderError,
   renderAppUnit,
@@ -100,7 +101,7 @@ export function scriptForNode(name: string, text: string): string {
 
 /** A command-delivered script (COMMAND_DELIVERED_SCRIPTS) as it is installed on the node. */
 export function deliveredScript(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]): string {
-  return scriptForNode(name, readSource(`scripts/${name}.sh`));
+  return scriptForNode(name, readScript(name));
 }
 
 /**
@@ -155,14 +156,14 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
     // setup.sh is not deferred: the first boot's wait for package sources runs it before `packages`.
     add(
       `/opt/yquant/bin/${script}.sh`,
-      scriptForNode(script, readSource(`scripts/${script}.sh`)),
+      scriptForNode(script, readScript(script)),
       "0755",
       "root:root",
       script !== "setup",
     );
   }
   for (const script of monitoringScripts(layout, node)) {
-    add(`/opt/yquant/bin/${script}.sh`, readSource(`scripts/${script}.sh`), "0755", "root:root");
+    add(`/opt/yquant/bin/${script}.sh`, readScript(script), "0755", "root:root");
   }
   for (const file of monitoringFiles(layout, node)) {
     files.push({ ...file, defer: true });

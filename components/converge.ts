@@ -9,11 +9,10 @@
  * converge.sh does nothing. A changed SSH connection only re-runs it, which is a no-op too.
  */
 import * as zlib from "node:zlib";
-import * as fs from "node:fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  CONVERGE_SCRIPT_SOURCE,
+  convergeScript,
   convergeDigest,
   convergeEntries,
   renderConvergeBundle,
@@ -64,7 +63,7 @@ export class Converge extends pulumi.ComponentResource {
   constructor(name: string, args: ConvergeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("yquant:compute:Converge", name, {}, opts);
     const bundle = pulumi.secret(args.bundle);
-    const text = convergeCommand(args.hostname, fs.readFileSync(CONVERGE_SCRIPT_SOURCE, "utf8"));
+    const text = convergeCommand(args.hostname, convergeScript());
     this.command = new command.remote.Command(
       `${name}-converge`,
       {

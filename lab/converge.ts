@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Color, Layout, NodeName, gateNode, otherColor } from "../cloud-init/layout";
-import { CONVERGE_SCRIPT_SOURCE, convergeEntries, renderConvergeBundle } from "../cloud-init/converge";
+import { convergeEntries, convergeScript, renderConvergeBundle } from "../cloud-init/converge";
 import { Lab } from "./lab";
 
 export interface ConvergeRun {
@@ -36,7 +36,7 @@ export function convergeNode(
 ): Promise<ConvergeRun> {
   const script = path.join(lab.root(node), "opt", "yquant", "bin", "converge.sh");
   fs.mkdirSync(path.dirname(script), { recursive: true });
-  fs.writeFileSync(`${script}.new`, fs.readFileSync(CONVERGE_SCRIPT_SOURCE), { mode: 0o755 });
+  fs.writeFileSync(`${script}.new`, convergeScript(), { mode: 0o755 });
   fs.renameSync(`${script}.new`, script);
   const bundle = renderConvergeBundle(convergeEntries(layout, node));
   return new Promise((resolve) => {

@@ -35,16 +35,8 @@ case ${1:-} in
     ;;
 esac
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
-export YQ_ROOT
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/node.env"
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/valkey.env"
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
+# shellcheck source=cloud-init/scripts/lib/node-env.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-env.sh"
 
 log() { printf 'converge.sh[%s]: %s\n' "${NODE_NAME}" "$*"; }
 svc() { "${SERVICE_CONTROL}" "$@" 9>&- 8>&-; }
@@ -98,21 +90,8 @@ done
   exit 2
 }
 
-# The host firewall rules as "proto port source name", sorted: the ones a rules file lists, and the
-# yquant ones in force in INPUT (`iptables -S` leaves out a 0.0.0.0/0 source).
-fw_wanted() { awk '$1 != "" && $1 !~ /^#/ { print $1, $2, $3, $4 }' "$1" | sort -u; }
-fw_live() {
-  iptables -S INPUT | awk '/--comment "?yquant-/ {
-    proto = ""; port = ""; src = "0.0.0.0/0"; name = ""
-    for (i = 1; i < NF; i++) {
-      if ($i == "-p") proto = $(i + 1)
-      if ($i == "-s") src = $(i + 1)
-      if ($i == "--dport") port = $(i + 1)
-      if ($i == "--comment") { name = $(i + 1); gsub(/"/, "", name); sub(/^yquant-/, "", name) }
-    }
-    print proto, port, src, name
-  }' | sort -u
-}
+# shellcheck source=cloud-init/scripts/lib/converge-firewall.sh
+source "${BASH_SOURCE[0]%/*}/lib/converge-firewall.sh"
 # YQ_CONVERGE_STOP_AT=<step>: stop here (SIGSTOP) so a test can kill the run at that step.
 step() { [[ ${YQ_CONVERGE_STOP_AT:-} != "$1" ]] || kill -STOP $$; }
 
@@ -120,84 +99,12 @@ applied_copy() { printf '%s/%s' "${applied_dir}" "$(printf '%s' "$1" | tr '/' '_
 same_file() { [[ -f $2 ]] && cmp -s "$1" "$2"; }
 mode_of() { stat -c '%a' "$1" 2>/dev/null | sed 's/^/0/; s/^00/0/'; }
 
-# Settings of a config text: "key args...", comments and blank lines dropped.
-# Values are compared without the double quotes Valkey and Sentinel add when they rewrite a file.
-settings() { sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' -e 's/"//g' "$1"; }
-# Lines of a config text for one key (exact first word).
-lines_for() { settings "$2" 2>/dev/null | awk -v k="$1" '$1 == k'; }
-
-vcli() { REDISCLI_AUTH="${LOCAL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${VALKEY_PORT}" "$@"; }
-scli() { REDISCLI_AUTH="${SENTINEL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${SENTINEL_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${SENTINEL_PORT}" "$@"; }
-
-# Valkey's CONFIG GET spelling of a size: 256mb -> 268435456 (Valkey: kb/mb/gb are powers of 1024).
-bytes() {
-  local v=${1,,}
-  case ${v} in
-    *gb) echo $((${v%gb} * 1024 * 1024 * 1024)) ;; *mb) echo $((${v%mb} * 1024 * 1024)) ;;
-    *kb) echo $((${v%kb} * 1024)) ;; *g) echo $((${v%g} * 1000000000)) ;;
-    *m) echo $((${v%m} * 1000000)) ;; *k) echo $((${v%k} * 1000)) ;; *) echo "${v}" ;;
-  esac
-}
-
-# Settings Valkey cannot take at runtime here: compared with the last applied file; a change is refused.
-VALKEY_FIXED=" daemonize pidfile logfile dir port bind requirepass masterauth masteruser include aclfile user rename-command "
-VALKEY_OWNED=" replicaof slaveof " # Sentinel moves the master: the bootstrap line is not re-applied
-SENTINEL_RUNTIME=" down-after-milliseconds failover-timeout parallel-syncs "
+# shellcheck source=cloud-init/scripts/lib/converge-plan.sh
+source "${BASH_SOURCE[0]%/*}/lib/converge-plan.sh"
 
 refusals=()
 valkey_sets=()   # "key value..." to CONFIG SET
 sentinel_sets=() # "option value" to SENTINEL SET <master>
-
-plan_valkey() { # $1 new file, $2 last applied (or the live file)
-  local key rest current desired
-  while read -r key rest; do
-    if [[ ${VALKEY_OWNED} == *" ${key} "* ]]; then continue; fi
-    if [[ ${VALKEY_FIXED} == *" ${key} "* ]]; then
-      if [[ "$(lines_for "${key}" "$2")" != "$(lines_for "${key}" "$1")" ]]; then
-        if [[ ${key} == requirepass || ${key} == masterauth ]]; then
-          refusals+=("valkey ${key}: a password changes by the rotation procedure in docs/security.md, not by converge")
-        else
-          refusals+=("valkey ${key}: cannot change at runtime; it needs a restart of this Valkey (docs/runbooks/day2.md)")
-        fi
-      fi
-      continue
-    fi
-    current=$(vcli CONFIG GET "${key}" | sed -n 2p) || current=""
-    desired=${rest}
-    [[ ${key} == maxmemory ]] && desired=$(bytes "${rest}")
-    [[ ${current} == "${desired}" ]] || valkey_sets+=("${key} ${rest}")
-  done < <(settings "$1")
-}
-
-plan_sentinel() { # $1 new file, $2 last applied (or the live file)
-  local key opt rest info value wanted name
-  info=$(scli SENTINEL MASTER "${SENTINEL_MASTER_NAME}" 2>/dev/null || true)
-  field() { printf '%s\n' "${info}" | awk -v f="$1" 'NR % 2 == 1 && $0 == f { getline; print; exit }'; }
-  while read -r key opt _master rest; do
-    if [[ ${key} == "sentinel" && ${opt} == "monitor" ]]; then
-      # Sentinel owns the master's address after any failover; only the quorum is a setting.
-      wanted=${rest##* }
-      value=$(field quorum)
-      [[ -z ${info} || ${value} == "${wanted}" ]] || sentinel_sets+=("quorum ${wanted}")
-      continue
-    fi
-    if [[ ${key} == "sentinel" && ${SENTINEL_RUNTIME} == *" ${opt} "* ]]; then
-      value=$(field "${opt}")
-      [[ -z ${info} || ${value} == "${rest}" ]] || sentinel_sets+=("${opt} ${rest}")
-      continue
-    fi
-    # Everything else (addresses, passwords, paths): compared with the last applied file.
-    name="${key} ${opt}"
-    [[ ${key} == "sentinel" ]] || name=${key}
-    if [[ "$(settings "$2" | grep -F -- "${name} " || true)" != "$(settings "$1" | grep -F -- "${name} " || true)" ]]; then
-      if [[ ${name} == requirepass || ${name} == "sentinel auth-pass" || ${name} == "sentinel sentinel-pass" ]]; then
-        refusals+=("sentinel ${name}: a password changes by the rotation procedure in docs/security.md, not by converge")
-      else
-        refusals+=("sentinel ${name}: cannot change at runtime; it needs a restart of this Sentinel (docs/runbooks/day2.md)")
-      fi
-    fi
-  done < <(settings "$1")
-}
 
 changed=()
 for ((i = 0; i < n; i++)); do
@@ -284,7 +191,6 @@ put() { # $1 index: atomic write with mode and owner
   if [[ ${PRODUCTION} == "true" ]]; then chown "${owners[i]}" "${tmp}"; fi
   mv -f "${tmp}" "${path}"
 }
-fw_spec() { spec=(-p "$1" -s "$3" -m state --state NEW -m "$1" --dport "$2" -m comment --comment "yquant-$4" -j ACCEPT); }
 
 reload_haproxy=false daemon_reload=false
 [[ " ${pending} " == *" haproxy "* ]] && reload_haproxy=true
@@ -305,25 +211,7 @@ for i in "${changed[@]}"; do
       put "${i}"
       step firewall-file
       if [[ ${HOST_FIREWALL} == "on" ]]; then
-        wanted=$(fw_wanted "${paths[i]}")
-        while read -r proto port source name; do # new rules first: admin access is never lost
-          [[ -z ${proto} ]] && continue
-          fw_spec "${proto}" "${port}" "${source}" "${name}"
-          iptables -C INPUT "${spec[@]}" 2>/dev/null && continue
-          position=$(iptables -L INPUT --line-numbers -n | awk '$2 == "REJECT" { print $1; exit }')
-          if [[ -n ${position} ]]; then iptables -I INPUT "${position}" "${spec[@]}"; else iptables -A INPUT "${spec[@]}"; fi
-        done <<<"${wanted}"
-        step firewall-added
-        # Stale: every yquant rule in force that the file no longer lists (not a diff of two files).
-        while read -r proto port source name; do
-          [[ -z ${proto} ]] && continue
-          grep -qxF -- "${proto} ${port} ${source} ${name}" <<<"${wanted}" && continue
-          fw_spec "${proto}" "${port}" "${source}" "${name}"
-          while iptables -D INPUT "${spec[@]}" 2>/dev/null; do :; done
-        done < <(fw_live)
-        step firewall-deleted
-        netfilter-persistent save >/dev/null
-        log "firewall: rules converged and saved"
+        apply_firewall_rules "${paths[i]}"
       else
         log "firewall: HOST_FIREWALL=${HOST_FIREWALL}, rules file written, not applied"
       fi

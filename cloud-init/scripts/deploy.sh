@@ -38,9 +38,8 @@ if [[ ! ${release} =~ ^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$ || ${release} == *..* ]
   exit 2
 fi
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+# shellcheck source=cloud-init/scripts/lib/node-root.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-root.sh"
 export YQ_ROOT
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/node.env"

@@ -27,16 +27,8 @@ for arg in "$@"; do
   esac
 done
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
-export YQ_ROOT
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/node.env"
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/valkey.env"
-# shellcheck source=/dev/null
-source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
+# shellcheck source=cloud-init/scripts/lib/node-env.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-env.sh"
 
 names=()
 oks=()

@@ -53,9 +53,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n ${target} ]] || fail_usage "missing the target color (blue or green)"
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+# shellcheck source=cloud-init/scripts/lib/node-root.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-root.sh"
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/node.env"
 # shellcheck source=/dev/null

@@ -11,9 +11,8 @@ set -euo pipefail
 # Always exit 0 (Sentinel retries a script that exits 1; an event must never wait on metrics).
 trap 'exit 0' ERR
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+# shellcheck source=cloud-init/scripts/lib/node-root.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-root.sh"
 # shellcheck source=/dev/null
 source "${YQ_ROOT}/etc/yquant/node.env" 2>/dev/null || exit 0
 

@@ -36,9 +36,8 @@ if [[ $# -gt 0 ]]; then
   esac
 fi
 
-script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
-YQ_ROOT=$(cd -- "${script_dir}/../../.." && pwd)
-[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""
+# shellcheck source=cloud-init/scripts/lib/node-root.sh
+source "${BASH_SOURCE[0]%/*}/lib/node-root.sh"
 export YQ_ROOT
 state_dir="${YQ_ROOT}/var/lib/yquant"
 failed_file="${state_dir}/first-boot-failed"

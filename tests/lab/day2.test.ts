@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONVERGE_SCRIPT_SOURCE, convergeEntries, renderConvergeBundle } from "../../cloud-init/converge";
+import { convergeEntries, convergeScript, renderConvergeBundle } from "../../cloud-init/converge";
 import { convergeCommand } from "../../components/converge";
 import { Lab } from "../../lab/lab";
 import { convergeNode } from "../../lab/converge";
@@ -64,10 +64,7 @@ describe("converge.sh", () => {
     const shims = fs.mkdtempSync(path.join(os.tmpdir(), "yq-shims-"));
     fs.writeFileSync(path.join(shims, "sudo"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
     fs.writeFileSync(path.join(shims, "cloud-init"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    const text = convergeCommand("yq-green", fs.readFileSync(CONVERGE_SCRIPT_SOURCE, "utf8")).replaceAll(
-      "/opt/yquant/bin",
-      bin,
-    );
+    const text = convergeCommand("yq-green", convergeScript()).replaceAll("/opt/yquant/bin", bin);
     const r = spawnSync("bash", ["-c", text], {
       input: renderConvergeBundle(convergeEntries(lab.layout, "green")),
       encoding: "utf8",
@@ -80,9 +77,7 @@ describe("converge.sh", () => {
       "converge.sh[green]: every file is in force: nothing to do",
       "",
     ]);
-    expect(fs.readFileSync(path.join(bin, "converge.sh"), "utf8")).toBe(
-      fs.readFileSync(CONVERGE_SCRIPT_SOURCE, "utf8"),
-    );
+    expect(fs.readFileSync(path.join(bin, "converge.sh"), "utf8")).toBe(convergeScript());
     expect(fs.statSync(path.join(bin, "converge.sh")).mode & 0o777).toBe(0o755);
   });
 

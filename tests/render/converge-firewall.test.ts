@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONVERGE_SCRIPT_SOURCE, convergeEntries, renderConvergeBundle } from "../../cloud-init/converge";
+import { convergeEntries, convergeScript, renderConvergeBundle } from "../../cloud-init/converge";
 import { Layout } from "../../cloud-init/layout";
 import { firewallRules } from "../../cloud-init/node-config";
 import { localLayout, materialise, tempDir } from "./helpers";
@@ -77,7 +77,7 @@ beforeAll(() => {
     env,
   });
   if (setup.status !== 0) throw new Error(`setup.sh exited ${setup.status}: ${setup.stdout}${setup.stderr}`);
-  fs.copyFileSync(CONVERGE_SCRIPT_SOURCE, script);
+  fs.writeFileSync(script, convergeScript());
   fs.chmodSync(script, 0o755);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CONVERGE_SCRIPT_SOURCE,
+  convergeScript,
   ConvergeEntry,
   convergeEntries,
   renderConvergeBundle,
@@ -43,7 +43,7 @@ function converge(l: Layout, edit: (e: ConvergeEntry) => ConvergeEntry = (e) => 
 beforeAll(() => {
   fs.writeFileSync(shim, `#!/bin/sh\necho "$*" >>${calls}\n`, { mode: 0o755 });
   materialise(layout, "blue");
-  fs.copyFileSync(CONVERGE_SCRIPT_SOURCE, script);
+  fs.writeFileSync(script, convergeScript());
   fs.chmodSync(script, 0o755);
   const first = converge(layout);
   if (first.status !== 0) throw new Error(`first converge exited ${first.status}: ${first.stderr}`);

@@ -21,6 +21,7 @@ import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 import { MAX_ADMIN_CIDRS, MAX_SSH_PUBLIC_KEYS_LENGTH, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";
+import { readScript } from "../../cloud-init/scripts";
 
 interface CloudConfig {
   bootcmd: string[];
@@ -75,7 +76,7 @@ describe("renderUserData", () => {
       else {
         const text = fs.readFileSync(path.join(REPO, source), "utf8");
         const name = /scripts\/([a-z-]+)\.sh$/.exec(source)?.[1];
-        expect(file.content, file.path).toBe(name ? scriptForNode(name, text) : text);
+        expect(file.content, file.path).toBe(name ? scriptForNode(name, readScript(name)) : text);
       }
     }
   });
