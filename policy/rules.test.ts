@@ -24,6 +24,15 @@ import {
   TYPES,
 } from "./rules";
 
+/** A resource's options as the policy engine passes them: none set. */
+const RESOURCE_OPTIONS: PolicyResource["opts"] = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
+
 function resourceArgs(
   type: string,
   name: string,
@@ -35,13 +44,7 @@ function resourceArgs(
     name,
     props,
     urn: `urn:pulumi:prod::yquant-infra::${type}::${name}`,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
+    opts: RESOURCE_OPTIONS,
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -88,13 +91,16 @@ const gateProps = {
   launchOptions: { isPvEncryptionInTransitEnabled: true },
 };
 
+/** An NSG rule's TCP destination ports. */
+const tcp = (min: number, max = min) => ({ tcpOptions: { destinationPortRange: { min, max } } });
+
 const nsgRule = (over: Record<string, unknown>) => ({
   networkSecurityGroupId: "ocid1.networksecuritygroup.oc1..gate",
   direction: "INGRESS",
   protocol: "6",
   source: "0.0.0.0/0",
   sourceType: "CIDR_BLOCK",
-  tcpOptions: { destinationPortRange: { min: 443, max: 443 } },
+  ...tcp(443),
   ...over,
 });
 const securityList = (rules: Record<string, unknown>[]) => ({
@@ -103,6 +109,35 @@ const securityList = (rules: Record<string, unknown>[]) => ({
   displayName: "yq-public",
   ingressSecurityRules: rules,
 });
+
+/** The rule's messages for an engine's instance: the compliant one with `changes`. */
+const onEngine = (
+  policy: ResourceValidationPolicy,
+  color: "blue" | "green",
+  changes: Record<string, unknown> = {},
+  config: object = {},
+) => run(policy, TYPES.instance, color, { ...engineProps(color), ...changes }, config);
+
+/** The rule's messages for the gate's instance: the compliant one with `changes`. */
+const onGate = (
+  policy: ResourceValidationPolicy,
+  changes: Record<string, unknown> = {},
+  config: object = {},
+) => run(policy, TYPES.instance, "gate", { ...gateProps, ...changes }, config);
+
+/** The instances the stack means to create (both engines and the gate) pass the rule. */
+async function expectCompliantInstancesPass(policy: ResourceValidationPolicy): Promise<void> {
+  for (const color of ["blue", "green"] as const) expect(await onEngine(policy, color), color).toEqual([]);
+  expect(await onGate(policy), "gate").toEqual([]);
+}
+
+/** The rule's messages for an NSG rule named `name`: TCP 443 from anywhere, with `changes`. */
+const onNsgRule = (policy: ResourceValidationPolicy, name: string, changes: Record<string, unknown>) =>
+  run(policy, TYPES.nsgRule, name, nsgRule(changes));
+
+/** The rule's messages for a security list named `name` with these ingress rules. */
+const onSecurityList = (policy: ResourceValidationPolicy, name: string, rules: Record<string, unknown>[]) =>
+  run(policy, TYPES.securityList, name, securityList(rules));
 
 describe("the pack", () => {
   it("holds eight uniquely named policies: five mandatory, three advisory", () => {
@@ -132,14 +167,9 @@ describe("the pack", () => {
 
 describe("no-public-ip-on-engines", () => {
   it("passes engines without a public IP, and the gate", async () => {
-    expect(await run(noPublicIpOnEngines, TYPES.instance, "blue", engineProps("blue"))).toEqual([]);
-    expect(await run(noPublicIpOnEngines, TYPES.instance, "green", engineProps("green"))).toEqual([]);
-    expect(
-      await run(noPublicIpOnEngines, TYPES.instance, "gate", {
-        ...gateProps,
-        createVnicDetails: { assignPublicIp: "true" },
-      }),
-    ).toEqual([]);
+    expect(await onEngine(noPublicIpOnEngines, "blue")).toEqual([]);
+    expect(await onEngine(noPublicIpOnEngines, "green")).toEqual([]);
+    expect(await onGate(noPublicIpOnEngines, { createVnicDetails: { assignPublicIp: "true" } })).toEqual([]);
   });
 
   it("refuses an engine named yq-blue with assignPublicIp true (string or boolean)", async () => {
@@ -147,16 +177,10 @@ describe("no-public-ip-on-engines", () => {
       'engine instance "yq-blue" sets createVnicDetails.assignPublicIp to true: engines must have no public IP ' +
       "(they reach the internet through the NAT gateway)";
     expect(
-      await run(noPublicIpOnEngines, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        createVnicDetails: { assignPublicIp: "true" },
-      }),
+      await onEngine(noPublicIpOnEngines, "blue", { createVnicDetails: { assignPublicIp: "true" } }),
     ).toEqual([message]);
     expect(
-      await run(noPublicIpOnEngines, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        createVnicDetails: { assignPublicIp: true },
-      }),
+      await onEngine(noPublicIpOnEngines, "blue", { createVnicDetails: { assignPublicIp: true } }),
     ).toEqual([message]);
   });
 
@@ -185,42 +209,26 @@ describe("no-public-ip-on-engines", () => {
 
 describe("no-admin-ports-to-world", () => {
   it("passes 443 to the world, 22 to an admin CIDR, 6379 inside the VCN and egress rules", async () => {
-    expect(await run(noAdminPortsToWorld, TYPES.nsgRule, "gate-https", nsgRule({}))).toEqual([]);
+    expect(await onNsgRule(noAdminPortsToWorld, "gate-https", {})).toEqual([]);
     expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.nsgRule,
-        "gate-ssh",
-        nsgRule({ source: "203.0.113.7/32", tcpOptions: { destinationPortRange: { min: 22, max: 22 } } }),
-      ),
+      await onNsgRule(noAdminPortsToWorld, "gate-ssh", { source: "203.0.113.7/32", ...tcp(22) }),
     ).toEqual([]);
     expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.securityList,
-        "private",
-        securityList([{ protocol: "6", source: "10.0.0.0/16", tcpOptions: { min: 6379, max: 6379 } }]),
-      ),
+      await onSecurityList(noAdminPortsToWorld, "private", [
+        { protocol: "6", source: "10.0.0.0/16", tcpOptions: { min: 6379, max: 6379 } },
+      ]),
     ).toEqual([]);
     expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.nsgRule,
-        "egress",
-        nsgRule({ direction: "EGRESS", destination: "0.0.0.0/0", tcpOptions: undefined }),
-      ),
+      await onNsgRule(noAdminPortsToWorld, "egress", {
+        direction: "EGRESS",
+        destination: "0.0.0.0/0",
+        tcpOptions: undefined,
+      }),
     ).toEqual([]);
   });
 
   it("refuses SSH to 0.0.0.0/0 in an NSG rule", async () => {
-    expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.nsgRule,
-        "gate-ssh",
-        nsgRule({ tcpOptions: { destinationPortRange: { min: 22, max: 22 } } }),
-      ),
-    ).toEqual([
+    expect(await onNsgRule(noAdminPortsToWorld, "gate-ssh", { ...tcp(22) })).toEqual([
       'NSG rule "gate-ssh" opens TCP port 22 to 0.0.0.0/0, which exposes 22: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
@@ -228,14 +236,7 @@ describe("no-admin-ports-to-world", () => {
 
   it("refuses each monitoring port to 0.0.0.0/0 (Prometheus, Alertmanager and its gossip, the exporters)", async () => {
     for (const port of [9090, 9093, 9094, 9100, 9121]) {
-      expect(
-        await run(
-          noAdminPortsToWorld,
-          TYPES.nsgRule,
-          "monitoring",
-          nsgRule({ tcpOptions: { destinationPortRange: { min: port, max: port } } }),
-        ),
-      ).toEqual([
+      expect(await onNsgRule(noAdminPortsToWorld, "monitoring", { ...tcp(port) })).toEqual([
         `NSG rule "monitoring" opens TCP port ${port} to 0.0.0.0/0, which exposes ${port}: ` +
           "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
       ]);
@@ -243,14 +244,7 @@ describe("no-admin-ports-to-world", () => {
   });
 
   it("refuses a range that covers Valkey and Sentinel, to ::/0", async () => {
-    expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.nsgRule,
-        "wide",
-        nsgRule({ source: "::/0", tcpOptions: { destinationPortRange: { min: 6000, max: 30000 } } }),
-      ),
-    ).toEqual([
+    expect(await onNsgRule(noAdminPortsToWorld, "wide", { source: "::/0", ...tcp(6000, 30000) })).toEqual([
       'NSG rule "wide" opens TCP ports 6000-30000 to ::/0, which exposes 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
@@ -258,17 +252,12 @@ describe("no-admin-ports-to-world", () => {
 
   it("refuses a rule with no port range and a protocol 'all' rule, each in a security list", async () => {
     expect(
-      await run(
-        noAdminPortsToWorld,
-        TYPES.securityList,
-        "public",
-        securityList([
-          { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 443, max: 443 } },
-          { protocol: "6", source: "0.0.0.0/0" },
-          { protocol: "all", source: "0.0.0.0/0" },
-          { protocol: "1", source: "0.0.0.0/0", icmpOptions: { type: 3, code: 4 } },
-        ]),
-      ),
+      await onSecurityList(noAdminPortsToWorld, "public", [
+        { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 443, max: 443 } },
+        { protocol: "6", source: "0.0.0.0/0" },
+        { protocol: "all", source: "0.0.0.0/0" },
+        { protocol: "1", source: "0.0.0.0/0", icmpOptions: { type: 3, code: 4 } },
+      ]),
     ).toEqual([
       'security list "yq-public" ingress rule 1 opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
@@ -278,7 +267,7 @@ describe("no-admin-ports-to-world", () => {
   });
 
   it("refuses an NSG rule with tcpOptions but no destination range (every port)", async () => {
-    expect(await run(noAdminPortsToWorld, TYPES.nsgRule, "any", nsgRule({ tcpOptions: {} }))).toEqual([
+    expect(await onNsgRule(noAdminPortsToWorld, "any", { tcpOptions: {} })).toEqual([
       'NSG rule "any" opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
@@ -288,99 +277,61 @@ describe("no-admin-ports-to-world", () => {
 describe("only-web-ports-to-world", () => {
   it("passes TCP 80 and 443 to the world, and anything to a private source", async () => {
     expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.securityList,
-        "public",
-        securityList([
-          { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 80, max: 80 } },
-          { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 443, max: 443 } },
-          { protocol: "all", source: "10.0.0.0/16" },
-          { protocol: "1", source: "0.0.0.0/0", icmpOptions: { type: 3, code: 4 } },
-        ]),
-      ),
+      await onSecurityList(onlyWebPortsToWorld, "public", [
+        { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 80, max: 80 } },
+        { protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 443, max: 443 } },
+        { protocol: "all", source: "10.0.0.0/16" },
+        { protocol: "1", source: "0.0.0.0/0", icmpOptions: { type: 3, code: 4 } },
+      ]),
     ).toEqual([]);
-    expect(await run(onlyWebPortsToWorld, TYPES.nsgRule, "https", nsgRule({}))).toEqual([]);
+    expect(await onNsgRule(onlyWebPortsToWorld, "https", {})).toEqual([]);
   });
 
   it("refuses any other port, a range between 80 and 443, and UDP 443", async () => {
-    expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.nsgRule,
-        "app",
-        nsgRule({ tcpOptions: { destinationPortRange: { min: 5000, max: 5000 } } }),
-      ),
-    ).toEqual(['NSG rule "app" opens TCP port 5000 to 0.0.0.0/0: only TCP 80 and 443 may face the internet']);
-    expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.nsgRule,
-        "web-range",
-        nsgRule({ tcpOptions: { destinationPortRange: { min: 80, max: 443 } } }),
-      ),
-    ).toEqual([
+    expect(await onNsgRule(onlyWebPortsToWorld, "app", { ...tcp(5000) })).toEqual([
+      'NSG rule "app" opens TCP port 5000 to 0.0.0.0/0: only TCP 80 and 443 may face the internet',
+    ]);
+    expect(await onNsgRule(onlyWebPortsToWorld, "web-range", { ...tcp(80, 443) })).toEqual([
       'NSG rule "web-range" opens TCP ports 80-443 to 0.0.0.0/0: only TCP 80 and 443 may face the internet',
     ]);
     expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.nsgRule,
-        "quic",
-        nsgRule({
-          protocol: "17",
-          tcpOptions: undefined,
-          udpOptions: { destinationPortRange: { min: 443, max: 443 } },
-        }),
-      ),
+      await onNsgRule(onlyWebPortsToWorld, "quic", {
+        protocol: "17",
+        tcpOptions: undefined,
+        udpOptions: { destinationPortRange: { min: 443, max: 443 } },
+      }),
     ).toEqual(['NSG rule "quic" opens UDP port 443 to 0.0.0.0/0: only TCP 80 and 443 may face the internet']);
   });
 
   it("names the rule's description and refuses an open security list rule", async () => {
     expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.nsgRule,
-        "stats",
-        nsgRule({
-          description: "HAProxy stats",
-          tcpOptions: { destinationPortRange: { min: 8404, max: 8404 } },
-        }),
-      ),
+      await onNsgRule(onlyWebPortsToWorld, "stats", {
+        description: "HAProxy stats",
+        ...tcp(8404),
+      }),
     ).toEqual([
       'NSG rule "stats" (HAProxy stats) opens TCP port 8404 to 0.0.0.0/0: only TCP 80 and 443 may face the internet',
     ]);
-    expect(
-      await run(
-        onlyWebPortsToWorld,
-        TYPES.securityList,
-        "public",
-        securityList([{ protocol: "17", source: "::/0" }]),
-      ),
-    ).toEqual([
-      'security list "yq-public" ingress rule 0 opens UDP on every port to ::/0: only TCP 80 and 443 may face the internet',
-    ]);
+    expect(await onSecurityList(onlyWebPortsToWorld, "public", [{ protocol: "17", source: "::/0" }])).toEqual(
+      [
+        'security list "yq-public" ingress rule 0 opens UDP on every port to ::/0: only TCP 80 and 443 may face the internet',
+      ],
+    );
   });
 });
 
 describe("imds-v2-only", () => {
   it("passes instances that disable the legacy endpoints", async () => {
-    expect(await run(imdsV2Only, TYPES.instance, "blue", engineProps("blue"))).toEqual([]);
-    expect(await run(imdsV2Only, TYPES.instance, "gate", gateProps)).toEqual([]);
+    await expectCompliantInstancesPass(imdsV2Only);
   });
 
   it("refuses an instance with no instanceOptions, or with the flag false", async () => {
     const message = (name: string) =>
       `instance "${name}" must set instanceOptions.areLegacyImdsEndpointsDisabled to true ` +
       "(legacy IMDS v1 endpoints serve the user data, which carries the Valkey passwords, without a token)";
+    expect(await onGate(imdsV2Only, { instanceOptions: undefined })).toEqual([message("yq-gate")]);
     expect(
-      await run(imdsV2Only, TYPES.instance, "gate", { ...gateProps, instanceOptions: undefined }),
-    ).toEqual([message("yq-gate")]);
-    expect(
-      await run(imdsV2Only, TYPES.instance, "green", {
-        ...engineProps("green"),
-        instanceOptions: { areLegacyImdsEndpointsDisabled: false },
-      }),
+      await onEngine(imdsV2Only, "green", { instanceOptions: { areLegacyImdsEndpointsDisabled: false } }),
     ).toEqual([message("yq-green")]);
     expect(await run(imdsV2Only, TYPES.instance, "nameless", {})).toEqual([message("nameless")]);
   });
@@ -388,33 +339,22 @@ describe("imds-v2-only", () => {
 
 describe("instance-shape-limits", () => {
   it("passes the gate and 2 OCPU / 12 GB engines, and a 4 OCPU / 24 GB engine", async () => {
-    expect(await run(instanceShapeLimits, TYPES.instance, "gate", gateProps)).toEqual([]);
-    expect(await run(instanceShapeLimits, TYPES.instance, "blue", engineProps("blue"))).toEqual([]);
+    expect(await onGate(instanceShapeLimits)).toEqual([]);
+    expect(await onEngine(instanceShapeLimits, "blue")).toEqual([]);
     expect(
-      await run(instanceShapeLimits, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        shapeConfig: { ocpus: 4, memoryInGbs: 24 },
-      }),
+      await onEngine(instanceShapeLimits, "blue", { shapeConfig: { ocpus: 4, memoryInGbs: 24 } }),
     ).toEqual([]);
   });
 
   it("refuses a shape that is not allowed", async () => {
-    expect(
-      await run(instanceShapeLimits, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        shape: "VM.Standard.E4.Flex",
-      }),
-    ).toEqual([
+    expect(await onEngine(instanceShapeLimits, "blue", { shape: "VM.Standard.E4.Flex" })).toEqual([
       'instance "yq-blue" uses shape "VM.Standard.E4.Flex"; allowed shapes: VM.Standard.E2.1.Micro, VM.Standard.A1.Flex',
     ]);
   });
 
   it("refuses more OCPUs and memory than the defaults allow", async () => {
     expect(
-      await run(instanceShapeLimits, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        shapeConfig: { ocpus: 6, memoryInGbs: 36 },
-      }),
+      await onEngine(instanceShapeLimits, "blue", { shapeConfig: { ocpus: 6, memoryInGbs: 36 } }),
     ).toEqual([
       'instance "yq-blue" asks for 6 OCPUs; at most 4 are allowed per instance',
       'instance "yq-blue" asks for 36 GB of memory; at most 24 GB are allowed per instance',
@@ -423,19 +363,28 @@ describe("instance-shape-limits", () => {
 
   it("takes its limits from the policy config", async () => {
     expect(
-      await run(instanceShapeLimits, TYPES.instance, "blue", engineProps("blue"), {
-        maxOcpus: 1,
-        maxMemoryGbs: 6,
-        allowedShapes: ["VM.Standard.A1.Flex"],
-      }),
+      await onEngine(
+        instanceShapeLimits,
+        "blue",
+        {},
+        {
+          maxOcpus: 1,
+          maxMemoryGbs: 6,
+          allowedShapes: ["VM.Standard.A1.Flex"],
+        },
+      ),
     ).toEqual([
       'instance "yq-blue" asks for 2 OCPUs; at most 1 are allowed per instance',
       'instance "yq-blue" asks for 12 GB of memory; at most 6 GB are allowed per instance',
     ]);
     expect(
-      await run(instanceShapeLimits, TYPES.instance, "gate", gateProps, {
-        allowedShapes: ["VM.Standard.A1.Flex"],
-      }),
+      await onGate(
+        instanceShapeLimits,
+        {},
+        {
+          allowedShapes: ["VM.Standard.A1.Flex"],
+        },
+      ),
     ).toEqual([
       'instance "yq-gate" uses shape "VM.Standard.E2.1.Micro"; allowed shapes: VM.Standard.A1.Flex',
     ]);
@@ -444,16 +393,12 @@ describe("instance-shape-limits", () => {
 
 describe("boot-volume-in-transit-encryption (advisory)", () => {
   it("passes the flag on the instance or in launchOptions", async () => {
-    expect(await run(bootVolumeInTransitEncryption, TYPES.instance, "blue", engineProps("blue"))).toEqual([]);
-    expect(await run(bootVolumeInTransitEncryption, TYPES.instance, "gate", gateProps)).toEqual([]);
+    await expectCompliantInstancesPass(bootVolumeInTransitEncryption);
   });
 
   it("reports an instance without it", async () => {
     expect(
-      await run(bootVolumeInTransitEncryption, TYPES.instance, "blue", {
-        ...engineProps("blue"),
-        isPvEncryptionInTransitEnabled: false,
-      }),
+      await onEngine(bootVolumeInTransitEncryption, "blue", { isPvEncryptionInTransitEnabled: false }),
     ).toEqual([
       'instance "yq-blue" does not enable in-transit encryption of its boot volume (set isPvEncryptionInTransitEnabled: true)',
     ]);
@@ -469,7 +414,7 @@ describe("reserved-gate-ip (advisory)", () => {
         compartmentId: "c",
       }),
     ).toEqual([]);
-    expect(await run(reservedGateIp, TYPES.instance, "gate", gateProps)).toEqual([]);
+    expect(await onGate(reservedGateIp)).toEqual([]);
   });
 
   it("reports an EPHEMERAL public IP", async () => {
@@ -481,12 +426,7 @@ describe("reserved-gate-ip (advisory)", () => {
   });
 
   it("reports a gate that takes an ephemeral public IP on its VNIC", async () => {
-    expect(
-      await run(reservedGateIp, TYPES.instance, "gate", {
-        ...gateProps,
-        createVnicDetails: { assignPublicIp: "true" },
-      }),
-    ).toEqual([
+    expect(await onGate(reservedGateIp, { createVnicDetails: { assignPublicIp: "true" } })).toEqual([
       'gate instance "yq-gate" takes an ephemeral public IP (createVnicDetails.assignPublicIp: true); ' +
         "set it to false and attach a RESERVED oci:Core/publicIp:PublicIp",
     ]);
@@ -499,13 +439,7 @@ describe("stack-has-reserved-gate-ip (advisory)", () => {
     props,
     urn: `urn:pulumi:prod::yquant-infra::${type}::r`,
     name: "r",
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
+    opts: RESOURCE_OPTIONS,
     dependencies: [],
     propertyDependencies: {},
     isType: () => false,
