@@ -1,6 +1,6 @@
 /**
  * Every alert, once: its expression, how long it must hold, its severity, what it means and the
- * runbook step an on-call operator follows. `renderAlertRules` (cloud-init/monitoring.ts) turns this
+ * runbook step an on-call operator follows. `renderAlertRules` (cloud-init/monitoring-config.ts) turns this
  * table into Prometheus' rule file; tests/render/alert-rules.test.yml unit-tests each rule with
  * `promtool test rules`; docs/monitoring.md lists them (a test keeps the three in step).
  *

@@ -31,7 +31,8 @@ import type { ScriptName } from "./topology";
 import { WRITE_FILES_DEFAULTS } from "./write-files";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
 import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
-import { monitoringFiles, monitoringScripts } from "./monitoring";
+import { monitoringScripts } from "./monitoring";
+import { monitoringFiles } from "./monitoring-files";
 import { readScript } from "./scripts";
 import {
   RenderError,

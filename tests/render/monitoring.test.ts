@@ -11,16 +11,14 @@ import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ALERT_RULES } from "../../cloud-init/alert-rules";
 import { DEFAULT_MONITORING } from "../../cloud-init/layout";
+import { monitoringFirewallRules, monitoringUnits, validateMonitoring } from "../../cloud-init/monitoring";
 import {
-  monitoringFirewallRules,
-  monitoringUnits,
   renderAlertRules,
   renderAlertmanagerConfig,
   renderExporterPasswords,
   renderPrometheusConfig,
-  renderUnitDefaults,
-  validateMonitoring,
-} from "../../cloud-init/monitoring";
+} from "../../cloud-init/monitoring-config";
+import { renderUnitDefaults } from "../../cloud-init/monitoring-units";
 import { encodeUserData, renderUserData } from "../../cloud-init/user-data";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { ROLES } from "../../cloud-init/topology";
