@@ -222,9 +222,15 @@ export async function record(
   return recordProgram({ config: pipelineConfig(overrides), previous, load: loadProgram, preview });
 }
 
-/** Records what `construct` registers, run as the only program under the mock runtime. */
-export async function build(construct: () => Record<string, unknown>): Promise<ProgramRecording> {
-  const recording = await recordProgram({ config: {}, load: () => Promise.resolve(construct()) });
+/**
+ * Records what `construct` registers, run as the only program under the mock runtime; `previous`
+ * are the outputs the stack's own StackReference returns (the last deployment's). Default: none.
+ */
+export async function build(
+  construct: () => Record<string, unknown>,
+  previous?: Record<string, unknown>,
+): Promise<ProgramRecording> {
+  const recording = await recordProgram({ config: {}, previous, load: () => Promise.resolve(construct()) });
   if (recording.error) throw recording.error;
   return recording;
 }

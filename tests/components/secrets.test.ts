@@ -1,89 +1,73 @@
-/** The Secrets component: every password is a secret Output, given or generated. */
+/**
+ * The Secrets component built on its own under the one mock runtime (tests/fixtures.ts `build`):
+ * every password is a secret Output, given or generated, and exactly the unset ones are generated.
+ */
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
-import { SecretString } from "../../config";
-import { SENTINEL_PASSWORD, TLS_PEM, VALKEY_PASSWORD } from "../fixtures";
+import { describe, expect, it } from "vitest";
 import { USER_SECRETS } from "../../cloud-init/layout";
+import { Secrets } from "../../components/secrets";
+import { SecretString } from "../../config";
+import { SENTINEL_PASSWORD, TLS_PEM, TYPES, VALKEY_PASSWORD, build } from "../fixtures";
 
-const created: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        created.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return {
-          id: `${args.name}-id`,
-          state: args.type.startsWith("random:")
-            ? { ...args.inputs, result: `generated-${args.name}` }
-            : args.inputs,
-        };
-      },
-      call(args) {
-        throw new Error(`un-mocked invoke ${args.token}`);
-      },
-    },
-    "yquant",
-    "test",
-    false,
-  );
-});
-
-function resolved<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((value) => resolve(value)));
+/** What `construct` registers besides the stack, and Secrets' outputs with whether each is secret. */
+async function secrets(name: string, args: ConstructorParameters<typeof Secrets>[1]) {
+  const r = await build(() => {
+    const s = new Secrets(name, args);
+    const outputs: pulumi.Output<unknown>[] = [s.valkeyPassword, s.sentinelPassword, s.tlsPem, s.users];
+    return {
+      valkeyPassword: s.valkeyPassword,
+      sentinelPassword: s.sentinelPassword,
+      tlsPem: s.tlsPem,
+      users: s.users,
+      secret: pulumi.output(Promise.all(outputs.map((o) => pulumi.isSecret(o)))),
+    };
+  });
+  const registered = r.resources
+    .filter((x) => x.type !== "pulumi:pulumi:Stack")
+    .map((x) => [`${x.type} ${x.name} <- ${x.parent ?? "(root)"}`, x.inputs]);
+  return { registered, outputs: r.outputs };
 }
 
 describe("Secrets", () => {
-  it("marks configured passwords and the TLS PEM secret, and generates only the other users'", async () => {
-    const { Secrets } = await import("../../components/secrets");
-    const before = created.length;
-    const secrets = new Secrets("given", {
+  it("uses the configured passwords and the TLS PEM as secrets, and generates only the other users'", async () => {
+    const { registered, outputs } = await secrets("given", {
       valkeyPassword: new SecretString(VALKEY_PASSWORD),
       sentinelPassword: new SecretString(SENTINEL_PASSWORD),
       tlsPem: new SecretString(TLS_PEM),
     });
-    for (const output of [secrets.valkeyPassword, secrets.sentinelPassword, secrets.tlsPem]) {
-      expect(await pulumi.isSecret(output)).toBe(true);
-    }
-    expect(await resolved(secrets.valkeyPassword)).toBe(VALKEY_PASSWORD);
-    expect(await resolved(secrets.sentinelPassword)).toBe(SENTINEL_PASSWORD);
-    expect(await resolved(secrets.tlsPem)).toBe(TLS_PEM);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(created.slice(before).map((r) => r.type)).toEqual([
-      "yquant:security:Secrets",
-      ...USER_SECRETS.map(() => "random:index/randomPassword:RandomPassword"),
+    expect(registered).toEqual([
+      ["yquant:security:Secrets given <- (root)", {}],
+      ...USER_SECRETS.map((key) => [
+        `${TYPES.randomPassword} given-${kebab(key)}-password <- yquant:security:Secrets::given`,
+        { length: 32, special: false },
+      ]),
     ]);
-    expect(await pulumi.isSecret(secrets.users)).toBe(true);
+    expect([outputs["valkeyPassword"], outputs["sentinelPassword"], outputs["tlsPem"]]).toEqual([
+      VALKEY_PASSWORD,
+      SENTINEL_PASSWORD,
+      TLS_PEM,
+    ]);
+    expect(outputs["secret"]).toEqual([true, true, true, true]);
   });
 
-  it("generates unset passwords with RandomPassword (32, no special) and marks them secret", async () => {
-    const { Secrets } = await import("../../components/secrets");
-    const before = created.length;
-    const secrets = new Secrets("generated", {});
-    expect(await pulumi.isSecret(secrets.valkeyPassword)).toBe(true);
-    expect(await pulumi.isSecret(secrets.sentinelPassword)).toBe(true);
-    expect(await pulumi.isSecret(secrets.tlsPem)).toBe(true);
-    expect(await resolved(secrets.valkeyPassword)).toBe("generated-generated-valkey-password");
-    expect(await resolved(secrets.tlsPem)).toBe("");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(
-      created
-        .slice(before)
-        .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
-        .map((r) => [r.name, r.inputs])
-        .sort(),
-    ).toEqual(
-      [
-        ["generated-sentinel-password", { length: 32, special: false }],
-        ["generated-valkey-password", { length: 32, special: false }],
-        ...USER_SECRETS.map((key) => [
-          `generated-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-password`,
-          { length: 32, special: false },
-        ]),
-      ].sort(),
-    );
-    const users = await resolved(secrets.users);
+  it("generates unset passwords with RandomPassword (32, no special), all secret, one per user", async () => {
+    const { registered, outputs } = await secrets("generated", {});
+    expect(registered).toEqual([
+      ["yquant:security:Secrets generated <- (root)", {}],
+      ...["valkey", "sentinel", ...USER_SECRETS.map(kebab)].map((key) => [
+        `${TYPES.randomPassword} generated-${key}-password <- yquant:security:Secrets::generated`,
+        { length: 32, special: false },
+      ]),
+    ]);
+    // The mock's RandomPassword result is derived from the resource's name.
+    expect(outputs["valkeyPassword"]).toBe("Gengeneratedvalkeypassword012345");
+    expect(outputs["sentinelPassword"]).toBe("Gengeneratedsentinelpassword0123");
+    expect(outputs["tlsPem"]).toBe("");
+    const users = outputs["users"] as Record<string, string>;
     expect(Object.keys(users)).toEqual([...USER_SECRETS]);
     expect(new Set(Object.values(users)).size).toBe(USER_SECRETS.length);
+    expect(outputs["secret"]).toEqual([true, true, true, true]);
   });
 });
