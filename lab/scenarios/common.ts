@@ -42,8 +42,8 @@ export function figure(
 export class Figures {
   readonly list: Figure[] = [];
 
-  add(f: Figure): void {
-    this.list.push(f);
+  add(...figures: Figure[]): void {
+    this.list.push(...figures);
   }
 
   get(key: string): Figure["value"] {

@@ -9,32 +9,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Valkey from "iovalkey";
-import { Layout } from "../../cloud-init/layout";
 import { TOKEN_VOLUME } from "../../cloud-init/token-volume";
-import { USER_NAMES } from "../../cloud-init/valkey";
 import { sleep, waitFor } from "../poll";
 import { signalPids } from "../processes";
 import { RequestRecord, isOk, runLoad, summarise } from "../load";
 import { materialiseNode } from "../materialise";
 import { sentinelMaster } from "../probes";
 import { Figures, ScenarioContext, baseline, figure } from "./common";
-
-function tokenClient(layout: Layout): Valkey {
-  return new Valkey({
-    host: layout.nodes.gate.privateIp,
-    port: layout.ports.valkey,
-    username: USER_NAMES.app,
-    password: layout.secrets.users.tokenApp,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    // The app user may not run INFO (ACL): no ready check.
-    enableReadyCheck: false,
-    connectTimeout: 2000,
-  });
-}
+import { countTokens, tokenClient, tokenFigures, tokenKeys, writeTokens } from "./tokens";
 
 /** The longest gap (ms) between the ends of two successive successful responses after `from`. */
 export function longestGap(records: readonly RequestRecord[], from: number): number {
@@ -67,13 +49,10 @@ export async function gateRebuild(ctx: ScenarioContext, tokens = 1000): Promise<
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const tag = `s15-${Date.now().toString(36)}`;
-  const keys = Array.from({ length: tokens }, (_, i) => `${tag}:token:${i}`);
-  const writer = tokenClient(lab.layout);
-  writer.on("error", () => undefined);
+  const keys = tokenKeys(`s15-${Date.now().toString(36)}`, tokens);
+  const writer = tokenClient(lab);
   await writer.connect();
-  let acknowledged = 0;
-  for (const key of keys) if ((await writer.set(key, `broker-${key}`)) === "OK") acknowledged += 1;
+  const acknowledged = await writeTokens(writer, keys);
   writer.disconnect();
   // appendfsync everysec: the last second of writes reaches the AOF within a second.
   await sleep(1500);
@@ -115,18 +94,13 @@ export async function gateRebuild(ctx: ScenarioContext, tokens = 1000): Promise<
   const sum = summarise(records);
   const outage = longestGap(records, wipedAt);
 
-  const reader = tokenClient(lab.layout);
-  reader.on("error", () => undefined);
+  const reader = tokenClient(lab);
   let present = -1;
   const ok = await waitFor(
     async () => {
       try {
         if (reader.status !== "ready") await reader.connect();
-        let found = 0;
-        for (let i = 0; i < keys.length; i += 200) {
-          found += (await reader.mget(...keys.slice(i, i + 200))).filter((v) => v !== null).length;
-        }
-        present = found;
+        present = await countTokens(reader, keys);
         return true;
       } catch {
         return undefined;
@@ -151,24 +125,10 @@ export async function gateRebuild(ctx: ScenarioContext, tokens = 1000): Promise<
     figure("switchExit", "switch back to the live color", switchStatus, "", "0", switchStatus === 0),
   );
   figures.add(
-    figure(
-      "tokensAcknowledged",
-      "tokens acknowledged before the wipe",
-      acknowledged,
-      "tokens",
-      String(tokens),
-      acknowledged === tokens,
-    ),
-  );
-  figures.add(
-    figure(
-      "tokensLost",
-      "tokens lost across the rebuild",
-      present < 0 ? null : acknowledged - present,
-      "tokens",
-      "0",
-      present >= 0 && acknowledged - present === 0,
-    ),
+    ...tokenFigures(tokens, acknowledged, present, {
+      acknowledged: "tokens acknowledged before the wipe",
+      lost: "tokens lost across the rebuild",
+    }),
   );
   figures.add(figure("outageMs", "live outage (longest gap between successful responses)", outage, "ms"));
   figures.add(figure("requests", "live requests during the rebuild", sum.total, "requests"));

@@ -24,7 +24,6 @@ import {
   Figures,
   ScenarioContext,
   agreedMaster,
-  appTarget,
   baseline,
   ensureMaster,
   figure,
@@ -32,7 +31,7 @@ import {
   valkeyRole,
   valkeyTarget,
 } from "./common";
-import { countLost, formatErrors, startWriters } from "./writers";
+import { countLost, formatErrors, pinnedClient, startWriters } from "./writers";
 
 /** How long the master stays cut off (the issue's measurement used 20 s). */
 export const PARTITION_MS = 20_000;
@@ -50,27 +49,6 @@ async function appWrite(client: Valkey, key: string, wait: boolean): Promise<boo
   await client.set(key, "1");
   if (!wait) return true;
   return Number(await client.call("WAIT", "1", "500")) >= 1;
-}
-
-function appClient(ctx: ScenarioContext, node: NodeName): Valkey {
-  const t = appTarget(ctx.lab, node);
-  const c = new Valkey({
-    host: t.host,
-    port: t.port,
-    username: t.username,
-    password: t.password,
-    enableOfflineQueue: false,
-    // The apps' user may not run INFO (the ready check); a write that fails is simply not acknowledged.
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 500,
-    commandTimeout: 1000,
-    retryStrategy: () => 50,
-    lazyConnect: true,
-  });
-  c.on("error", () => undefined);
-  c.connect().catch(() => undefined);
-  return c;
 }
 
 /**
@@ -95,7 +73,7 @@ async function probeMajority(
         const node = named ? lab.nodeOf(named.split(":")[0] ?? "") : null;
         if (node !== null && node !== old) {
           newMaster = node;
-          client = appClient(ctx, node);
+          client = pinnedClient(ctx.lab, node, 1000);
         }
       } else if (client !== null) {
         n += 1;

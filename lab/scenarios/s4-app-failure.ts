@@ -3,62 +3,29 @@
  * unique order id that the placeholder app appends to <root>/var/lib/yquant/orders.log. Measures the
  * time until the standby serves, failed GETs and POSTs, and duplicated order ids across both logs.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { sleep, waitFor } from "../poll";
+import { waitFor } from "../poll";
 import { httpService } from "../services";
 import { isOk, runLoad } from "../load";
 import { Figures, ScenarioContext, baseline, figure, ms, waitServerUp } from "./common";
+import { MixedLoadOptions, failedPostsOutsideFigure, idCounts, loadAroundFault, orderIds } from "./orders";
 
-export interface AppFailureOptions {
-  /** Concurrent clients. Default 32. */
-  readonly concurrency?: number;
-  /** Share of POSTs. Default 0.25. */
-  readonly postShare?: number;
-  /** Load before the kill, ms. Default 1500. */
-  readonly beforeMs?: number;
-  /** Load after the kill, ms. Default 3000. */
-  readonly afterMs?: number;
-}
-
-function ordersLog(root: string): string {
-  return path.join(root, "var/lib/yquant/orders.log");
-}
-
-function readOrders(file: string): string[] {
-  try {
-    return fs
-      .readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => l.length > 0)
-      .map((l) => l.split(" ")[0] ?? "");
-  } catch {
-    return [];
-  }
-}
+export type AppFailureOptions = MixedLoadOptions;
 
 export async function appFailure(ctx: ScenarioContext, options: AppFailureOptions = {}): Promise<Figures> {
   const { lab, log } = ctx;
   await baseline(lab, log);
   const unit = `yquant-${httpService(lab.layout)}`;
   const prefix = `s4-${Date.now().toString(36)}`;
-  const beforeMs = options.beforeMs ?? 1500;
-  const afterMs = options.afterMs ?? 3000;
-  let killedAt = Infinity;
-  const load = runLoad({
-    baseUrl: lab.liveUrl(""),
-    concurrency: options.concurrency ?? 32,
-    total: Number.MAX_SAFE_INTEGER,
-    maxMs: 60_000,
-    postShare: options.postShare ?? 0.25,
-    idPrefix: prefix,
-    stop: () => performance.now() > killedAt + afterMs,
-  });
-  await sleep(beforeMs);
-  const pid = lab.pid("blue", unit);
-  log(`scenario 4: SIGKILL blue/${unit} (pid ${pid}) under load`);
-  killedAt = lab.killNow("blue", unit) ?? performance.now();
-  const { records } = await load;
+  const { faultAt: killedAt, result } = await loadAroundFault(
+    lab,
+    prefix,
+    { ...options, afterMs: options.afterMs ?? 3000 },
+    () => {
+      log(`scenario 4: SIGKILL blue/${unit} (pid ${lab.pid("blue", unit)}) under load`);
+      return lab.killNow("blue", unit) ?? performance.now();
+    },
+  );
+  const { records } = result;
 
   const gets = records.filter((r) => r.method === "GET");
   const posts = records.filter((r) => r.method === "POST");
@@ -82,13 +49,10 @@ export async function appFailure(ctx: ScenarioContext, options: AppFailureOption
   }
 
   // Order ids recorded by the apps: this run's prefix only.
-  const ids = [
-    ...readOrders(ordersLog(lab.root("blue"))),
-    ...readOrders(ordersLog(lab.root("green"))),
-  ].filter((id) => id.startsWith(`${prefix}-`));
-  const counts = new Map<string, number>();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const duplicated = [...counts.values()].filter((c) => c > 1).length;
+  const { counts, duplicated } = idCounts([
+    ...orderIds(lab, "blue", prefix),
+    ...orderIds(lab, "green", prefix),
+  ]);
   const acknowledged = posts.filter((r) => isOk(r) && r.id !== null);
   const acknowledgedMissing = acknowledged.filter((r) => !counts.has(r.id as string)).length;
 
@@ -121,16 +85,7 @@ export async function appFailure(ctx: ScenarioContext, options: AppFailureOption
       failedOutside === 0,
     ),
   );
-  figures.add(
-    figure(
-      "failedPostsOutside",
-      "failed POSTs not caught by the crash",
-      failedOutside,
-      "requests",
-      "0",
-      failedOutside === 0,
-    ),
-  );
+  figures.add(failedPostsOutsideFigure(failedOutside, "crash"));
   figures.add(
     figure(
       "duplicatedPostIds",

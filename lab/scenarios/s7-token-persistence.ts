@@ -2,35 +2,20 @@
  * Scenario 7, token persistence: write tokens to the gate's token Valkey (AOF, appendfsync everysec),
  * SIGKILL it, start it again from its rendered file: every acknowledged token is still there.
  */
-import Valkey from "iovalkey";
 import { sleep } from "../poll";
-import { Figures, ScenarioContext, appTarget, baseline, figure, ms } from "./common";
+import { Figures, ScenarioContext, baseline, figure, ms } from "./common";
+import { countTokens, tokenClient, tokenFigures, tokenKeys, writeTokens } from "./tokens";
 
 export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Promise<Figures> {
   const { lab, log } = ctx;
   await baseline(lab, log);
-  const tag = `s7-${Date.now().toString(36)}`;
-  const connect = (): Valkey =>
-    new Valkey({
-      host: lab.address("gate"),
-      port: lab.layout.ports.valkey,
-      username: appTarget(lab, "gate").username,
-      password: appTarget(lab, "gate").password,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 1000,
-    });
+  const keys = tokenKeys(`s7-${Date.now().toString(36)}`, tokens);
   const figures = new Figures();
-  const writer = connect();
-  writer.on("error", () => undefined);
+  const writer = tokenClient(lab);
   let acknowledged = 0;
   try {
     await writer.connect();
-    for (let i = 0; i < tokens; i += 1) {
-      if ((await writer.set(`${tag}:token:${i}`, `broker-token-${i}`)) === "OK") acknowledged += 1;
-    }
+    acknowledged = await writeTokens(writer, keys);
   } finally {
     writer.disconnect();
   }
@@ -42,16 +27,10 @@ export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Pro
   let readyAt: number | null = null;
   const deadline = performance.now() + 30_000;
   while (performance.now() < deadline && readyAt === null) {
-    const reader = connect();
-    reader.on("error", () => undefined);
+    const reader = tokenClient(lab);
     try {
       await reader.connect();
-      const keys = Array.from({ length: tokens }, (_, i) => `${tag}:token:${i}`);
-      let found = 0;
-      for (let i = 0; i < keys.length; i += 200) {
-        found += (await reader.mget(...keys.slice(i, i + 200))).filter((v) => v !== null).length;
-      }
-      present = found;
+      present = await countTokens(reader, keys);
       readyAt = performance.now();
       await reader.del(...keys);
     } catch {
@@ -61,24 +40,10 @@ export async function tokenPersistence(ctx: ScenarioContext, tokens = 1000): Pro
     }
   }
   figures.add(
-    figure(
-      "tokensAcknowledged",
-      "tokens acknowledged before the kill",
-      acknowledged,
-      "tokens",
-      String(tokens),
-      acknowledged === tokens,
-    ),
-  );
-  figures.add(
-    figure(
-      "tokensLost",
-      "tokens lost",
-      present < 0 ? null : acknowledged - present,
-      "tokens",
-      "0",
-      present >= 0 && acknowledged - present === 0,
-    ),
+    ...tokenFigures(tokens, acknowledged, present, {
+      acknowledged: "tokens acknowledged before the kill",
+      lost: "tokens lost",
+    }),
   );
   figures.add(
     figure(

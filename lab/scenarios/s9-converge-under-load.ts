@@ -6,14 +6,13 @@
  * (HAProxy's admin ACL, each Sentinel's down-after), the message master unchanged, every token kept,
  * and a second converge with the same files runs nothing. The lab is converged back afterwards.
  */
-import Valkey from "iovalkey";
 import { Layout, nodeNames } from "../../cloud-init/layout";
 import { convergeAll } from "../converge";
 import { runLoad, summarise } from "../load";
 import { sentinelMaster } from "../probes";
 import { respCommand } from "../resp";
 import { Figures, ScenarioContext, baseline, figure, sentinelAdminTarget } from "./common";
-import { USER_NAMES } from "../../cloud-init/valkey";
+import { countTokens, tokenClient, tokenKeys, writeTokens } from "./tokens";
 
 /** The admin CIDR and Sentinel setting the scenario moves to. */
 export const CONVERGE_ADMIN_CIDR = "198.51.100.0/24";
@@ -25,18 +24,6 @@ export function changedLayout(layout: Layout): Layout {
     adminCidrs: [...layout.adminCidrs, CONVERGE_ADMIN_CIDR],
     sentinel: { ...layout.sentinel, downAfterMilliseconds: CONVERGE_DOWN_AFTER_MS },
   };
-}
-
-function tokenClient(layout: Layout): Valkey {
-  return new Valkey({
-    host: layout.nodes.gate.privateIp,
-    port: layout.ports.valkey,
-    username: USER_NAMES.app,
-    password: layout.secrets.users.tokenApp,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-  });
 }
 
 /** Entries of every `src` ACL of the running HAProxy (admin socket `show acl`). */
@@ -67,11 +54,10 @@ export async function convergeUnderLoad(
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const tag = `s9-${Date.now().toString(36)}`;
-  const client = tokenClient(lab.layout);
-  client.on("error", () => undefined);
+  const keys = tokenKeys(`s9-${Date.now().toString(36)}`, tokens);
+  const client = tokenClient(lab, true);
   await client.connect();
-  for (let i = 0; i < tokens; i += 1) await client.set(`${tag}:token:${i}`, `t${i}`);
+  await writeTokens(client, keys);
   const masterBefore = await sentinelMaster(lab, "gate");
   const target = changedLayout(lab.layout);
   const socket = `${lab.root("gate")}/run/haproxy/admin.sock`;
@@ -111,11 +97,7 @@ export async function convergeUnderLoad(
   );
   const aclEntries = await haproxySrcAclEntries(socket);
   const masterAfter = await sentinelMaster(lab, "gate");
-  let present = 0;
-  const keys = Array.from({ length: tokens }, (_, i) => `${tag}:token:${i}`);
-  for (let i = 0; i < keys.length; i += 100) {
-    present += (await client.mget(...keys.slice(i, i + 100))).filter((v) => v !== null).length;
-  }
+  const present = await countTokens(client, keys);
   await client.del(...keys);
   client.disconnect();
   const again = await convergeAll(lab, target, "blue");

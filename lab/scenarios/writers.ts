@@ -34,7 +34,11 @@ export interface WriterResult {
   readonly errors: Record<string, number>;
 }
 
-function pinnedClient(lab: Lab, node: NodeName): Valkey {
+/**
+ * A client of the apps' user connected to `node`'s message Valkey alone (it never asks a Sentinel),
+ * that fails a write at once instead of queueing it while disconnected.
+ */
+export function pinnedClient(lab: Lab, node: NodeName, commandTimeoutMs = 2000): Valkey {
   const t = appTarget(lab, node);
   const c = new Valkey({
     host: t.host,
@@ -46,7 +50,7 @@ function pinnedClient(lab: Lab, node: NodeName): Valkey {
     enableReadyCheck: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 500,
-    commandTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
     retryStrategy: () => 50,
     lazyConnect: true,
   });
