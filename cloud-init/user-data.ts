@@ -17,8 +17,11 @@
  * 32,000 bytes in total. OCI Compute documentation, "Updating Instance Metadata"
  * (docs.cloud.oracle.com/iaas/Content/Compute/Tasks/updatinginstancemetada.htm): "The metadata
  * attribute supports key/value string pairs. The extendedMetadata attribute supports nested JSON
- * objects. The combined size of these two attributes can be a maximum of 32,000 bytes." Files over
- * 1 KiB are therefore written `gz+b64`, each script only where it runs, and `renderUserData` throws
+ * objects. The combined size of these two attributes can be a maximum of 32,000 bytes." The program
+ * gzips the whole user data once (cloud-init takes gzip), so every file is carried as plain text: one
+ * gzip over all of them finds what the scripts share, where a `gz+b64` per file (as until
+ * 2026-12-02) cost the gate 3,876 bytes more at the config's limits. Each script goes only where
+ * it runs, and `renderUserData` throws
  * past the limit; tests/render asserts every node's base64 user data stays under it with room for
  * the SSH key. cloud-init/write-files.ts reads the files back for the lab and the render command.
  */
@@ -49,9 +52,6 @@ export { RenderError, validateLayout } from "./node-config";
 
 /** OCI's documented limit on an instance's metadata (user_data base64 + ssh_authorized_keys). */
 export const OCI_METADATA_LIMIT_BYTES = 32_000;
-
-/** Files larger than this are written `gz+b64` to stay under OCI's metadata limit (smaller ones would grow). */
-export const COMPRESS_OVER_BYTES = 256;
 
 export { SCRIPT_NAMES } from "./topology";
 
@@ -225,7 +225,6 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
 interface WriteFileEntry {
   path: string;
   content: string;
-  encoding?: string;
   permissions?: string;
   owner?: string;
   defer?: boolean;
@@ -236,11 +235,6 @@ function toWriteFile(file: NodeFile): WriteFileEntry {
   if (file.permissions !== WRITE_FILES_DEFAULTS.permissions) entry.permissions = file.permissions;
   if (file.owner !== WRITE_FILES_DEFAULTS.owner) entry.owner = file.owner;
   if (file.defer) entry.defer = true;
-  // A PEM is base64 already: gzip would only add a second base64 layer.
-  if (Buffer.byteLength(file.content, "utf8") > COMPRESS_OVER_BYTES && !file.path.endsWith(".pem")) {
-    entry.content = zlib.gzipSync(Buffer.from(file.content, "utf8"), { level: 9 }).toString("base64");
-    entry.encoding = "gz+b64";
-  }
   return entry;
 }
 

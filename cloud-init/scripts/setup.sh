@@ -51,6 +51,11 @@ fail_first_boot() {
 }
 # Before node.env: the deferred files are not written yet.
 if [[ ${wait_sources} == "true" ]]; then
+  # Before `packages`: openipmi must never come in. It is only a Recommends (prometheus-node-exporter,
+  # its -collectors, ipmitool, openipmi), and its init script fails at every boot of a machine without
+  # IPMI hardware: each reboot of a VM left openipmi.service failed. ipmitool, with no service, stays.
+  mkdir -p "${YQ_ROOT}/etc/apt/preferences.d"
+  printf 'Package: openipmi\nPin: release *\nPin-Priority: -1\n' >"${YQ_ROOT}/etc/apt/preferences.d/yquant-no-openipmi.pref"
   for _ in $(seq "${YQ_WAIT_TRIES:-60}"); do
     apt-get update -qq || true
     # shellcheck disable=SC2046 # one word per package

@@ -515,7 +515,7 @@ describe("generated passwords", () => {
 
   it("reach the user data, and no output", () => {
     const generated = ["Genyqvalkeypassword0123456789abc", "Genyqsentinelpassword0123456789a"];
-    // The files as cloud-init writes them (valkey.env is gz+b64 in the user data).
+    // The files as cloud-init writes them (the user data is gzipped once, then base64).
     const files = parseWriteFiles(decodedUserData(run, "gate"))
       .map((f) => f.content)
       .join("\n");

@@ -65,6 +65,34 @@ describe("setup.sh --wait-sources", () => {
     expect(fs.existsSync(failed)).toBe(false);
   });
 
+  it("pins openipmi out before the packages, and real apt then leaves it out of the Recommends", () => {
+    reset();
+    const pref = gate("etc/apt/preferences.d/yquant-no-openipmi.pref");
+    fs.rmSync(pref, { force: true });
+    expect(run("setup.sh", ["--wait-sources"]).status).toBe(0);
+    expect(fs.readFileSync(pref, "utf8")).toBe("Package: openipmi\nPin: release *\nPin-Priority: -1\n");
+    // This machine's own apt and package lists (the CI install ran apt-get update), with the
+    // Recommends on as cloud-init's apt-get has them: ipmitool still comes, openipmi does not.
+    const simulate = (extra: string[]): string[] =>
+      spawnSync(
+        "apt-get",
+        [
+          "install",
+          "-s",
+          "-o",
+          "APT::Install-Recommends=true",
+          ...extra,
+          "prometheus-node-exporter-collectors",
+        ],
+        { encoding: "utf8", timeout: 60_000 },
+      )
+        .stdout.split("\n")
+        .filter((l) => /^Inst (openipmi|ipmitool) /.test(l))
+        .map((l) => l.split(" ")[1] ?? "");
+    expect(simulate([])).toEqual(["ipmitool", "openipmi"]);
+    expect(simulate(["-o", `Dir::Etc::Preferences=${pref}`])).toEqual(["ipmitool"]);
+  });
+
   it("gives up after its tries with one line, and exits 0 so cloud-init goes on", () => {
     reset();
     const result = run("setup.sh", ["--wait-sources"], {

@@ -6,8 +6,8 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName, roleOf } from "../../cloud-init/layout";
 import {
-  COMPRESS_OVER_BYTES,
   OCI_METADATA_LIMIT_BYTES,
+  POLICY_RC_MARKER,
   decodeUserData,
   encodeUserData,
   RenderError,
@@ -30,7 +30,14 @@ interface CloudConfig {
   packages: string[];
   users: unknown[];
   runcmd: string[][];
-  write_files: { path: string; defer: boolean; encoding?: string; permissions: string; owner: string }[];
+  write_files: {
+    path: string;
+    content: string;
+    defer: boolean;
+    encoding?: string;
+    permissions: string;
+    owner: string;
+  }[];
 }
 
 const layout = cloudLayout();
@@ -267,14 +274,12 @@ describe("renderUserData", () => {
     );
   });
 
-  it("carries files over 256 bytes as gz+b64 (but a PEM) and decodes them back exactly", () => {
+  it("carries every file as plain text (the program gzips the whole user data once) and reads it back exactly", () => {
     const config = parse("gate");
-    expect(COMPRESS_OVER_BYTES).toBe(256);
-    expect(config.write_files.find((f) => f.path === "/opt/yquant/bin/switch-active.sh")?.encoding).toBe(
-      "gz+b64",
+    expect(config.write_files.filter((f) => "encoding" in f).map((f) => f.path)).toEqual([]);
+    expect(config.write_files.find((f) => f.path === "/usr/sbin/policy-rc.d")?.content).toBe(
+      `#!/bin/sh\n${POLICY_RC_MARKER} (it removes this file)\nexit 101\n`,
     );
-    expect(config.write_files.find((f) => f.path === "/etc/yquant/node.env")?.encoding).toBe("gz+b64");
-    expect(config.write_files.find((f) => f.path === "/usr/sbin/policy-rc.d")?.encoding).toBeUndefined();
     // cloud-init's defaults (0644, root:root, not deferred) are left out of the size-limited text.
     const files = renderNodeFiles(layout, "gate");
     config.write_files.forEach((entry, i) => {
