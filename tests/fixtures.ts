@@ -235,6 +235,31 @@ export async function build(
   return recording;
 }
 
+/**
+ * What a recording registered besides the stack, in order, as `<type> <name> <- <parent>`
+ * ("(root)" for none): the shape of a component's tree in one exact assert.
+ */
+export function registered(r: ProgramRecording): string[] {
+  return r.resources
+    .filter((x) => x.type !== "pulumi:pulumi:Stack")
+    .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`);
+}
+
+/**
+ * A command's SSH connection to `host` as the program sets it (sshTo in bluegreen/release.ts);
+ * port and perDialTimeout are @pulumi/command's defaults, filled in by its SDK.
+ */
+export function sshConnection(host: string): Record<string, unknown> {
+  return {
+    host,
+    user: "ubuntu",
+    privateKey: SSH_PRIVATE_KEY,
+    dialErrorLimit: 30,
+    perDialTimeout: 15,
+    port: 22,
+  };
+}
+
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;

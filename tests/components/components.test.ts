@@ -12,7 +12,14 @@ import { Release } from "../../bluegreen/release";
 import { Switch } from "../../bluegreen/switch";
 import { GateAddress } from "../../components/gate-address";
 import { Network } from "../../components/network";
-import { ADMIN_CIDR, COMPARTMENT, ProgramRecording, SSH_PRIVATE_KEY, build } from "../fixtures";
+import {
+  ADMIN_CIDR,
+  COMPARTMENT,
+  ProgramRecording,
+  SSH_PRIVATE_KEY,
+  build,
+  sshConnection,
+} from "../fixtures";
 
 const custom = (r: ProgramRecording) =>
   r.resources.filter((x) => x.custom && x.type !== "pulumi:pulumi:Stack");
@@ -151,22 +158,10 @@ describe("Release", () => {
     const r = await build(() => ({ deployed: new Release("yq-green", args).deployed }));
     const [cmd, ...others] = custom(r);
     expect(others).toEqual([]);
-    // port and perDialTimeout are @pulumi/command's defaults, filled in by its SDK.
-    const connection = {
-      user: "ubuntu",
-      privateKey: SSH_PRIVATE_KEY,
-      dialErrorLimit: 30,
-      perDialTimeout: 15,
-      port: 22,
-    };
     expect([cmd?.name, cmd?.inputs]).toEqual([
       "yq-green-deploy",
       {
-        connection: {
-          host: "10.0.2.11",
-          ...connection,
-          proxy: { host: "203.0.113.10", ...connection },
-        },
+        connection: { ...sshConnection("10.0.2.11"), proxy: sshConnection("203.0.113.10") },
         create: releaseCommand("yq-green", "v1.2.3"),
         update: releaseCommand("yq-green", "v1.2.3"),
         triggers: ["green-instance"],
@@ -207,14 +202,7 @@ describe("Switch and BlueGreen", () => {
     expect([cmd?.name, cmd?.inputs]).toEqual([
       "t-switch-active",
       {
-        connection: {
-          host: "203.0.113.10",
-          user: "ubuntu",
-          privateKey: SSH_PRIVATE_KEY,
-          dialErrorLimit: 30,
-          perDialTimeout: 15,
-          port: 22,
-        },
+        connection: sshConnection("203.0.113.10"),
         create: switchCommand({ color: "green", drainSeconds: 45, messageMasterFollowsActive: true }),
         update: switchCommand({ color: "green", drainSeconds: 45, messageMasterFollowsActive: true }),
         triggers: ["gate-instance"],

@@ -19,6 +19,8 @@ import {
   ProgramRecording,
   SSH_PRIVATE_KEY,
   SSH_PUBLIC_KEY,
+  registered,
+  sshConnection,
   TYPES,
   build,
   cloudLayout,
@@ -27,14 +29,6 @@ import {
 const layout = cloudLayout();
 const privateIps = Object.fromEntries(NODE_NAMES.map((n) => [n, layout.nodes[n].privateIp]));
 const instanceIds = Object.fromEntries(NODE_NAMES.map((n) => [n, `${n}-instance`]));
-// port and perDialTimeout are @pulumi/command's defaults, filled in by its SDK.
-const connection = {
-  user: "ubuntu",
-  privateKey: SSH_PRIVATE_KEY,
-  dialErrorLimit: 30,
-  perDialTimeout: 15,
-  port: 22,
-};
 const bundleOf = (node: string): string =>
   renderConvergeBundle(convergeEntries(layout, node, SSH_PUBLIC_KEY));
 const commands = (r: ProgramRecording) => r.resources.filter((x) => x.type === TYPES.command);
@@ -53,18 +47,14 @@ describe("Converge", () => {
       });
       return { stdout: c.stdout };
     });
-    expect(
-      r.resources
-        .filter((x) => x.type !== "pulumi:pulumi:Stack")
-        .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`),
-    ).toEqual([
+    expect(registered(r)).toEqual([
       "yquant:compute:Converge yq-blue <- (root)",
       `${TYPES.command} yq-blue-converge <- yquant:compute:Converge::yq-blue`,
     ]);
     const [cmd] = commands(r);
     const text = convergeCommand("yq-blue", convergeScript());
     expect(cmd?.inputs).toEqual({
-      connection: { host: "10.0.2.10", ...connection, proxy: { host: GATE_PUBLIC_IP, ...connection } },
+      connection: { ...sshConnection("10.0.2.10"), proxy: sshConnection(GATE_PUBLIC_IP) },
       create: text,
       update: text,
       stdin: bundle,
@@ -97,7 +87,7 @@ describe("Converge", () => {
       return { stdout: gate.stdout };
     });
     const gate = commands(r).find((x) => x.name === "yq-gate-converge");
-    expect(gate?.inputs["connection"]).toEqual({ host: GATE_PUBLIC_IP, ...connection });
+    expect(gate?.inputs["connection"]).toEqual(sshConnection(GATE_PUBLIC_IP));
     expect(gate?.inputs["triggers"]).toEqual([convergeDigest("b2"), "gate-instance"]);
     expect(gate?.dependsOn).toEqual(["yquant:compute:Converge::yq-green"]);
   });
@@ -131,11 +121,7 @@ describe("Convergence", () => {
 
   it("converges the standby engine, then the active one, then the gate, one after the other", async () => {
     const r = await convergence("blue");
-    expect(
-      r.resources
-        .filter((x) => x.type !== "pulumi:pulumi:Stack" && x.type !== TYPES.command)
-        .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`),
-    ).toEqual([
+    expect(registered(r).filter((line) => !line.startsWith(TYPES.command))).toEqual([
       "yquant:compute:Convergence yq <- (root)",
       "yquant:compute:Converge yq-green <- yquant:compute:Convergence::yq",
       "yquant:compute:Converge yq-blue <- yquant:compute:Convergence::yq",
@@ -166,8 +152,8 @@ describe("Convergence", () => {
       expect(cmd?.inputs["create"], node).toBe(convergeCommand(hostname, convergeScript()));
       expect(cmd?.inputs["connection"], node).toEqual(
         node === "gate"
-          ? { host: GATE_PUBLIC_IP, ...connection }
-          : { host: privateIps[node], ...connection, proxy: { host: GATE_PUBLIC_IP, ...connection } },
+          ? sshConnection(GATE_PUBLIC_IP)
+          : { ...sshConnection(privateIps[node] ?? ""), proxy: sshConnection(GATE_PUBLIC_IP) },
       );
     }
     expect(r.invokes).toEqual([]);

@@ -8,7 +8,7 @@ import { encodeUserData } from "../../cloud-init/user-data";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NODE_IGNORE_CHANGES, Node, NodeArgs } from "../../components/node";
 import type { RecordedResource } from "../../tools/preview/mock-program";
-import { ProgramRecording, TYPES, build } from "../fixtures";
+import { ProgramRecording, TYPES, build, registered } from "../fixtures";
 
 const USER_DATA = "#cloud-config\nhostname: test\n";
 const SSH_KEY = "ssh-ed25519 AAAATEST node@test";
@@ -86,12 +86,7 @@ const instance = (name: string): RecordedResource => {
 
 describe("Node", () => {
   it("registers exactly one component and one instance per node, the instance its child", () => {
-    expect(
-      r.resources
-        .filter((x) => x.type !== "pulumi:pulumi:Stack")
-        .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`)
-        .sort(),
-    ).toEqual(
+    expect(registered(r).sort()).toEqual(
       Object.keys(NODES)
         .flatMap((n) => [
           `${TYPES.instance} ${n}-instance <- yquant:compute:Node::${n}`,

@@ -9,7 +9,15 @@ import { NODE_NAMES, TOPOLOGY } from "../../cloud-init/topology";
 import { encodeUserData, renderUserData } from "../../cloud-init/user-data";
 import { Nodes, NodesArgs } from "../../components/nodes";
 import { AVAILABILITY_DOMAINS, RecordedResource, imageIdFor } from "../../tools/preview/mock-program";
-import { COMPARTMENT, ProgramRecording, SSH_PUBLIC_KEY, TYPES, build, cloudLayout } from "../fixtures";
+import {
+  COMPARTMENT,
+  ProgramRecording,
+  SSH_PUBLIC_KEY,
+  TYPES,
+  build,
+  registered,
+  cloudLayout,
+} from "../fixtures";
 
 const layout = cloudLayout();
 const privateIps = Object.fromEntries(NODE_NAMES.map((n) => [n, layout.nodes[n].privateIp]));
@@ -51,11 +59,7 @@ const instance = (r: ProgramRecording, node: string): RecordedResource => {
 describe("Nodes", () => {
   it("registers one Node per topology row, each a child of Nodes with its instance", async () => {
     const r = await recordNodes(args());
-    expect(
-      r.resources
-        .filter((x) => x.type !== "pulumi:pulumi:Stack")
-        .map((x) => `${x.type} ${x.name} <- ${x.parent ?? "(root)"}`),
-    ).toEqual([
+    expect(registered(r)).toEqual([
       "yquant:compute:Nodes t <- (root)",
       ...NODE_NAMES.map((n) => `yquant:compute:Node t-${n} <- yquant:compute:Nodes::t`),
       ...NODE_NAMES.map((n) => `${TYPES.instance} t-${n}-instance <- yquant:compute:Node::t-${n}`),
