@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # switch-active.sh: moves live traffic to <color>, on the gate, through HAProxy's runtime API.
 #
 #   usage: switch-active.sh <blue|green> [--drain SECONDS] [--force]
@@ -10,7 +10,7 @@
 # (a second one exits 1 saying what is in force), checks the target's /health, writes the file, then
 # commits the map at runtime in one step (no reload). `status` exits 0 only when HAProxy answers and
 # agrees with the file; `init` writes the first map. Steps, drain and recovery: docs/architecture.md,
-# "HAProxy: switch and drain".
+# "HAProxy: switch and drain". /bin/bash, not env: one process start less on the switch's path.
 set -euo pipefail
 # YQ_SWITCH_TIMING=1: the wall-clock time of each step on stderr (the bench's breakdown, docs/lab.md).
 mark() { [[ -z ${YQ_SWITCH_TIMING:-} ]] || printf 'switch-active.sh: timing %s %s\n' "$1" "${EPOCHREALTIME}" >&2; }
@@ -196,6 +196,12 @@ if [[ ${action} == status ]]; then
   exit
 fi
 
+# The target's probe starts now, side by side with the lock and the read (and before the lock's fd
+# exists, so it does not hold it); its verdict is read before anything is written (see "checked").
+if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
+health_url="http://${target_ip}:${APP_PORT}/health"
+exec {probe}< <(health_problem "${health_url}" "${target}")
+
 # Never waits for the lock: a rollback must not queue behind anything.
 exec 9>>"${state_dir}/switch.lock"
 if ! flock -n 9; then
@@ -228,12 +234,12 @@ if [[ ${current} == "${target}" ]]; then
   ((other_until > now)) || other_until=0
   wanted "${target}" "${other_until}" want
 else
-  # The target is probed now, every time. HAProxy's own check state is no substitute: it lags an app
-  # that has just died by up to fall x inter, and a switch read from it moved live traffic onto a
-  # stopped app (tests/render/e2e.test.ts, "refuses a switch to a color whose app is down").
-  if [[ ${target} == "blue" ]]; then target_ip=${BLUE_IP}; else target_ip=${GREEN_IP}; fi
-  health_url="http://${target_ip}:${APP_PORT}/health"
-  reason=$(health_problem "${health_url}" "${target}")
+  # The target is probed on every switch (started above; curl's --max-time bounds it). HAProxy's own
+  # check state is no substitute: it lags an app that has just died by up to fall x inter, and a
+  # switch read from it moved live traffic onto a stopped app (tests/render/e2e.test.ts, "refuses a
+  # switch to a color whose app is down").
+  read -rd '' reason <&"${probe}" || true
+  mark probed
   if [[ -n ${reason} ]]; then
     [[ ${force} == true ]] || die "refusing to switch to ${target}: GET ${health_url} failed (${reason}); traffic stays on ${current}. Use --force to switch anyway."
     echo "switch-active.sh: WARNING: ${target} is unhealthy (GET ${health_url}: ${reason}); switching anyway (--force)" >&2
