@@ -24,6 +24,7 @@ import { alertDelivery } from "./scenarios/s13-alerts";
 import { gateRebuild } from "./scenarios/s15-gate-rebuild";
 import { authGuessing } from "./scenarios/s14-auth-guessing";
 import { masterFreeze, masterPartition } from "./scenarios/s16-master-faults";
+import { labStartup } from "./scenarios/s18-startup";
 
 export const BENCH_FILE = "bench.json";
 
@@ -73,6 +74,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   15: "gate rebuild under load",
   16: "partition of the message master",
   17: "freeze of the message master",
+  18: "lab startup with and without monitoring",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -148,6 +150,7 @@ export async function runBench(
   await runOne(15, () => gateRebuild(ctx));
   await runOne(16, () => masterPartition(ctx));
   await runOne(17, () => masterFreeze(ctx));
+  await runOne(18, () => labStartup(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

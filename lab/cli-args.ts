@@ -41,7 +41,14 @@ interface CommandSpec {
 }
 
 const SPECS: Readonly<Record<LabCommand, CommandSpec>> = {
-  up: { synopsis: "up", text: "render, materialise, start everything, wait for health (default)", flags: {} },
+  up: {
+    synopsis: "up [--no-monitoring]",
+    text:
+      "render, materialise, start everything, wait for health (default); --no-monitoring: leave the\n" +
+      "    exporters, Prometheus, Alertmanager and the webhook receiver stopped (a quicker lab; alerts\n" +
+      "    and scenario 13 need them)",
+    flags: { "no-monitoring": { type: "boolean" } },
+  },
   status: {
     synopsis: "status [--json]",
     text: "nodes, services (port, pid, health), active color, message master",
@@ -116,7 +123,8 @@ export function labCommandUsage(command: LabCommand): string {
 
 export type LabInvocation =
   | { readonly command: "help"; readonly topic?: LabCommand }
-  | { readonly command: "up" | "down" }
+  | { readonly command: "up"; readonly monitoring: boolean }
+  | { readonly command: "down" }
   | { readonly command: "status" | "alerts"; readonly json: boolean }
   | {
       readonly command: "switch";
@@ -182,6 +190,8 @@ export function parseLabArgs(argv: readonly string[]): LabInvocation {
   if (line.help) return { command: "help", topic: command };
   switch (command) {
     case "up":
+      noMore(line.positionals, 0, where);
+      return { command, monitoring: line.values["no-monitoring"] !== true };
     case "down":
       noMore(line.positionals, 0, where);
       return { command };

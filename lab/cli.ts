@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       };
       cleanupOnInterrupt = cleanup;
       try {
-        await up(lab, log);
+        await up(lab, log, { monitoring: inv.monitoring });
       } catch (err) {
         if (interrupted) return 130;
         cleanupOnInterrupt = undefined;

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { NodeName, gateNode, nodeNames, nodesWhere } from "../cloud-init/layout";
-import { monitoringPaths, monitoringServers } from "../cloud-init/monitoring";
+import { monitoringPaths, monitoringServers, monitoringUnits } from "../cloud-init/monitoring";
 import { renderUserData } from "../cloud-init/user-data";
 import { Lab } from "./lab";
 import { materialiseNode } from "./materialise";
@@ -58,7 +58,19 @@ export function logTails(lab: Lab, node: NodeName, lines = 8): string {
  * changed (new renderers, other ports), the lab is stopped and the node directories are made afresh
  * from the new user data (the secrets are kept).
  */
-export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<void> {
+export interface UpOptions {
+  /** Bound on each node's wait for health-check.sh, ms. Default 90000. */
+  readonly healthTimeoutMs?: number;
+  /**
+   * false (`up --no-monitoring`): setup.sh leaves the monitoring units stopped (the shim's
+   * YQ_LAB_SKIP_UNITS) and no webhook receiver starts; units already running stay. Default true.
+   */
+  readonly monitoring?: boolean;
+}
+
+export async function up(lab: Lab, log: Log, options: UpOptions = {}): Promise<void> {
+  const healthTimeoutMs = options.healthTimeoutMs ?? 90_000;
+  const monitoring = options.monitoring ?? true;
   const changed = nodeNames(lab.layout).filter((node) => {
     const file = stateFile(lab, node);
     return !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== renderUserData(lab.layout, node);
@@ -91,10 +103,11 @@ export async function up(lab: Lab, log: Log, healthTimeoutMs = 90_000): Promise<
     }
   }
   lab.installDeliveredScripts();
-  await startReceiver(lab);
+  if (monitoring) await startReceiver(lab);
   for (const node of setupOrder(lab)) {
-    log(`${node}: running setup.sh`);
-    const r = await lab.runScript(node, "setup", [], 180_000);
+    log(`${node}: running setup.sh${monitoring ? "" : " (without monitoring)"}`);
+    const skip = monitoring ? {} : { YQ_LAB_SKIP_UNITS: monitoringUnits(lab.layout, node).join(" ") };
+    const r = await lab.runScript(node, "setup", [], 180_000, { ...process.env, ...skip });
     for (const line of r.stdout
       .trim()
       .split("\n")

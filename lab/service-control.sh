@@ -15,7 +15,8 @@
 #                    /usr/bin/<unit> $ARGS, ARGS from $ROOT/etc/default/<unit> (the packaged units' way)
 #   yquant-<svc>     ExecStart (with Environment, EnvironmentFile, WorkingDirectory) of the rendered
 #                    unit $ROOT/etc/systemd/system/yquant-<svc>.service
-# Every unit runs in its own session (setsid), pid in $ROOT/run/lab/<unit>.pid, output in
+# YQ_LAB_SKIP_UNITS="<unit> ...": start, restart and reload leave those units stopped (exit 0, one line
+# on stderr); `lab up --no-monitoring` sets it for setup.sh. Every unit runs in its own session (setsid), pid in $ROOT/run/lab/<unit>.pid, output in
 # $ROOT/var/log/lab/<unit>.log. Processes are only ever signalled by those pids (and their process
 # groups), never by name.
 set -euo pipefail
@@ -170,9 +171,16 @@ start_packaged() {
   launch "${unit}" "${ROOT}" bash -c 'set -a && . "$0" && set +a && exec "$1" $ARGS' "${defaults}" "${unit}"
 }
 
+# YQ_LAB_SKIP_UNITS (set by `lab up --no-monitoring` for setup.sh): units a start leaves stopped.
+skipped() { [[ " ${YQ_LAB_SKIP_UNITS:-} " == *" $1 "* ]]; }
+
 do_start() {
   local unit=$1
   if running_pid "${unit}" >/dev/null; then return 0; fi
+  if skipped "${unit}"; then
+    echo "service-control: ${unit}: not started (YQ_LAB_SKIP_UNITS)" >&2
+    return 0
+  fi
   case "${unit}" in
     haproxy) start_haproxy ;;
     valkey-server | valkey-sentinel) start_valkey "${unit}" ;;

@@ -7,6 +7,7 @@
 import { Color } from "../../cloud-init/layout";
 import { isOk, RequestRecord, runLoad, summarise } from "../load";
 import { Figures, ScenarioContext, baseline, figure, ms, round } from "./common";
+import { processStartMs, startCost, traceSwitch } from "./process-cost";
 import { footprintFigures, sampleGate } from "./s8-gate-footprint";
 
 /** Goal: from the switch command to the first new session on the new color. */
@@ -28,7 +29,7 @@ export interface SwitchUnderLoadResult {
 }
 
 /** The steps `switch-active.sh` marks with YQ_SWITCH_TIMING=1, in order. */
-export const SWITCH_STEPS = ["start", "locked", "read", "written", "committed"] as const;
+export const SWITCH_STEPS = ["start", "locked", "read", "probed", "written", "committed"] as const;
 
 /**
  * ms from the spawn of the switch (`performance.now()` at `startedAt`) to each step the script marked
@@ -101,13 +102,18 @@ export async function switchUnderLoad(
     });
     log(`scenario 1: switch to ${to} exited ${r.status} after ${ms(r.startedAt, r.endedAt)} ms`);
   };
+  let startSamples: number[] = [];
   try {
     await switchAt(0.25, "green");
+    // What one process start costs now, under the same load (between the two switches).
+    startSamples = await processStartMs(20);
     await switchAt(0.6, "blue");
   } finally {
     switching = false;
   }
   const load = await loadPromise;
+  // How many processes a switch starts, counted once after the load (strace slows what it traces).
+  const traced = await traceSwitch(lab, "green").catch(() => null);
   const footprint = new Figures();
   for (const f of footprintFigures(sampler.stop())) footprint.add(f);
 
@@ -216,6 +222,33 @@ export async function switchUnderLoad(
     ),
   );
   figures.add(figure("loadSeconds", "load duration", round(seconds, 1), "s"));
+  const cost = startCost(startSamples);
+  figures.add(
+    figure(
+      "processStartMs",
+      `one process start during the load (fork + exec + exit of /bin/true, median of ${cost.samples})`,
+      cost.medianMs,
+      "ms",
+    ),
+  );
+  figures.add(figure("processStartMaxMs", "  the slowest of them", cost.maxMs, "ms"));
+  figures.add(
+    figure(
+      "switchPrograms",
+      "programs one switch runs (strace, after the load)",
+      traced?.programs.join(",") ?? null,
+      "",
+    ),
+  );
+  figures.add(figure("switchExecs", "  their count (execve)", traced?.programs.length ?? null, "processes"));
+  figures.add(
+    figure(
+      "switchForks",
+      "  processes and subshells started (fork/clone)",
+      traced?.forks ?? null,
+      "processes",
+    ),
+  );
   await baseline(lab, log);
   return { figures, footprint };
 }

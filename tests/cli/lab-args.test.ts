@@ -7,6 +7,8 @@ import { BenchResults, SCENARIO_NAMES, missedGoals } from "../../lab/bench";
 import { labLayout } from "../../lab/layout";
 import { findPortConflict, listenersOf } from "../../lab/ports";
 import { SWITCH_STEPS, stepTimes } from "../../lab/scenarios/s1-switch-under-load";
+import { countProcesses, startCost } from "../../lab/scenarios/process-cost";
+import { MONITORING_STARTUP_GOAL_S, startupOrder } from "../../lab/scenarios/s18-startup";
 
 const IDS = Object.keys(SCENARIO_NAMES).join(", ");
 const COMMANDS =
@@ -14,7 +16,9 @@ const COMMANDS =
 
 describe("parseLabArgs", () => {
   it("reads each command", () => {
-    expect(parseLabArgs([])).toEqual({ command: "up" });
+    expect(parseLabArgs([])).toEqual({ command: "up", monitoring: true });
+    expect(parseLabArgs(["up", "--no-monitoring"])).toEqual({ command: "up", monitoring: false });
+    expect(parseLabArgs(["--no-monitoring"])).toEqual({ command: "up", monitoring: false });
     expect(parseLabArgs(["status", "--json"])).toEqual({ command: "status", json: true });
     expect(parseLabArgs(["switch", "green", "--drain", "0", "--no-promote"])).toEqual({
       command: "switch",
@@ -62,6 +66,12 @@ describe("parseLabArgs", () => {
       "usage: npm run lab -- switch <blue|green> [--drain S] [--force] [--no-promote]",
     );
     expect(LAB_USAGE.split("\n")[0]).toBe("usage: npm run lab -- <command>");
+    expect(labCommandUsage("up").split("\n").slice(0, 4)).toEqual([
+      "usage: npm run lab -- up [--no-monitoring]",
+      "    render, materialise, start everything, wait for health (default); --no-monitoring: leave the",
+      "    exporters, Prometheus, Alertmanager and the webhook receiver stopped (a quicker lab; alerts",
+      "    and scenario 13 need them)",
+    ]);
   });
 
   it.each([
@@ -106,15 +116,16 @@ describe("parseLabArgs", () => {
     [["bench", "--repeat", "11"], 'invalid --repeat "11": a whole number of runs from 1 to 10'],
     [["bench", "--json", "--repeat"], "bench: --repeat needs a value: N"],
     [
-      ["bench", "--only", "18"],
-      `invalid --only "18": scenario numbers, comma-separated (e.g. 1,12), of ${IDS}`,
+      ["bench", "--only", "19"],
+      `invalid --only "19": scenario numbers, comma-separated (e.g. 1,12), of ${IDS}`,
     ],
     [
       ["bench", "--only", "1,,2"],
       `invalid --only "1,,2": scenario numbers, comma-separated (e.g. 1,12), of ${IDS}`,
     ],
     [["up", "now"], 'up: unexpected argument "now"'],
-    [["--json"], 'up: unknown option "--json": allowed -h/--help'],
+    [["--json"], 'up: unknown option "--json": allowed --no-monitoring, -h/--help'],
+    [["up", "--monitoring"], 'up: unknown option "--monitoring": allowed --no-monitoring, -h/--help'],
     [["down", "please"], 'down: unexpected argument "please"'],
   ])("%j is refused: %s", (argv, message) => {
     expect(() => parseLabArgs(argv)).toThrow(new UsageError(message));
@@ -221,6 +232,35 @@ describe("bench: the switch's steps", () => {
       "switch-active.sh: timing committed 1796170000.181500",
     ].join("\n");
     expect(stepTimes(stderr, 100, origin)).toEqual({ start: 40.3, locked: 52, committed: 81.5 });
-    expect(SWITCH_STEPS).toEqual(["start", "locked", "read", "written", "committed"]);
+    expect(SWITCH_STEPS).toEqual(["start", "locked", "read", "probed", "written", "committed"]);
+  });
+
+  it("counts a switch's programs and forks from strace -f, an exec split by another line included", () => {
+    const trace = [
+      '10 execve("/gate/opt/yquant/bin/switch-active.sh", ["/gate/opt/yquant/bin/switch-ac"..., "blue"], 0x7f /* 35 vars */) = 0',
+      "10 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, child_tidptr=0x7f) = 11",
+      '11 execve("/usr/bin/curl", ["curl", "-fsS"], 0x56 /* 36 vars */ <unfinished ...>',
+      "10 clone3({flags=CLONE_VM, exit_signal=SIGCHLD}, 88 <unfinished ...>",
+      '12 execve("/usr/bin/socat", ["socat"], 0x56 /* 36 vars */) = 0',
+      "10 <... clone3 resumed>) = 12",
+      "11 <... execve resumed>)             = 0",
+      '13 execve("/root/bin/env", ["env"], 0x56 /* 36 vars */) = -1 ENOENT (No such file or directory)',
+      "10 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=11, si_status=0} ---",
+    ].join("\n");
+    expect(countProcesses(trace)).toEqual({ programs: ["switch-active.sh", "socat", "curl"], forks: 2 });
+  });
+
+  it("gives the median and the slowest process start, or nulls without samples", () => {
+    expect(startCost([3.1, 40.2, 5, 7.5])).toEqual({ medianMs: 6.25, maxMs: 40.2, samples: 4 });
+    expect(startCost([])).toEqual({ medianMs: null, maxMs: null, samples: 0 });
+  });
+});
+
+describe("bench: lab startup (scenario 18)", () => {
+  it("alternates with and without monitoring, mirrored per pair of rounds", () => {
+    expect(startupOrder(1)).toEqual([true, false]);
+    expect(startupOrder(2)).toEqual([true, false, false, true]);
+    expect(startupOrder(3)).toEqual([true, false, false, true, true, false]);
+    expect(MONITORING_STARTUP_GOAL_S).toBe(3);
   });
 });
