@@ -23,6 +23,26 @@ export async function processStartMs(runs = 20): Promise<number[]> {
     .map(([a, b]) => Math.round(((b as number) - (a as number)) * 10_000) / 10);
 }
 
+/**
+ * ms of the switch's probe in parts, `runs` times each, timed by one bash: curl of `url` alone, and
+ * jq alone on its answer (the same filter switch-active.sh runs).
+ */
+export async function probePartsMs(url: string, runs = 10): Promise<{ curl: number[]; jq: number[] }> {
+  const jq = `jq -er 'if type == "object" then "\\(.status) \\(.color)" else error("x") end'`;
+  const loop =
+    `body=$(curl -fsS --max-time 3 "$0") || exit 1; for ((i = 0; i < ${runs}; i++)); do ` +
+    `t0=$EPOCHREALTIME; curl -fsS --max-time 3 "$0" >/dev/null; t1=$EPOCHREALTIME; ` +
+    `printf '%s' "$body" | ${jq} >/dev/null; echo "$t0 $t1 $EPOCHREALTIME"; done`;
+  const r = await runAsync("/bin/bash", ["-c", loop, url], process.env, 60_000);
+  const rows = r.stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" ").map(Number))
+    .filter((p) => p.length === 3 && p.every(Number.isFinite)) as [number, number, number][];
+  const d = (a: number, b: number): number => Math.round((b - a) * 10_000) / 10;
+  return { curl: rows.map(([a, b]) => d(a, b)), jq: rows.map(([, b, c]) => d(b, c)) };
+}
+
 export interface ProcessStartCost {
   readonly medianMs: number | null;
   readonly maxMs: number | null;

@@ -7,7 +7,7 @@
 import { Color } from "../../cloud-init/layout";
 import { isOk, RequestRecord, runLoad, summarise } from "../load";
 import { Figures, ScenarioContext, baseline, figure, ms, round } from "./common";
-import { processStartMs, startCost, traceSwitch } from "./process-cost";
+import { probePartsMs, processStartMs, startCost, traceSwitch } from "./process-cost";
 import { footprintFigures, sampleGate } from "./s8-gate-footprint";
 
 /** Goal: from the switch command to the first new session on the new color. */
@@ -103,10 +103,13 @@ export async function switchUnderLoad(
     log(`scenario 1: switch to ${to} exited ${r.status} after ${ms(r.startedAt, r.endedAt)} ms`);
   };
   let startSamples: number[] = [];
+  let probeParts: { curl: number[]; jq: number[] } = { curl: [], jq: [] };
   try {
     await switchAt(0.25, "green");
     // What one process start costs now, under the same load (between the two switches).
     startSamples = await processStartMs(20);
+    // The probe a switch back to blue runs, in parts (blue is the standby now).
+    probeParts = await probePartsMs(`http://${lab.address("blue")}:${lab.layout.ports.app}/health`);
     await switchAt(0.6, "blue");
   } finally {
     switching = false;
@@ -232,6 +235,17 @@ export async function switchUnderLoad(
     ),
   );
   figures.add(figure("processStartMaxMs", "  the slowest of them", cost.maxMs, "ms"));
+  for (const part of ["curl", "jq"] as const) {
+    const c = startCost(probeParts[part]);
+    figures.add(
+      figure(
+        `probe_${part}Ms`,
+        `the switch's probe: ${part} alone during the load (median of ${c.samples})`,
+        c.medianMs,
+        "ms",
+      ),
+    );
+  }
   figures.add(
     figure(
       "switchPrograms",

@@ -22,7 +22,7 @@
 import { MONITORING_PORTS } from "../../cloud-init/monitoring";
 import { Lab } from "../lab";
 import { sleep, waitFor } from "../poll";
-import { firingAlerts, waitForNotification } from "../monitoring";
+import { waitForNotification } from "../monitoring";
 import { httpGet } from "../probes";
 import { currentNetns, heal, partition } from "../partition";
 import { respCommand } from "../resp";
@@ -49,21 +49,31 @@ function median(values: readonly number[]): number | null {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-/** Waits until both Prometheus servers are ready and `alertname` is not firing. */
+/**
+ * Waits until both Prometheus servers are ready and neither has `alertname` firing or pending: a
+ * condition left pending by the last trial's recovery (a replica still syncing) would otherwise fire
+ * right after the next fault and be counted as its alert.
+ */
 async function quiet(lab: Lab, alertname: string, timeoutMs = ALERT_TIMEOUT_MS): Promise<void> {
   const ok = await waitFor(
     async () => {
       for (const color of ["blue", "green"] as const) {
-        const r = await httpGet(`http://${lab.address(color)}:${MONITORING_PORTS.prometheus}/-/ready`, 1000);
-        if (r.status !== 200) return undefined;
+        const base = `http://${lab.address(color)}:${MONITORING_PORTS.prometheus}`;
+        if ((await httpGet(`${base}/-/ready`, 1000)).status !== 200) return undefined;
+        const r = await httpGet(`${base}/api/v1/alerts`, 2000);
+        const body = JSON.parse(r.body) as { data: { alerts: { labels: Record<string, string> }[] } };
+        if (r.status !== 200 || body.data.alerts.some((a) => a.labels.alertname === alertname))
+          return undefined;
       }
-      const { alerts } = await firingAlerts(lab);
-      return alerts.some((a) => a.alertname === alertname) ? undefined : true;
+      return true;
     },
     timeoutMs,
     250,
   );
-  if (!ok) throw new Error(`${alertname} still firing (or Prometheus not ready) after ${timeoutMs / 1000}s`);
+  if (!ok)
+    throw new Error(
+      `${alertname} still firing or pending (or Prometheus not ready) after ${timeoutMs / 1000}s`,
+    );
 }
 
 /** The faults of this scenario, in the order they run. */
