@@ -16,16 +16,13 @@ import { sampleLayout, sampleUserPasswords } from "../cloud-init/sample-layout";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { ProgramRecording, RecordedInvoke, recordProgram } from "../tools/preview/mock-program";
 
+export { SECRET_SIG, SECRET_SIG_KEY, isSecretMarker, unwrapSecrets } from "../tools/preview/mock-program";
 export {
   AVAILABILITY_DOMAINS,
   GATE_PRIMARY_PRIVATE_IP_ID,
   GATE_PUBLIC_IP,
-  SECRET_SIG,
-  SECRET_SIG_KEY,
   imageIdFor,
-  isSecretMarker,
-  unwrapSecrets,
-} from "../tools/preview/mock-program";
+} from "../tools/preview/mock-provider";
 export type { ProgramRecording, RecordedInvoke } from "../tools/preview/mock-program";
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRecording, RecordedResource } from "../../tools/preview/mock-program";
-import { GATE_PUBLIC_IP } from "../../tools/preview/mock-program";
+import { GATE_PUBLIC_IP } from "../../tools/preview/mock-provider";
 import { ResourceDiff, previewDiff } from "../../tools/preview/preview-diff";
 import { OCI_COUNTS, SSH_PRIVATE_KEY, record } from "../fixtures";
 

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { NODE_NAMES, TOPOLOGY } from "../../cloud-init/topology";
 import { encodeUserData, renderUserData } from "../../cloud-init/user-data";
 import { Nodes, NodesArgs } from "../../components/nodes";
-import { AVAILABILITY_DOMAINS, RecordedResource, imageIdFor } from "../../tools/preview/mock-program";
+import { RecordedResource } from "../../tools/preview/mock-program";
+import { AVAILABILITY_DOMAINS, imageIdFor } from "../../tools/preview/mock-provider";
 import {
   COMPARTMENT,
   ProgramRecording,

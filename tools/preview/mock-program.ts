@@ -3,14 +3,15 @@
  * options, and every invoke, so two runs with different config can be diffed
  * (tools/preview/preview-diff.ts). The one mock runtime of the repository: shared by the tests
  * (through tests/fixtures.ts) and `npx tsx tools/preview/preview-report.ts`. Config is set before
- * `load` imports the program; unknown invokes throw, and the known ones check what they are asked
- * where it matters (getPrivateIps only for the gate's primary VNIC). The stack's own StackReference (bluegreen/history.ts) answers with the
- * `previous` outputs given.
+ * `load` imports the program; the providers' answers are in mock-provider.ts (unknown invokes throw,
+ * and the known ones check what they are asked where it matters). The stack's own StackReference
+ * (bluegreen/history.ts) answers with the `previous` outputs given.
  *
  * Mocked IDs follow the rebuild counter: an instance tagged `yquant-rebuild: N` (N > 0) gets the ID
  * `<name>-id-rN`, as a replaced instance gets a new OCID, so what hangs on the instance ID changes too.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { extraState, invokeResult, rememberInstance } from "./mock-provider";
 
 export interface RecordedResource {
   readonly type: string;
@@ -75,16 +76,6 @@ export const SECRET_CONFIG_KEYS = ["sshPrivateKey", "valkeyPassword", "sentinelP
 export const SECRET_OUTPUT_NAMES = ["engineMetadata", "gateMetadata"];
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-export const GATE_PUBLIC_IP = "203.0.113.10";
-export const GATE_PRIMARY_PRIVATE_IP_ID = "ocid1.privateip.oc1..gateprimary";
-export const AVAILABILITY_DOMAINS = [
-  "Uocm:EU-FRANKFURT-1-AD-1",
-  "Uocm:EU-FRANKFURT-1-AD-2",
-  "Uocm:EU-FRANKFURT-1-AD-3",
-];
-export const imageIdFor = (shape: string): string =>
-  `ocid1.image.oc1..${shape.replace(/[^A-Za-z0-9]/g, "").toLowerCase()}`;
-
 export function isSecretMarker(value: unknown): value is { value: unknown } {
   return (
     typeof value === "object" &&
@@ -119,105 +110,6 @@ export function mockId(type: string, name: string, inputs: Record<string, unknow
   const tags = (inputs["freeformTags"] ?? {}) as Record<string, unknown>;
   const generation = Number(tags["yquant-rebuild"] ?? 0);
   return type === "oci:Core/instance:Instance" && generation > 0 ? `${name}-id-r${generation}` : `${name}-id`;
-}
-
-function extraState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  switch (type) {
-    case "oci:Core/instance:Instance": {
-      const vnic = (inputs["createVnicDetails"] ?? {}) as Record<string, unknown>;
-      return {
-        privateIp: vnic["privateIp"],
-        publicIp: vnic["assignPublicIp"] === "true" ? "198.51.100.20" : "",
-      };
-    }
-    case "oci:Core/publicIp:PublicIp":
-      return { ipAddress: GATE_PUBLIC_IP };
-    case "random:index/randomPassword:RandomPassword":
-      return { result: `Gen${name.replace(/[^A-Za-z0-9]/g, "")}0123456789abcdefghij`.slice(0, 32) };
-    case "command:remote:Command":
-      return { stdout: "ok", stderr: "" };
-    default:
-      return {};
-  }
-}
-
-/** The image each instance was created with (non-preview runs), as `getInstance` reports it. */
-const createdImages = new Map<string, string>();
-/** The launch metadata each instance was created with, as `getInstance` reports it. */
-const createdMetadata = new Map<string, unknown>();
-
-function invokeResult(
-  token: string,
-  inputs: Record<string, unknown>,
-  imageRevision: number,
-): Record<string, unknown> {
-  switch (token) {
-    case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
-      return {
-        id: "ads",
-        compartmentId: inputs["compartmentId"],
-        availabilityDomains: AVAILABILITY_DOMAINS.map((name, i) => ({
-          id: `ad-${i}`,
-          name,
-          compartmentId: "c",
-        })),
-      };
-    case "oci:Core/getImages:getImages":
-      return {
-        ...inputs,
-        id: "images",
-        // Newest first, as the query's sortOrder DESC returns them.
-        images: [
-          {
-            id: `${imageIdFor(String(inputs["shape"]))}${imageRevision > 0 ? `-r${imageRevision}` : ""}`,
-            displayName: "newest",
-          },
-          { id: "ocid1.image.oc1..older", displayName: "older" },
-        ],
-      };
-    case "oci:Core/getVnicAttachments:getVnicAttachments":
-      // A secondary VNIC listed first: the program must pick nicIndex 0, not the first entry.
-      return {
-        ...inputs,
-        id: "attachments",
-        vnicAttachments: [
-          { id: "att-1", vnicId: "ocid1.vnic.oc1..secondary", nicIndex: 1, instanceId: inputs["instanceId"] },
-          {
-            id: "att-0",
-            vnicId: "ocid1.vnic.oc1..gateprimary",
-            nicIndex: 0,
-            instanceId: inputs["instanceId"],
-          },
-        ],
-      };
-    case "oci:Core/getPrivateIps:getPrivateIps":
-      // A secondary private IP listed first: the program must pick the primary one.
-      if (inputs["vnicId"] !== "ocid1.vnic.oc1..gateprimary") {
-        throw new Error(`getPrivateIps for an unexpected VNIC ${String(inputs["vnicId"])}`);
-      }
-      return {
-        ...inputs,
-        id: "private-ips",
-        privateIps: [
-          { id: "ocid1.privateip.oc1..secondary", isPrimary: false, ipAddress: "10.0.1.99" },
-          { id: GATE_PRIMARY_PRIVATE_IP_ID, isPrimary: true, ipAddress: "10.0.1.10" },
-        ],
-      };
-    case "oci:Core/getInstance:getInstance": {
-      const image = createdImages.get(String(inputs["instanceId"]));
-      if (image === undefined)
-        throw new Error(`getInstance of an instance never created: ${String(inputs["instanceId"])}`);
-      return {
-        ...inputs,
-        id: inputs["instanceId"],
-        image,
-        metadata: createdMetadata.get(String(inputs["instanceId"])) ?? {},
-        sourceDetails: [{ sourceId: image, sourceType: "image" }],
-      };
-    }
-    default:
-      throw new Error(`un-mocked invoke ${token}`);
-  }
 }
 
 async function settle(count: () => number): Promise<void> {
@@ -276,8 +168,7 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
         const id = mockId(args.type, args.name, inputs);
         if (args.type === "oci:Core/instance:Instance" && !(options.preview ?? false)) {
           const source = (inputs["sourceDetails"] ?? {}) as Record<string, unknown>;
-          createdImages.set(id, String(source["sourceId"]));
-          createdMetadata.set(id, inputs["metadata"]);
+          rememberInstance(id, String(source["sourceId"]), inputs["metadata"]);
         }
         return {
           id,
