@@ -31,9 +31,19 @@ export type LayoutConfig = Pick<
 
 /** Token Valkey `maxmemory` on the gate (1 GB on E2.1.Micro). */
 export const TOKEN_MAXMEMORY_MB = 256;
-/** Message Valkey `maxmemory` on an engine: 2048 MB, or a quarter of the engine's memory if less. */
+/**
+ * The message store's `maxmemory` that the gate's replica can hold: the gate's services stay within
+ * 128 MB RSS (docs/valkey.md, "The gate replica and its memory"): HAProxy, the token Valkey and
+ * Sentinel take about 40 MB, the replica about 12 MB plus its data.
+ */
+export const GATE_REPLICA_MAXMEMORY_MB = 64;
+/**
+ * Message store `maxmemory` (both engines and the gate's replica, which holds the same data): what
+ * the gate's replica can hold, or a quarter of the engine's memory if less. A master stops taking
+ * writes (OOM, noeviction) before its replicas run out.
+ */
 export function messageMaxmemoryMb(engineMemoryGbs: number): number {
-  return Math.min(2048, Math.floor((engineMemoryGbs * 1024) / 4));
+  return Math.min(GATE_REPLICA_MAXMEMORY_MB, Math.floor((engineMemoryGbs * 1024) / 4));
 }
 
 export function buildCloudLayout(

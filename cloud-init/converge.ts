@@ -55,7 +55,8 @@ export interface ConvergeEntry extends Omit<NodeFile, "defer"> {
 /** The authorized_keys of the image's `ubuntu` user (where cloud-init puts `ssh_authorized_keys`). */
 export const AUTHORIZED_KEYS_PATH = "/home/ubuntu/.ssh/authorized_keys";
 
-const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+/** `@`: the message replica's drop-in lives under `valkey-server@replica.service.d`. */
+const SAFE_PATH = /^\/[A-Za-z0-9._/@-]+$/;
 
 /**
  * The converge entries of `node`: every rendered file but the first-boot-only ones (the policy-rc.d

@@ -51,6 +51,8 @@ export interface Ports {
   readonly valkey: number;
   /** Sentinel on every node. Default 26379. */
   readonly sentinel: number;
+  /** The message store's never-promoted replica (on the gate: role `messageReplica`). Default 6380. */
+  readonly replica: number;
 }
 
 export const DEFAULT_PORTS: Ports = {
@@ -61,6 +63,7 @@ export const DEFAULT_PORTS: Ports = {
   app: 5000,
   valkey: 6379,
   sentinel: 26379,
+  replica: 6380,
 };
 
 export interface SentinelSettings {
@@ -161,7 +164,10 @@ export interface Layout {
   readonly secrets: LayoutSecrets;
   /** Token Valkey `maxmemory` in MB, sized for the 1 GB gate (stack-layout.ts, TOKEN_MAXMEMORY_MB). */
   readonly tokenMaxmemoryMb: number;
-  /** Message Valkey `maxmemory` in MB on an engine (stack-layout.ts sizes it from the engine memory). */
+  /**
+   * Message store `maxmemory` in MB: on both engines and on the gate's replica, which holds the
+   * same data, so the gate bounds it (stack-layout.ts, messageMaxmemoryMb).
+   */
   readonly messageMaxmemoryMb: number;
   /** Default drain window of `switch-active.sh`, in seconds (yquant:drainSeconds). */
   readonly drainSeconds: number;
@@ -231,6 +237,11 @@ export function nodeNames(layout: Layout): NodeName[] {
 export function bindAddresses(layout: Layout, node: NodeName): string[] {
   const { privateIp, loopback } = layout.nodes[node];
   return privateIp === loopback ? [privateIp] : [privateIp, loopback];
+}
+
+/** The nodes that run the message store's never-promoted replica (the gate by default). */
+export function messageReplicaNodes(layout: Layout): NodeName[] {
+  return nodesWhere(layout.topology, (role) => role.messageReplica);
 }
 
 /** The node of the token Valkey (the gate by default). */

@@ -4,7 +4,7 @@
  */
 import * as yaml from "js-yaml";
 import { ALERT_RULES, holdDuration } from "./alert-rules";
-import { Layout, NodeName } from "./layout";
+import { Layout, NodeName, messageReplicaNodes } from "./layout";
 import {
   monitoringServers,
   monitoredNodes,
@@ -25,18 +25,12 @@ export function renderPrometheusConfig(layout: Layout, node: NodeName): string {
   const ip = (n: NodeName): string => layout.nodes[n].privateIp;
   const at = (n: NodeName, port: number) => ({ targets: [`${ip(n)}:${port}`], labels: { node: n } });
   const exporter = `${layout.nodes[node].loopback}:${MONITORING_PORTS.redisExporter}`;
-  const store = (n: NodeName): string => roleOf(layout.topology, n).valkey;
-  const viaExporter = (
-    job: string,
-    port: number,
-    nodes: readonly NodeName[],
-    label: (n: NodeName) => string,
-  ) => ({
+  const viaExporter = (job: string, targets: readonly ExporterTarget[]) => ({
     job_name: job,
     metrics_path: "/scrape",
-    static_configs: nodes.map((n) => ({
-      targets: [exporterTarget(ip(n), port)],
-      labels: { node: n, store: label(n) },
+    static_configs: targets.map((t) => ({
+      targets: [exporterTarget(ip(t.node), t.port)],
+      labels: { node: t.node, store: t.store },
     })),
     relabel_configs: [
       { source_labels: ["__address__"], target_label: "__param_target" },
@@ -65,8 +59,11 @@ export function renderPrometheusConfig(layout: Layout, node: NodeName): string {
         job_name: "haproxy",
         static_configs: nodesWhere(layout.topology, (r) => r.haproxy).map((n) => at(n, layout.ports.stats)),
       },
-      viaExporter("valkey", layout.ports.valkey, valkeyNodes(layout), store),
-      viaExporter("sentinel", layout.ports.sentinel, sentinelNodes(layout), () => "sentinel"),
+      viaExporter("valkey", valkeyTargets(layout)),
+      viaExporter(
+        "sentinel",
+        sentinelNodes(layout).map((n) => ({ node: n, port: layout.ports.sentinel, store: "sentinel" })),
+      ),
       { job_name: "prometheus", static_configs: servers.map((e) => at(e, MONITORING_PORTS.prometheus)) },
       { job_name: "alertmanager", static_configs: servers.map((e) => at(e, MONITORING_PORTS.alertmanager)) },
     ],
@@ -75,6 +72,29 @@ export function renderPrometheusConfig(layout: Layout, node: NodeName): string {
 }
 
 const valkeyNodes = (layout: Layout): NodeName[] => nodesWhere(layout.topology, (r) => r.valkey !== "none");
+
+/** One store redis_exporter scrapes: a node's port, labelled with its store. */
+interface ExporterTarget {
+  readonly node: NodeName;
+  readonly port: number;
+  /** `token`, `message` (the engines' Valkeys and the gate's message replica) or `sentinel`. */
+  readonly store: string;
+}
+
+/**
+ * Every Valkey, per instance: each node's own store, then the message store's never-promoted
+ * replicas, labelled `store="message"` so the message alerts (down, replication, lag) cover them.
+ */
+function valkeyTargets(layout: Layout): ExporterTarget[] {
+  return [
+    ...valkeyNodes(layout).map((n) => ({
+      node: n,
+      port: layout.ports.valkey,
+      store: roleOf(layout.topology, n).valkey,
+    })),
+    ...messageReplicaNodes(layout).map((n) => ({ node: n, port: layout.ports.replica, store: "message" })),
+  ];
+}
 const sentinelNodes = (layout: Layout): NodeName[] => nodesWhere(layout.topology, (r) => r.sentinel);
 
 /** The alert rules file (the same on both engines). */
@@ -153,10 +173,9 @@ export function exporterTarget(ip: string, port: number): string {
 export function renderExporterPasswords(layout: Layout): string {
   const entries: Record<string, string> = {};
   const { users } = layout.secrets;
-  for (const n of valkeyNodes(layout)) {
-    const store = roleOf(layout.topology, n).valkey;
-    entries[exporterTarget(layout.nodes[n].privateIp, layout.ports.valkey)] =
-      store === "token" ? users.tokenMonitor : users.messageMonitor;
+  for (const t of valkeyTargets(layout)) {
+    entries[exporterTarget(layout.nodes[t.node].privateIp, t.port)] =
+      t.store === "token" ? users.tokenMonitor : users.messageMonitor;
   }
   for (const n of sentinelNodes(layout)) {
     entries[exporterTarget(layout.nodes[n].privateIp, layout.ports.sentinel)] = users.sentinelMonitor;

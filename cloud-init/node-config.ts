@@ -90,7 +90,7 @@ export function validateLayout(layout: Layout): void {
       throw new RenderError(`layout.ports.${key}: must be an integer from 1 to 65535, got ${String(port)}`);
     }
   }
-  for (const key of ["http", "https", "staging", "stats", "app", "valkey", "sentinel"] as const) {
+  for (const key of ["http", "https", "staging", "stats", "app", "valkey", "sentinel", "replica"] as const) {
     if (layout.ports[key] === undefined) {
       throw new RenderError(`layout.ports.${key}: missing`);
     }
@@ -132,6 +132,10 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     // Only the switch reads it (switch-active.sh, on the HAProxy node): a drainSeconds change then
     // converges that node alone.
     ...(roleOf(layout.topology, node).haproxy ? [["DRAIN_SECONDS", layout.drainSeconds] as const] : []),
+    // The message store's never-promoted replica (setup.sh starts it, health-check.sh checks it).
+    ...(roleOf(layout.topology, node).messageReplica
+      ? ([["MESSAGE_REPLICA_PORT", ports.replica]] as const)
+      : []),
     // The token Valkey's volume (cloud-init/token-volume.ts): setup.sh mounts it before Valkey starts.
     ...(roleOf(layout.topology, node).valkey === "token"
       ? ([

@@ -40,7 +40,7 @@ export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
       users: sampleUserPasswords("sample"),
     },
     tokenMaxmemoryMb: 256,
-    messageMaxmemoryMb: 2048,
+    messageMaxmemoryMb: 64,
     drainSeconds: 30,
     serviceControl: "systemctl",
     production: true,

@@ -18,7 +18,7 @@ export type NodeName = string;
 export type SubnetName = "gate" | "engine";
 
 /** The ports of `Layout.ports` a firewall rule may open. */
-export type PortName = "http" | "https" | "staging" | "stats" | "app" | "valkey" | "sentinel";
+export type PortName = "http" | "https" | "staging" | "stats" | "app" | "valkey" | "sentinel" | "replica";
 
 /** The operations scripts, kept as real files in `cloud-init/scripts/`. */
 export const SCRIPT_NAMES = ["setup", "deploy", "health-check", "switch-active", "promote-master"] as const;
@@ -43,6 +43,13 @@ export interface RoleSpec {
   readonly packages: readonly string[];
   /** The node's Valkey: the gate's token store, an engine's message store, or none. */
   readonly valkey: "token" | "message" | "none";
+  /**
+   * Whether the node runs a third replica of the message store that is never promoted
+   * (`replica-priority 0`, port `replica`, unit `valkey-server@replica`): with
+   * `min-replicas-to-write 1` a master then always has a second replica to count, also after a
+   * failover while the old master stays away (docs/valkey.md, "Failures: the durability model").
+   */
+  readonly messageReplica: boolean;
   /** Whether the node runs a Sentinel (it watches the message Valkey). */
   readonly sentinel: boolean;
   /** Whether the node runs HAProxy (live, staging and stats frontends). Exactly one node may. */
@@ -106,6 +113,7 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
       "prometheus-node-exporter",
     ],
     valkey: "token",
+    messageReplica: true,
     sentinel: true,
     haproxy: true,
     app: false,
@@ -117,6 +125,8 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
       { port: "stats", from: "admin", name: "stats" },
       cluster("valkey"),
       cluster("sentinel"),
+      // The engines' Sentinels and redis_exporter reach the message replica (it connects out to the master).
+      { port: "replica", from: "cluster", name: "message-replica" },
     ],
     sizing: "gate",
     publicIp: "reserved",
@@ -139,6 +149,7 @@ export const ROLES: Readonly<Record<"gate" | "engine", RoleSpec>> = {
       "prometheus-alertmanager",
     ],
     valkey: "message",
+    messageReplica: false,
     sentinel: true,
     haproxy: false,
     app: true,

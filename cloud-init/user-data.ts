@@ -33,7 +33,14 @@ import { Layout, NodeName, nodePath, nodeSpec, roleOf } from "./layout";
 import type { ScriptName } from "./topology";
 import { WRITE_FILES_DEFAULTS } from "./write-files";
 import { haproxyPaths, renderHaproxyConfig } from "./haproxy";
-import { renderMessageValkey, renderSentinel, renderTokenValkey, valkeyPaths } from "./valkey";
+import {
+  MESSAGE_REPLICA_UNIT,
+  renderMessageReplica,
+  renderMessageValkey,
+  renderSentinel,
+  renderTokenValkey,
+  valkeyPaths,
+} from "./valkey";
 import { monitoringScripts } from "./monitoring";
 import { monitoringFiles } from "./monitoring-files";
 import { readScript } from "./scripts";
@@ -113,7 +120,9 @@ export function deliveredScript(name: (typeof COMMAND_DELIVERED_SCRIPTS)[number]
 export const VALKEY_UMASK_DROP_IN =
   "# Rendered by yquant-infra: rewritten config files stay 0640.\n[Service]\nUMask=0027\n";
 
-export function valkeyUmaskDropIn(unit: "valkey-server" | "valkey-sentinel"): string {
+export function valkeyUmaskDropIn(
+  unit: "valkey-server" | "valkey-sentinel" | typeof MESSAGE_REPLICA_UNIT,
+): string {
   return `/etc/systemd/system/${unit}.service.d/yquant-umask.conf`;
 }
 
@@ -164,7 +173,8 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
     );
   }
   for (const script of monitoringScripts(layout, node)) {
-    add(`/opt/yquant/bin/${script}.sh`, readScript(script), "0755", "root:root");
+    // Without comment lines too: that room holds the gate's message replica under OCI's limit.
+    add(`/opt/yquant/bin/${script}.sh`, scriptForNode(script, readScript(script)), "0755", "root:root");
   }
   for (const file of monitoringFiles(layout, node)) {
     files.push({ ...file, defer: true });
@@ -175,6 +185,16 @@ export function renderNodeFiles(layout: Layout, node: NodeName): NodeFile[] {
     files.push({
       path: valkey.config,
       content: role.valkey === "token" ? renderTokenValkey(layout) : renderMessageValkey(layout, node),
+      permissions: "0640",
+      owner: "valkey:valkey",
+      defer: true,
+    });
+  }
+  if (role.messageReplica) {
+    add(valkeyUmaskDropIn(MESSAGE_REPLICA_UNIT), VALKEY_UMASK_DROP_IN, "0644", "root:root");
+    files.push({
+      path: valkey.replicaConfig,
+      content: renderMessageReplica(layout, node),
       permissions: "0640",
       owner: "valkey:valkey",
       defer: true,

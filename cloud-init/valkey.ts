@@ -1,11 +1,13 @@
 /**
- * Valkey and Sentinel configuration: the token store on the gate, the message store on the engines,
- * and Sentinel on all three nodes.
+ * Valkey and Sentinel configuration: the token store on the gate, the message store on the engines
+ * (and its never-promoted replica on the gate), and Sentinel on all three nodes.
  *
  * Compatibility: Ubuntu 24.04 ships Valkey 7.2 (noble-updates/universe); the lab and CI run Valkey
  * 8.0 (Debian bookworm-backports). Every directive below exists with the same meaning in both:
  * `bind`, `port`, `bind-source-addr` (Redis 7.0), `protected-mode`, `requirepass`, `masterauth`, `replica-announce-ip`, `replicaof`,
- * `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, `dir`, `pidfile`, `logfile`, and in
+ * `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, `dir`, `pidfile`, `logfile`,
+ * `min-replicas-to-write`, `min-replicas-max-lag`, `replica-priority`, `save`, `dbfilename`,
+ * `rdb-del-sync-files` (Redis 6.0), and in
  * Sentinel `sentinel monitor|down-after-milliseconds|failover-timeout|auth-pass|announce-ip|
  * announce-port|sentinel-pass|resolve-hostnames|parallel-syncs`. Nothing added in 8.0 (such as
  * `availability-zone`) is rendered; tests/render starts 8.0 on these files, and every directive is
@@ -39,6 +41,9 @@ export function valkeyPaths(
   sentinelPidfile: string;
   logfile: string;
   sentinelLogfile: string;
+  replicaConfig: string;
+  replicaPidfile: string;
+  replicaLogfile: string;
 } {
   const p = (abs: string): string => nodePath(layout, node, abs);
   return {
@@ -52,8 +57,31 @@ export function valkeyPaths(
     sentinelPidfile: p("/run/sentinel/valkey-sentinel.pid"),
     logfile: p("/var/log/valkey/valkey-server.log"),
     sentinelLogfile: p("/var/log/valkey/valkey-sentinel.log"),
+    /** The message replica: the packaged template unit `valkey-server@replica` reads `valkey-%i.conf`. */
+    replicaConfig: p(`/etc/valkey/valkey-${MESSAGE_REPLICA_INSTANCE}.conf`),
+    replicaPidfile: p(`/run/valkey-${MESSAGE_REPLICA_INSTANCE}/valkey-server.pid`),
+    replicaLogfile: p(`/var/log/valkey/valkey-server-${MESSAGE_REPLICA_INSTANCE}.log`),
   };
 }
+
+/**
+ * The instance name of the message replica's unit: `valkey-server@replica.service`, the packaged
+ * template unit (Debian 12 and Ubuntu 24.04), which runs `valkey-server /etc/valkey/valkey-%i.conf`
+ * with the packaged unit's sandbox (its data in /var/lib/valkey, its pid in /run/valkey-%i).
+ */
+export const MESSAGE_REPLICA_INSTANCE = "replica";
+export const MESSAGE_REPLICA_UNIT = `valkey-server@${MESSAGE_REPLICA_INSTANCE}`;
+
+/**
+ * The message store's write guard, on both engines (either can be master): a master that has heard
+ * from fewer than `minReplicasToWrite` replicas within `minReplicasMaxLagSeconds` refuses writes with
+ * NOREPLICAS. Replicas acknowledge once a second and Valkey counts whole seconds, so an isolated or
+ * frozen master stops acknowledging writes 2 to 3 s after its last replica heard from it: that is
+ * the loss window of a client without WAIT (docs/valkey.md, "Failures: the durability model"). It
+ * needs the gate's never-promoted replica: with two data nodes a master whose only replica is down
+ * would refuse every write, and no failover would follow.
+ */
+export const MESSAGE_WRITE_GUARD = { minReplicasToWrite: 1, minReplicasMaxLagSeconds: 2 } as const;
 
 /**
  * The ACL users and their rights (docs/valkey.md, "Users and rights"). `default` is off everywhere.
@@ -145,11 +173,57 @@ export function renderMessageValkey(layout: Layout, node: NodeName): string {
     `replica-announce-ip ${layout.nodes[node].privateIp}`,
     `bind-source-addr ${layout.nodes[node].privateIp}`,
     "replica-read-only yes",
+    `min-replicas-to-write ${MESSAGE_WRITE_GUARD.minReplicasToWrite}`,
+    `min-replicas-max-lag ${MESSAGE_WRITE_GUARD.minReplicasMaxLagSeconds}`,
   ];
   if (node !== BOOTSTRAP_MESSAGE_MASTER) {
     lines.push(`replicaof ${master} ${layout.ports.valkey}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The message store's never-promoted replica (a node of role `messageReplica`, the gate): it
+ * replicates the bootstrap master, and Sentinel, which discovers it in the master's INFO, moves it
+ * to each new master; `replica-priority 0` keeps Sentinel from ever promoting it. Only the users
+ * that talk to it: admin (the scripts), sentinel, monitor; nobody replicates from it. No
+ * persistence (a restart resyncs from the master) and no fork on the 1 GB gate; its maxmemory is the
+ * message store's, which the gate bounds (stack-layout.ts).
+ */
+export function renderMessageReplica(layout: Layout, node: NodeName): string {
+  const paths = valkeyPaths(layout, node);
+  const master = layout.nodes[BOOTSTRAP_MESSAGE_MASTER].privateIp;
+  const { privateIp } = layout.nodes[node];
+  return (
+    [
+      `# Rendered by yquant-infra (cloud-init/valkey.ts): message store replica on ${node}, never promoted.`,
+      `bind ${bindAddresses(layout, node).join(" ")}`,
+      `port ${layout.ports.replica}`,
+      "protected-mode yes",
+      "daemonize no",
+      `pidfile ${paths.replicaPidfile}`,
+      `logfile ${paths.replicaLogfile}`,
+      "loglevel notice",
+      `dir ${paths.dataDir}`,
+      `dbfilename ${MESSAGE_REPLICA_INSTANCE}.rdb`,
+      "user default off",
+      "appendonly no",
+      'save ""',
+      "rdb-del-sync-files yes",
+      `maxmemory ${layout.messageMaxmemoryMb}mb`,
+      "maxmemory-policy noeviction",
+      user(USER_NAMES.admin, layout.secrets.users.messageAdmin, ACL_RIGHTS.admin),
+      user(USER_NAMES.sentinel, layout.secrets.users.messageSentinel, ACL_RIGHTS.sentinel),
+      user(USER_NAMES.monitor, layout.secrets.users.messageMonitor, ACL_RIGHTS.monitor),
+      `masteruser ${USER_NAMES.replication}`,
+      `masterauth ${layout.secrets.users.messageReplication}`,
+      `replica-announce-ip ${privateIp}`,
+      `bind-source-addr ${privateIp}`,
+      "replica-read-only yes",
+      "replica-priority 0",
+      `replicaof ${master} ${layout.ports.valkey}`,
+    ].join("\n") + "\n"
+  );
 }
 
 /** Sentinel on any node: watches the message Valkey under `mymaster`, bootstrap master blue. */

@@ -33,7 +33,7 @@ export interface NsgRuleSpec {
  * live 80/443 from anywhere to the gate only; SSH, staging and stats to the gate from `adminCidrs`;
  * the app port to the engines from the gate only; SSH to the engines from the gate only (the jump
  * host the switch and release commands go through); Valkey and Sentinel only between the three
- * nodes; the monitoring ports only from the engines (their Prometheus and Alertmanager). Nothing
+ * nodes; the gate's message replica port from the engines; the monitoring ports only from the engines (their Prometheus and Alertmanager). Nothing
  * else comes in.
  */
 export function nsgRuleSpecs(adminCidrs: readonly string[], ports: Ports = DEFAULT_PORTS): NsgRuleSpec[] {
@@ -56,6 +56,17 @@ export function nsgRuleSpecs(adminCidrs: readonly string[], ports: Ports = DEFAU
       port,
       source: nsg("engine"),
       description: `Valkey/Sentinel ${port} from engines`,
+    });
+  }
+  // The message store's never-promoted replica: the engines' Sentinels and redis_exporter reach it
+  // (it connects out to the master's Valkey port, which the engine rules below allow).
+  for (const role of ["gate", "engine"] as const) {
+    if (!ROLES[role].messageReplica) continue;
+    rules.push({
+      nsg: role,
+      port: ports.replica,
+      source: nsg("engine"),
+      description: `message replica ${ports.replica} from engines`,
     });
   }
   rules.push(

@@ -10,6 +10,7 @@
 #   haproxy          haproxy -W -f $ROOT/etc/haproxy/haproxy.cfg -p $ROOT/run/haproxy.pid -S $ROOT/run/haproxy-master.sock
 #                    (reload: check the config, then SIGUSR2 to the master, as the packaged unit's ExecReload)
 #   valkey-server    valkey-server $ROOT/etc/valkey/valkey.conf --daemonize no
+#   valkey-server@I  valkey-server $ROOT/etc/valkey/valkey-I.conf --daemonize no (the packaged template)
 #   valkey-sentinel  valkey-sentinel $ROOT/etc/valkey/sentinel.conf --daemonize no
 #   prometheus, prometheus-alertmanager, prometheus-node-exporter, prometheus-redis-exporter
 #                    /usr/bin/<unit> $ARGS, ARGS from $ROOT/etc/default/<unit> (the packaged units' way)
@@ -107,16 +108,24 @@ start_haproxy() {
 }
 
 start_valkey() {
-  local unit=$1 conf
-  if [[ "${unit}" == valkey-server ]]; then conf="${ROOT}/etc/valkey/valkey.conf"; else conf="${ROOT}/etc/valkey/sentinel.conf"; fi
+  local unit=$1 conf program=valkey-server run_dir="${ROOT}/run/valkey"
+  case ${unit} in
+    valkey-server) conf="${ROOT}/etc/valkey/valkey.conf" ;;
+    # The packaged template unit: valkey-server /etc/valkey/valkey-%i.conf, RuntimeDirectory=valkey-%i.
+    valkey-server@*)
+      conf="${ROOT}/etc/valkey/valkey-${unit#valkey-server@}.conf"
+      run_dir="${ROOT}/run/valkey-${unit#valkey-server@}"
+      ;;
+    *) conf="${ROOT}/etc/valkey/sentinel.conf" program=valkey-sentinel ;;
+  esac
   [[ -f "${conf}" ]] || die "${unit}: ${conf} is missing"
-  mkdir -p "${ROOT}/var/lib/valkey" "${ROOT}/var/log/valkey" "${ROOT}/run/valkey"
+  mkdir -p "${ROOT}/var/lib/valkey" "${ROOT}/var/log/valkey" "${run_dir}"
   # As systemd would: the UMask= of the unit's rendered drop-ins (rewritten config files stay 0640).
   local mask
   mask=$({ cat "${ROOT}/etc/systemd/system/${unit}.service.d/"*.conf 2>/dev/null || true; } | sed -n 's/^UMask=//p' | tail -n 1)
   (
     [[ -z ${mask} ]] || umask "${mask}"
-    launch "${unit}" "${ROOT}/var/lib/valkey" "${unit}" "${conf}" --daemonize no
+    launch "${unit}" "${ROOT}/var/lib/valkey" "${program}" "${conf}" --daemonize no
   )
 }
 
@@ -183,10 +192,10 @@ do_start() {
   fi
   case "${unit}" in
     haproxy) start_haproxy ;;
-    valkey-server | valkey-sentinel) start_valkey "${unit}" ;;
+    valkey-server | valkey-server@* | valkey-sentinel) start_valkey "${unit}" ;;
     yquant-*) start_app "${unit}" ;;
     prometheus | prometheus-alertmanager | prometheus-node-exporter | prometheus-redis-exporter) start_packaged "${unit}" ;;
-    *) die "unknown unit ${unit} (known: haproxy, valkey-server, valkey-sentinel, yquant-<service>, prometheus[-alertmanager|-node-exporter|-redis-exporter])" ;;
+    *) die "unknown unit ${unit} (known: haproxy, valkey-server, valkey-server@<instance>, valkey-sentinel, yquant-<service>, prometheus[-alertmanager|-node-exporter|-redis-exporter])" ;;
   esac
   confirm_started "${unit}"
 }

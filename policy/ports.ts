@@ -5,21 +5,24 @@ import type {
   ResourceValidationArgs,
   ResourceValidationPolicy,
 } from "@pulumi/policy";
+import { DEFAULT_PORTS } from "../cloud-init/layout";
 import { MONITORING_PORTS } from "../cloud-init/monitoring";
 import { config } from "./common";
 import { covers, describePorts, worldIngressRules } from "./ingress";
 
 /**
- * Ports that must never face the internet: SSH, staging, Valkey, Sentinel, HAProxy stats, and
+ * Ports that must never face the internet: SSH, staging, Valkey, the message replica, Sentinel,
+ * HAProxy stats (cloud-init/layout.ts's DEFAULT_PORTS), and
  * monitoring's (Prometheus 9090, Alertmanager 9093 and its gossip 9094, node_exporter 9100,
  * redis_exporter 9121: cloud-init/monitoring.ts's MONITORING_PORTS, the one list of them).
  */
 export const DEFAULT_FORBIDDEN_PORTS: readonly number[] = [
   22,
-  8080,
-  6379,
-  26379,
-  8404,
+  DEFAULT_PORTS.staging,
+  DEFAULT_PORTS.valkey,
+  DEFAULT_PORTS.replica,
+  DEFAULT_PORTS.sentinel,
+  DEFAULT_PORTS.stats,
   ...Object.values(MONITORING_PORTS),
 ];
 /** The only TCP ports that may be open to 0.0.0.0/0 or ::/0. */

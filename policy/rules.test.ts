@@ -245,7 +245,7 @@ describe("no-admin-ports-to-world", () => {
 
   it("refuses a range that covers Valkey and Sentinel, to ::/0", async () => {
     expect(await onNsgRule(noAdminPortsToWorld, "wide", { source: "::/0", ...tcp(6000, 30000) })).toEqual([
-      'NSG rule "wide" opens TCP ports 6000-30000 to ::/0, which exposes 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+      'NSG rule "wide" opens TCP ports 6000-30000 to ::/0, which exposes 8080, 6379, 6380, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });
@@ -259,16 +259,16 @@ describe("no-admin-ports-to-world", () => {
         { protocol: "1", source: "0.0.0.0/0", icmpOptions: { type: 3, code: 4 } },
       ]),
     ).toEqual([
-      'security list "yq-public" ingress rule 1 opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+      'security list "yq-public" ingress rule 1 opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 6380, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
-      'security list "yq-public" ingress rule 2 opens all protocols on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+      'security list "yq-public" ingress rule 2 opens all protocols on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 6380, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });
 
   it("refuses an NSG rule with tcpOptions but no destination range (every port)", async () => {
     expect(await onNsgRule(noAdminPortsToWorld, "any", { tcpOptions: {} })).toEqual([
-      'NSG rule "any" opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
+      'NSG rule "any" opens TCP on every port to 0.0.0.0/0, which exposes 22, 8080, 6379, 6380, 26379, 8404, 9090, 9093, 9094, 9100, 9121: ' +
         "SSH, staging, Valkey, Sentinel, stats and monitoring ports must be limited to adminCidrs or the VCN",
     ]);
   });

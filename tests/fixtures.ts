@@ -143,7 +143,7 @@ export const OCI_COUNTS: Readonly<Record<string, number>> = {
   [TYPES.natGateway]: 1,
   [TYPES.nsg]: 2,
   // 13, and 7 for monitoring (components/network.ts: scrapes from the engine NSG).
-  [TYPES.nsgRule]: 20,
+  [TYPES.nsgRule]: 21,
   [TYPES.publicIp]: 1,
   [TYPES.routeTable]: 2,
   [TYPES.securityList]: 1,
@@ -194,6 +194,7 @@ export function localLayout(dir: string, base: number, overrides: Partial<Layout
       app: 15000,
       valkey: 16379,
       sentinel: 26380,
+      replica: 16380,
     },
     serviceControl: "/bin/false",
     production: false,

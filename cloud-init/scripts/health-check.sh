@@ -4,9 +4,9 @@
 #   usage: health-check.sh [--json]
 #
 # Engines: the app (/health, and every app unit active). Gate: HAProxy (running, stats answering)
-# and the switch (what HAProxy routes agrees with the switch map on disk). Every node: Valkey (PING
-# with the password, and its role) and Sentinel (its view of the master and how many Sentinels it
-# knows, at least the quorum). --json prints one
+# and the switch (what HAProxy routes agrees with the switch map on disk), and the message replica
+# (a replica of the master Sentinel names, link up). Every node: Valkey (PING with the password, and
+# its role) and Sentinel (its view of the master and how many Sentinels it knows, at least the quorum). --json prints one
 # object with a fixed key order: {"node":..,"ok":..,"checks":[{"name":..,"ok":..,"detail":..},..]}.
 set -euo pipefail
 
@@ -111,6 +111,27 @@ if master=$(vcli "${SENTINEL_PORT}" "${SENTINEL_ADMIN_USER}" "${SENTINEL_ADMIN_P
   fi
 else
   record sentinel false "no master '${SENTINEL_MASTER_NAME}' on ${NODE_LOOPBACK}:${SENTINEL_PORT}: ${master:-no answer}"
+fi
+
+# The message store's never-promoted replica (the gate): a replica of the master Sentinel names,
+# its link up. Without it a master has one replica to count for min-replicas-to-write.
+if [[ -n ${MESSAGE_REPLICA_PORT:-} ]]; then
+  if ! info=$(vcli "${MESSAGE_REPLICA_PORT}" "${VALKEY_ADMIN_USER}" "${MESSAGE_ADMIN_PASSWORD}" info replication) || [[ ${info} != *role:* ]]; then
+    record message-replica false "INFO on ${NODE_LOOPBACK}:${MESSAGE_REPLICA_PORT}: ${info:-no answer}"
+  else
+    info=$(printf '%s\n' "${info}" | tr -d '\r')
+    value() { printf '%s\n' "${info}" | awk -F: -v k="$1" '$1 == k { print $2; exit }'; }
+    following="$(value master_host):$(value master_port)"
+    if [[ $(value role) != slave ]]; then
+      record message-replica false "role $(value role), expected a replica (replica-priority 0)"
+    elif [[ $(value master_link_status) != up ]]; then
+      record message-replica false "replica of ${following}, link $(value master_link_status)"
+    elif [[ -n ${master_addr:-} && ${following} != "${master_addr}" ]]; then
+      record message-replica false "replica of ${following}, but Sentinel names ${master_addr}"
+    else
+      record message-replica true "replica of ${following}, link up, priority $(value slave_priority)"
+    fi
+  fi
 fi
 
 # The other store this node depends on: the token Valkey (engines), the message master (gate).

@@ -15,7 +15,9 @@
 # - engines: enable the app units, the first (placeholder) deploy when none;
 # - the token volume (TOKEN_DATA_DIR set, on a VM): waits for its disk, formats it only when blank,
 #   mounts it by label (fstab, and valkey-server requires the mount);
-# - first run: restarts valkey-server, valkey-sentinel (and haproxy); later runs start what is down.
+# - first run: restarts valkey-server, the message replica (valkey-server@replica, where
+#   MESSAGE_REPLICA_PORT is set; it follows the master the other nodes' Sentinels name),
+#   valkey-sentinel (and haproxy); later runs start what is down.
 #   The same for the monitoring units (MONITORING_UNITS in node.env).
 set -euo pipefail
 
@@ -92,7 +94,7 @@ if [[ ${PRODUCTION} == "true" ]]; then
   chown yquant:yquant "${state_dir}"
 else
   # The lab has no systemd to create runtime directories.
-  mkdir -p "${YQ_ROOT}/run/valkey" "${YQ_ROOT}/run/sentinel" "${YQ_ROOT}/run/haproxy" "${YQ_ROOT}/var/lib/haproxy"
+  mkdir -p "${YQ_ROOT}/run/valkey" "${YQ_ROOT}/run/valkey-replica" "${YQ_ROOT}/run/sentinel" "${YQ_ROOT}/run/haproxy" "${YQ_ROOT}/var/lib/haproxy"
 fi
 
 policy_rc="${YQ_ROOT}/usr/sbin/policy-rc.d"
@@ -154,6 +156,7 @@ if [[ ${PRODUCTION} == "true" ]]; then
   printf '[Unit]\nWants=network-online.target\nAfter=network-online.target\n' >"${YQ_ROOT}/etc/systemd/system/valkey-.service.d/yquant.conf"
   svc enable valkey-server >/dev/null 2>&1 || true
   svc enable valkey-sentinel >/dev/null 2>&1 || true
+  [[ -z ${MESSAGE_REPLICA_PORT:-} ]] || svc enable valkey-server@replica >/dev/null 2>&1 || true
 fi
 # The token volume: by label, else the blank disk of its size (no filesystem, no partition table:
 # lsblk lists 3 columns, and blkid -p finds nothing) is formatted; never an existing filesystem.
@@ -188,12 +191,36 @@ fi
 # processes rewrite their live files): at first boot that is what cloud-init just wrote.
 if [[ ${first_run} == "true" ]]; then
   mkdir -p "${state_dir}/converge"
-  for conf in "${YQ_ROOT}/etc/valkey/valkey.conf" "${YQ_ROOT}/etc/valkey/sentinel.conf"; do
+  for conf in "${YQ_ROOT}/etc/valkey/valkey.conf" "${YQ_ROOT}/etc/valkey/valkey-replica.conf" "${YQ_ROOT}/etc/valkey/sentinel.conf"; do
     [[ -f ${conf} ]] && cp "${conf}" "${state_dir}/converge/$(printf '%s' "${conf}" | tr '/' '_')"
   done
 fi
 svc daemon-reload
 ensure_service valkey-server
+# The message store's never-promoted replica (MESSAGE_REPLICA_PORT, the gate). Its file names the
+# bootstrap master; after a failover (a gate rebuilt later) the other nodes' Sentinels name another
+# one, and Sentinel never reconfigures a replica that no master lists, so it follows them here.
+if [[ -n ${MESSAGE_REPLICA_PORT:-} ]]; then
+  ensure_service valkey-server@replica
+  # shellcheck source=/dev/null
+  source "${YQ_ROOT}/etc/yquant/valkey.env"
+  # shellcheck source=/dev/null
+  source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
+  rcli() { REDISCLI_AUTH=${MESSAGE_ADMIN_PASSWORD} timeout 5 valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${MESSAGE_REPLICA_PORT}" "$@"; }
+  master=""
+  for s in ${SENTINELS//,/ }; do
+    [[ ${s%:*} == "${NODE_IP}" ]] && continue
+    master=$(REDISCLI_AUTH=${SENTINEL_PASSWORD} timeout 3 valkey-cli --no-auth-warning --user "${SENTINEL_USER}" -h "${s%:*}" -p "${s##*:}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}" 2>/dev/null | paste -sd ' ') || master=""
+    [[ ${master} =~ ^[0-9a-fA-F.:]+\ [0-9]+$ ]] && break
+    master=""
+  done
+  current=$(rcli info replication 2>/dev/null | tr -d '\r' | awk -F: '$1 == "master_host" { h = $2 } $1 == "master_port" { p = $2 } END { if (h != "") print h " " p }') || current=""
+  if [[ -n ${master} && -n ${current} && ${master} != "${current}" ]]; then
+    # shellcheck disable=SC2086 # host and port are two words
+    rcli replicaof ${master} >/dev/null && rcli config rewrite >/dev/null
+    log "message replica: follows the master the Sentinels name (${master/ /:}), not ${current/ /:}"
+  fi
+fi
 ensure_service valkey-sentinel
 
 if [[ ${NODE_ROLE} == "gate" ]]; then

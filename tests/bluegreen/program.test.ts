@@ -92,7 +92,7 @@ describe("first deployment and steady state", () => {
       "yquant:storage:TokenVolume": 1,
     });
     // Both apps' passwords are set in this config; the other 10 users' are generated (tests/program).
-    expect(before.resources).toHaveLength(73);
+    expect(before.resources).toHaveLength(74);
   });
 
   it("adds exactly three pipeline commands, three converge commands and the pipeline components", () => {

@@ -56,7 +56,7 @@ describe("Network", () => {
       "oci:Core/natGateway:NatGateway",
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
       "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
-      ...Array<string>(20).fill("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"),
+      ...Array<string>(21).fill("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"),
       "oci:Core/routeTable:RouteTable",
       "oci:Core/routeTable:RouteTable",
       "oci:Core/securityList:SecurityList",
@@ -89,6 +89,7 @@ describe("Network", () => {
         "Valkey/Sentinel 6379 between engines",
         "Valkey/Sentinel 26379 from the gate",
         "Valkey/Sentinel 26379 between engines",
+        "message replica 6380 from engines",
         // Monitoring (docs/monitoring.md): scrapes and Alertmanager's cluster, from the engines only.
         "monitoring alertmanager 9093/tcp from engines",
         "monitoring alertmanager-gossip 9094/tcp from engines",
@@ -99,6 +100,30 @@ describe("Network", () => {
         "monitoring prometheus 9090/tcp from engines",
       ].sort(),
     );
+  });
+
+  it("opens the gate's message replica port to the engines' NSG only, TCP, stateful", async () => {
+    const r = await build(() => ({ id: new Network("t", args).vcnId }));
+    const rule = custom(r).filter(
+      (x) =>
+        x.type === "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule" &&
+        x.inputs["description"] === "message replica 6380 from engines",
+    );
+    expect(rule.map((x) => [x.name, x.inputs])).toEqual([
+      [
+        "t-gate-6380-from-engine",
+        {
+          networkSecurityGroupId: "t-gate-nsg-id",
+          direction: "INGRESS",
+          protocol: "6",
+          stateless: false,
+          description: "message replica 6380 from engines",
+          source: "t-engine-nsg-id",
+          sourceType: "NETWORK_SECURITY_GROUP",
+          tcpOptions: { destinationPortRange: { min: 6380, max: 6380 } },
+        },
+      ],
+    ]);
   });
 
   it("without NAT: no NAT gateway, one route table, public engine IPs", async () => {

@@ -63,6 +63,8 @@ const EXPECTED_RULES = [
   `gate <- ${ADMIN_CIDR} : 8404`,
   "gate <- nsg:engine : 6379",
   "gate <- nsg:engine : 26379",
+  // The gate's message replica: the engines' Sentinels and redis_exporter (it connects out to 6379).
+  "gate <- nsg:engine : 6380",
   "engine <- nsg:gate : 5000",
   "engine <- nsg:gate : 22",
   "engine <- nsg:gate : 6379",
@@ -334,7 +336,7 @@ describe("the program under mocks (test config with every secret set)", () => {
 
   it("gives every custom resource a component parent", () => {
     const custom = run.options.filter((o) => !o.type.startsWith("yquant:"));
-    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(38);
+    expect(custom.filter((o) => o.type.startsWith("oci:")).length).toBe(39);
     expect(custom.filter((o) => !o.hasParent)).toEqual([]);
   });
 
@@ -539,7 +541,7 @@ describe("natGateway: false (tenancies without NAT gateways)", () => {
     expect(counts["oci:Core/natGateway:NatGateway"]).toBeUndefined();
     expect(counts[ROUTE_TABLE]).toBe(1);
     expect(counts[INSTANCE]).toBe(3);
-    expect(counts[NSG_RULE]).toBe(20);
+    expect(counts[NSG_RULE]).toBe(21);
   });
 
   it("gives engines public IPs in a subnet routed to the internet gateway, with no inbound internet rule", () => {

@@ -40,7 +40,7 @@ describe("buildCloudLayout", () => {
       },
       secrets: SECRETS,
       tokenMaxmemoryMb: 256,
-      messageMaxmemoryMb: 2048,
+      messageMaxmemoryMb: 64,
       drainSeconds: 45,
       serviceControl: "systemctl",
       production: true,
@@ -54,8 +54,8 @@ describe("buildCloudLayout", () => {
     expect(green).toEqual(blue);
   });
 
-  it("sizes the message Valkey to a quarter of small engines", () => {
-    expect([messageMaxmemoryMb(12), messageMaxmemoryMb(6), messageMaxmemoryMb(1)]).toEqual([2048, 1536, 256]);
+  it("sizes the message store to what the gate's replica holds (a quarter of an engine is always more)", () => {
+    expect([messageMaxmemoryMb(12), messageMaxmemoryMb(6), messageMaxmemoryMb(1)]).toEqual([64, 64, 64]);
   });
 
   it("lists the Sentinels gate first", () => {

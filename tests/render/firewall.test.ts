@@ -40,9 +40,9 @@ describe("setup.sh host firewall", () => {
       (r) =>
         `-p ${r.proto ?? "tcp"} -s ${r.source} -m state --state NEW -m ${r.proto ?? "tcp"} --dport ${r.port} -m comment --comment yquant-${r.name} -j ACCEPT`,
     );
-    expect(expected).toHaveLength(14);
+    expect(expected).toHaveLength(17);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 14 rule(s) inserted above REJECT, 0 appended, 0 already there; rules saved",
+      "setup.sh[gate]: firewall: 17 rule(s) inserted above REJECT, 0 appended, 0 already there; rules saved",
     );
     expect(result.stderr).not.toContain("WARNING");
     const rules = fs.readFileSync(state, "utf8").trimEnd().split("\n");
@@ -55,11 +55,11 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 14 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 0 appended, 17 already there; rules saved",
     );
     expect(fs.readFileSync(state, "utf8")).toBe(before);
     const calls = fs.readFileSync(`${state}.calls`, "utf8").split("\n");
-    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(14);
+    expect(calls.filter((c) => c.startsWith("iptables -I") || c.startsWith("iptables -A"))).toHaveLength(17);
     expect(calls.some((c) => /InstanceServices|-F|-X|-D /.test(c))).toBe(false);
   });
 
@@ -68,11 +68,11 @@ describe("setup.sh host firewall", () => {
     const result = setup();
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
     expect(result.stdout).toContain(
-      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 14 appended, 0 already there; rules saved",
+      "setup.sh[gate]: firewall: 0 rule(s) inserted above REJECT, 17 appended, 0 already there; rules saved",
     );
     expect(result.stderr).toBe(
       "setup.sh[gate]: firewall: WARNING: no REJECT in INPUT, policy ACCEPT: the host firewall restricts nothing\n",
     );
-    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(19);
+    expect(fs.readFileSync(state, "utf8").trimEnd().split("\n")).toHaveLength(22);
   });
 });

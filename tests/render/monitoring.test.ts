@@ -104,6 +104,8 @@ describe("prometheus.yml", () => {
       'redis://10.0.1.10:6379 {"node":"gate","store":"token"}',
       'redis://10.0.2.10:6379 {"node":"blue","store":"message"}',
       'redis://10.0.2.11:6379 {"node":"green","store":"message"}',
+      // The gate's message replica: per instance, under the message store's alerts.
+      'redis://10.0.1.10:6380 {"node":"gate","store":"message"}',
     ]);
     expect(targets("sentinel")).toEqual([
       'redis://10.0.1.10:26379 {"node":"gate","store":"sentinel"}',
@@ -184,6 +186,7 @@ describe("alertmanager.yml", () => {
       "redis://10.0.1.10:6379": u.tokenMonitor,
       "redis://10.0.2.10:6379": u.messageMonitor,
       "redis://10.0.2.11:6379": u.messageMonitor,
+      "redis://10.0.1.10:6380": u.messageMonitor,
       "redis://10.0.1.10:26379": u.sentinelMonitor,
       "redis://10.0.2.10:26379": u.sentinelMonitor,
       "redis://10.0.2.11:26379": u.sentinelMonitor,

@@ -173,6 +173,7 @@ describe("health-check.sh and setup.sh", () => {
       ["switch", false],
       ["valkey", false],
       ["sentinel", false],
+      ["message-replica", false],
       ["message-master", false],
     ]);
   });

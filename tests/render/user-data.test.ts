@@ -290,8 +290,9 @@ describe("renderUserData", () => {
       expect("defer" in entry, entry.path).toBe(file?.defer === true);
     });
     // 10, monitoring's 4 (node_exporter's defaults, the node-metrics unit, node-metrics.sh,
-    // sentinel-event.sh) and Sentinel's sandbox drop-in for sentinel-event.sh.
-    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(15);
+    // sentinel-event.sh), Sentinel's sandbox drop-in for sentinel-event.sh and the message
+    // replica's UMask drop-in.
+    expect(files.filter((f) => f.owner === "root:root")).toHaveLength(16);
     expect(parseWriteFiles(renderUserData(layout, "gate"))).toEqual(renderNodeFiles(layout, "gate"));
   });
 
@@ -412,6 +413,7 @@ describe("node.env, valkey.env, firewall and units", () => {
       "tcp 8404 203.0.113.0/24 stats",
       ...cluster(6379, "valkey"),
       ...cluster(26379, "sentinel"),
+      ...cluster(6380, "message-replica"),
       ...engines(9100, "node-exporter"),
       ...engines(8404, "haproxy-metrics"),
     ]);

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 import { TOKEN_DATA_DIR } from "../../cloud-init/token-volume";
-import { ACL_RIGHTS, renderMessageValkey, renderSentinel, renderTokenValkey } from "../../cloud-init/valkey";
+import {
+  ACL_RIGHTS,
+  renderMessageReplica,
+  renderMessageValkey,
+  renderSentinel,
+  renderTokenValkey,
+} from "../../cloud-init/valkey";
 import { acquireLock, cloudLayout, localLayout, materialise, run, stopChildren, tempDir } from "./helpers";
 
 const cloud = cloudLayout();
@@ -56,11 +62,50 @@ describe("rendered Valkey and Sentinel files", () => {
     expect(blue).toContain("masterauth sample-messageReplication-password-0000");
     expect(blue.some((l) => l.startsWith("requirepass"))).toBe(false);
     expect(blue).toContain("replica-announce-ip 10.0.2.10");
-    expect(blue).toContain("maxmemory 2048mb");
+    expect(blue).toContain("maxmemory 64mb");
     expect(blue.some((l) => l.startsWith("replicaof"))).toBe(false);
     expect(green).toContain("replica-announce-ip 10.0.2.11");
     expect(green).toContain("replicaof 10.0.2.10 6379");
     expect(green).toContain("appendonly yes");
+    // Either engine can be master: both refuse writes once no replica acknowledged for 2 s.
+    for (const engine of [blue, green]) {
+      expect(engine.filter((l) => l.startsWith("min-replicas-"))).toEqual([
+        "min-replicas-to-write 1",
+        "min-replicas-max-lag 2",
+      ]);
+    }
+  });
+
+  it("message replica on the gate: never promoted, replicates blue, the message store's users", () => {
+    expect(lines(renderMessageReplica(cloud, "gate"))).toEqual([
+      "# Rendered by yquant-infra (cloud-init/valkey.ts): message store replica on gate, never promoted.",
+      "bind 10.0.1.10 127.0.0.1",
+      "port 6380",
+      "protected-mode yes",
+      "daemonize no",
+      "pidfile /run/valkey-replica/valkey-server.pid",
+      "logfile /var/log/valkey/valkey-server-replica.log",
+      "loglevel notice",
+      "dir /var/lib/valkey",
+      "dbfilename replica.rdb",
+      "user default off",
+      "appendonly no",
+      'save ""',
+      "rdb-del-sync-files yes",
+      "maxmemory 64mb",
+      "maxmemory-policy noeviction",
+      `user admin on >sample-messageAdmin-password-0000 ${ACL_RIGHTS.admin}`,
+      `user sentinel on >sample-messageSentinel-password-0000 ${ACL_RIGHTS.sentinel}`,
+      `user monitor on >sample-messageMonitor-password-0000 ${ACL_RIGHTS.monitor}`,
+      "masteruser replication",
+      "masterauth sample-messageReplication-password-0000",
+      "replica-announce-ip 10.0.1.10",
+      "bind-source-addr 10.0.1.10",
+      "replica-read-only yes",
+      "replica-priority 0",
+      "replicaof 10.0.2.10 6379",
+      "",
+    ]);
   });
 
   it.each(NODE_NAMES)("Sentinel on %s: monitor, timers, auth and announce-ip, monitor first", (node) => {
@@ -143,6 +188,7 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
         TOKEN_DATA_DIR.slice(1),
         "var/log/valkey",
         "run/valkey",
+        "run/valkey-replica",
         "run/sentinel",
       ]) {
         fs.mkdirSync(path.join(dir, node, sub), { recursive: true });
@@ -154,6 +200,9 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
         spawn("valkey-server", [path.join(dir, node, "etc/valkey/valkey.conf")], { stdio: "ignore" }),
       );
     }
+    children.push(
+      spawn("valkey-server", [path.join(dir, "gate", "etc/valkey/valkey-replica.conf")], { stdio: "ignore" }),
+    );
     for (const node of NODE_NAMES) {
       children.push(
         spawn("valkey-sentinel", [path.join(dir, node, "etc/valkey/sentinel.conf")], { stdio: "ignore" }),
@@ -213,6 +262,32 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     const rewritten = fs.readFileSync(path.join(dir, "gate/etc/valkey/sentinel.conf"), "utf8");
     expect(rewritten).toContain("sentinel known-sentinel mymaster");
   });
+  it("the gate's message replica replicates blue, is never a failover candidate, and Sentinel finds it", async () => {
+    const replicaAdmin: [string, string] = ["admin", users.messageAdmin];
+    await waitFor(
+      () => cli("gate", 16380, ["info", "replication"], replicaAdmin).includes("master_link_status:up"),
+      "the gate replica's replication link",
+    );
+    const info = cli("gate", 16380, ["info", "replication"], replicaAdmin);
+    expect(info).toContain("role:slave");
+    expect(info).toContain(`master_host:${layout.nodes.blue.privateIp}`);
+    expect(info).toContain("slave_priority:0");
+    expect(cli("gate", 16380, ["ping"])).toMatch(/^NOAUTH /);
+    // blue counts two good replicas (green and the gate) against min-replicas-to-write 1.
+    await waitFor(
+      () => cli("blue", 16379, ["info", "replication"], admin("blue")).includes("min_slaves_good_slaves:2"),
+      "blue to count two good replicas",
+    );
+    await waitFor(
+      () =>
+        cli("green", 26380, ["sentinel", "replicas", "mymaster"], sentinelAdmin).includes(
+          `${layout.nodes.gate.privateIp}:16380`,
+        ),
+      "Sentinel to discover the gate replica",
+      20_000,
+    );
+  });
+
   const refused = (reply: string, command: string): void =>
     expect(reply).toBe(`NOPERM User app has no permissions to run the '${command}' command`);
 

@@ -18,6 +18,7 @@ import { LAYOUT_SECRETS, ProgramRun, ofType, runProgram, unwrapSecrets, programC
 const WITNESS_ROLE: RoleSpec = {
   packages: ["valkey-sentinel", "curl", "iptables-persistent"],
   valkey: "none",
+  messageReplica: false,
   sentinel: true,
   haproxy: false,
   app: false,
