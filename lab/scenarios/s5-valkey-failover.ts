@@ -1,7 +1,8 @@
 /**
  * Scenario 5, Valkey failover: SIGKILL the message master (blue). A Sentinel-aware client (iovalkey
  * with the three Sentinels, the master name and both passwords) writes until it succeeds again on the
- * promoted replica. Writes acknowledged with `WAIT 1` before the kill must all be there. Then the old
+ * promoted replica, then until a `WAIT 1` write succeeds there while the old master stays down (the
+ * gate's replica acknowledges). Writes acknowledged with `WAIT 1` before the kill must all be there. Then the old
  * master comes back with its rendered file (no `replicaof`): it runs as a lone master until Sentinel
  * turns it into a replica; the Sentinel-aware client never writes to it meanwhile.
  */
@@ -21,6 +22,7 @@ import {
   valkeyRole,
   valkeyTarget,
 } from "./common";
+import { WAIT_WRITABLE_GOAL_MS } from "./s16-master-faults";
 
 export interface FailoverOptions {
   /** Acknowledged writes before the kill. Default 500. */
@@ -97,6 +99,32 @@ export async function killMasterAndMeasure(
         "ms",
         "~7000 ms (down-after 5000 + election)",
         writableAfterMs !== null && writableAfterMs <= 8000,
+      ),
+    );
+    // WAIT 1 while the old master stays down: the gate's replica acknowledges on the new master.
+    const waitAt =
+      firstAt === null
+        ? null
+        : await retrying(
+            () =>
+              writer.with(async (c) => {
+                n += 1;
+                await c.set(`${tag}:after:${n}`, "1");
+                if (Number(await c.call("WAIT", "1", "500")) < 1) throw new Error("WAIT 1 returned 0");
+                return performance.now();
+              }),
+            WAIT_WRITABLE_GOAL_MS + 5_000,
+            20,
+          ).catch(() => null);
+    const waitWritableMs = firstAt !== null && waitAt !== null ? ms(firstAt, waitAt) : null;
+    figures.add(
+      figure(
+        "waitWritableAfterMs",
+        `first plain write to the first WAIT 1 write, ${master} still down`,
+        waitWritableMs,
+        "ms",
+        `<= ${WAIT_WRITABLE_GOAL_MS}`,
+        waitWritableMs !== null && waitWritableMs <= WAIT_WRITABLE_GOAL_MS,
       ),
     );
     figures.add(

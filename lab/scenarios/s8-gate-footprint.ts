@@ -1,9 +1,11 @@
 /**
  * Scenario 8, gate footprint: the summed resident memory (VmRSS) of HAProxy (master and workers),
- * the token Valkey and Sentinel on the gate, sampled while scenario 1 runs its load and switches.
+ * the token Valkey and Sentinel on the gate (and, in "all", the message replica and monitoring's
+ * agents), sampled while scenario 1 runs its load and switches.
  * The gate is a VM.Standard.E2.1.Micro with 1 GB: goal <= 128 MB.
  */
-import { gateNode } from "../../cloud-init/layout";
+import { gateNode, roleOf } from "../../cloud-init/layout";
+import { MESSAGE_REPLICA_UNIT } from "../../cloud-init/valkey";
 import { monitoringUnits } from "../../cloud-init/monitoring";
 import { Lab } from "../lab";
 import { processGroup, rssBytes } from "../processes";
@@ -16,9 +18,17 @@ export interface GateSampler {
   stop(): { peakBytes: number; meanBytes: number; samples: number; allPeakBytes: number };
 }
 
-/** Every unit of the gate: the core ones and monitoring's agents (node_exporter, node-metrics.sh). */
+/**
+ * Every unit of the gate: the core ones, the message store's replica, and monitoring's agents
+ * (node_exporter, node-metrics.sh).
+ */
 function allGateUnits(lab: Lab): string[] {
-  return [...GATE_CORE_UNITS, ...monitoringUnits(lab.layout, gateNode(lab.layout.topology))];
+  const gate = gateNode(lab.layout.topology);
+  return [
+    ...GATE_CORE_UNITS,
+    ...(roleOf(lab.layout.topology, gate).messageReplica ? [MESSAGE_REPLICA_UNIT] : []),
+    ...monitoringUnits(lab.layout, gate),
+  ];
 }
 
 /** The gate's services as measured before monitoring existed: the figure stays comparable. */
@@ -75,7 +85,7 @@ export function footprintFigures(result: {
     figure("gateRssMeanMb", "gate RSS mean during the load", mb(result.meanBytes), "MB", "report"),
     figure(
       "gateRssAllPeakMb",
-      "gate RSS peak, all services (+ node_exporter, node-metrics.sh)",
+      "gate RSS peak, all services (+ message replica, node_exporter, node-metrics.sh)",
       mb(result.allPeakBytes),
       "MB",
       `<= ${GATE_RSS_GOAL_MB} MB`,

@@ -16,7 +16,7 @@ import { tokenPersistence } from "../../lab/scenarios/s7-token-persistence";
 import { plannedMasterMove } from "../../lab/scenarios/s10-planned-master-move";
 import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-interrupted-promotion";
 import { authGuessing } from "../../lab/scenarios/s14-auth-guessing";
-import { masterFreeze, masterPartition } from "../../lab/scenarios/s16-master-faults";
+import { WAIT_WRITABLE_GOAL_MS, masterFreeze, masterPartition } from "../../lab/scenarios/s16-master-faults";
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
 import { freezeActive } from "../../lab/scenarios/s12-freeze";
 import { labDown, labLog, labUp, log } from "./helpers";
@@ -90,6 +90,9 @@ describe("lab scenarios", () => {
     expect(num(f, "writableAfterMs")).toBeGreaterThanOrEqual(lab.layout.sentinel.downAfterMilliseconds - 500);
     expect(num(f, "writableAfterMs")).toBeLessThan(30_000);
     expect(f.get("newMaster")).toBe("green");
+    // The gate's replica acknowledges WAIT 1 on the new master while the old one stays down.
+    expect(num(f, "waitWritableAfterMs")).toBeGreaterThanOrEqual(0);
+    expect(num(f, "waitWritableAfterMs")).toBeLessThan(WAIT_WRITABLE_GOAL_MS);
     expect(num(f, "lostAcked")).toBe(0);
     expect(f.get("rejoinedAsReplica")).toBe(true);
     expect(num(f, "writesDuringRejoin")).toBeGreaterThan(0);
@@ -172,15 +175,25 @@ describe("lab scenarios", () => {
     [16, "partition of the master, then heal", masterPartition],
     [17, "freeze (SIGSTOP) of the master", masterFreeze],
   ] as const) {
-    it(`${id}: ${name} under four writers: the majority names green and writes, WAIT writers lose 0, the old master rejoins`, async () => {
+    it(`${id}: ${name} under four writers: the majority names green and writes, WAIT writers lose 0 and write again while blue is away, plain writers lose at most their rate over the loss window`, async () => {
       const f = await run(ctx);
       expect(f.get("newMaster")).toBe("green");
       expect(num(f, "majorityWritableMs")).toBeGreaterThan(0);
       expect(num(f, "majorityWritableMs")).toBeLessThan(20_000);
+      // The gate's replica acknowledges WAIT 1 on green while blue is cut off or stopped.
+      expect(num(f, "waitWritableAfterFailoverMs")).toBeGreaterThanOrEqual(0);
+      expect(num(f, "waitWritableAfterFailoverMs")).toBeLessThan(WAIT_WRITABLE_GOAL_MS);
       expect(f.get("oldMasterDemoted")).toBe(true);
       for (const kind of WRITER_KINDS) expect(num(f, `acked.${kind}`), kind).toBeGreaterThan(0);
       expect(num(f, "lost.sentinelWait")).toBe(0);
       expect(num(f, "lost.pinnedWait")).toBe(0);
+      // min-replicas-max-lag 2: the cut-off master refuses writes within LOSS_WINDOW_MS (was
+      // unbounded: 13,350 and 58,700 lost in the partition without it).
+      for (const kind of ["sentinel", "pinned"] as const) {
+        const bound = num(f, `lossBound.${kind}`);
+        expect(bound, kind).toBeGreaterThan(0);
+        expect(num(f, `lost.${kind}`), `${kind} (bound ${bound})`).toBeLessThanOrEqual(bound);
+      }
       expect(await lab.activeColor()).toBe("blue");
     });
   }
