@@ -26,9 +26,11 @@ import { readScript } from "./scripts";
  * - `haproxy`: haproxy.cfg (checked with `haproxy -c` before it is written) or the PEM: write it and
  *   reload HAProxy hitlessly (under the switch's lock). The live color is not in it: it is in the
  *   switch map, which is runtime state and not in the bundle;
- * - `valkey` / `sentinel`: apply the changed settings to the running process (CONFIG SET, then
- *   CONFIG REWRITE; SENTINEL SET), never a restart, so the master and the data stay; a setting that
- *   cannot change at runtime (or a password, see docs/security.md) is refused with its name;
+ * - `valkey` / `replica` / `sentinel`: apply the changed settings to the running process (CONFIG
+ *   SET, then CONFIG REWRITE; SENTINEL SET), never a restart, so the master and the data stay; a
+ *   setting that cannot change at runtime (or a password, see docs/security.md) is refused with its
+ *   name. `replica` is the message store's never-promoted replica (MESSAGE_REPLICA_PORT); like the
+ *   node's own Valkey, its `replicaof` belongs to Sentinel after the first boot;
  * - `firewall`: add the new host firewall rules, then delete the yquant rules no longer listed;
  * - `unit`: write it and `daemon-reload` (the app takes it at its next deploy or restart);
  * - `ssh-keys`: the `ubuntu` user's authorized_keys (sshPublicKey), written atomically;
@@ -41,6 +43,7 @@ export type ConvergeAction =
   | "write"
   | "haproxy"
   | "valkey"
+  | "replica"
   | "sentinel"
   | "firewall"
   | "unit"
@@ -73,6 +76,7 @@ export function convergeEntries(layout: Layout, node: NodeName, sshAuthorizedKey
     if (haproxy.has(file)) return "haproxy";
     if (file === vp.config) return "valkey";
     if (file === vp.sentinelConfig) return "sentinel";
+    if (file === vp.replicaConfig) return "replica";
     if (file === p("/etc/yquant/firewall.rules")) return "firewall";
     if (file === mp.prometheusConfig || file === mp.rules) return "prometheus";
     if (file === mp.alertmanagerConfig) return "alertmanager";

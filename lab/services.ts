@@ -4,10 +4,11 @@
  */
 import { Layout, NodeName, roleOf } from "../cloud-init/layout";
 import { MONITORING_PORTS, MonitoringUnit, monitoringUnits } from "../cloud-init/monitoring";
+import { MESSAGE_REPLICA_UNIT } from "../cloud-init/valkey";
 
 /** A service as the CLI names it, and the unit the shim runs for it. */
 export interface LabService {
-  /** CLI name: `haproxy`, `valkey`, `sentinel`, or an app service name (`frontend`, ...). */
+  /** CLI name: `haproxy`, `valkey`, `replica`, `sentinel`, or an app service name (`frontend`, ...). */
   readonly name: string;
   readonly unit: string;
   /** The port it serves, when it serves one. */
@@ -19,6 +20,10 @@ export function nodeServices(layout: Layout, node: NodeName): LabService[] {
   const role = roleOf(layout.topology, node);
   return [
     ...(role.valkey === "none" ? [] : [{ name: "valkey", unit: "valkey-server", port: layout.ports.valkey }]),
+    // The message store's never-promoted replica starts after the node's own Valkey (setup.sh's order).
+    ...(role.messageReplica
+      ? [{ name: "replica", unit: MESSAGE_REPLICA_UNIT, port: layout.ports.replica }]
+      : []),
     ...(role.sentinel ? [{ name: "sentinel", unit: "valkey-sentinel", port: layout.ports.sentinel }] : []),
     ...(role.haproxy ? [{ name: "haproxy", unit: "haproxy", port: layout.ports.http }] : []),
     ...(role.app

@@ -68,11 +68,11 @@ while read -r kind action mode owner path; do
     ended=true
     break
   fi
-  if [[ ${kind} != "file" || ! ${mode} =~ ^0[0-7]{3}$ || ! ${path} =~ ^/[A-Za-z0-9._/-]+$ || ${path} == *..* ]]; then
+  if [[ ${kind} != "file" || ! ${mode} =~ ^0[0-7]{3}$ || ! ${path} =~ ^/[A-Za-z0-9._/@-]+$ || ${path} == *..* ]]; then
     echo "converge.sh: malformed bundle entry '${kind} ${action} ${mode} ${owner} ${path}'" >&2
     exit 2
   fi
-  case ${action} in write | haproxy | valkey | sentinel | firewall | unit | ssh-keys | prometheus | alertmanager) ;; *)
+  case ${action} in write | haproxy | valkey | replica | sentinel | firewall | unit | ssh-keys | prometheus | alertmanager) ;; *)
     echo "converge.sh: unknown action '${action}' for ${path}" >&2
     exit 2
     ;;
@@ -103,19 +103,23 @@ mode_of() { stat -c '%a' "$1" 2>/dev/null | sed 's/^/0/; s/^00/0/'; }
 source "${BASH_SOURCE[0]%/*}/lib/converge-plan.sh"
 
 refusals=()
-valkey_sets=()   # "key value..." to CONFIG SET
+valkey_sets=()   # "<local|replica> key value..." to CONFIG SET
 sentinel_sets=() # "option value" to SENTINEL SET <master>
 
 changed=()
 for ((i = 0; i < n; i++)); do
   path=${paths[i]} new="${work}/${i}"
   case ${actions[i]} in
-    valkey | sentinel)
+    valkey | replica | sentinel)
       reference=$(applied_copy "${path}")
       if same_file "${new}" "${reference}"; then continue; fi
       [[ -f ${reference} ]] || reference=${path}
       before=$((${#valkey_sets[@]} + ${#sentinel_sets[@]} + ${#refusals[@]}))
-      if [[ ${actions[i]} == valkey ]]; then plan_valkey "${new}" "${reference}"; else plan_sentinel "${new}" "${reference}"; fi
+      case ${actions[i]} in
+        valkey) plan_valkey "${new}" "${reference}" ;;
+        replica) plan_valkey "${new}" "${reference}" replica ;;
+        *) plan_sentinel "${new}" "${reference}" ;;
+      esac
       # Already in force at runtime: only the record of the applied file is missing or stale.
       changed+=("${i}")
       ((${#valkey_sets[@]} + ${#sentinel_sets[@]} + ${#refusals[@]} > before)) || log "${path}: in force at runtime; recording it"
@@ -165,7 +169,10 @@ if ((${#changed[@]} == 0)) && [[ -z ${pending} ]]; then
   exit 0
 fi
 for i in "${changed[@]}"; do log "differs: ${paths[i]} (${actions[i]})"; done
-for s in "${valkey_sets[@]}"; do log "valkey: CONFIG SET ${s%% *} ..."; done
+for s in "${valkey_sets[@]}"; do
+  target=${s%% *} s=${s#* }
+  log "${target/#local/valkey}: CONFIG SET ${s%% *} ..."
+done
 for s in "${sentinel_sets[@]}"; do log "sentinel: SENTINEL SET ${SENTINEL_MASTER_NAME} ${s%% *} ${s#* }"; done
 for p in ${pending}; do log "pending from an interrupted run: ${p}"; done
 [[ ${check_only} == true ]] && exit 0
@@ -216,7 +223,7 @@ for i in "${changed[@]}"; do
         log "firewall: HOST_FIREWALL=${HOST_FIREWALL}, rules file written, not applied"
       fi
       ;;
-    valkey | sentinel) ;; # below, once every file is written
+    valkey | replica | sentinel) ;; # below, once every file is written
   esac
 done
 step files
@@ -224,19 +231,22 @@ if [[ ${daemon_reload} == true ]]; then
   svc daemon-reload
   log "systemd units reloaded; the app takes them at its next deploy or restart (no restart here)"
 fi
+rewrite=""
 for s in "${valkey_sets[@]}"; do
+  target=${s%% *} s=${s#* }
   # shellcheck disable=SC2086 # a setting's arguments are separate words
-  out=$(vcli CONFIG SET ${s} 2>&1) || true
+  out=$(vcli_to "${target}" CONFIG SET ${s} 2>&1) || true
   if [[ ${out} != OK ]]; then
-    echo "converge.sh: valkey CONFIG SET ${s%% *} failed: ${out}" >&2
+    echo "converge.sh: ${target/#local/valkey} CONFIG SET ${s%% *} failed: ${out}" >&2
     exit 1
   fi
+  [[ " ${rewrite} " == *" ${target} "* ]] || rewrite+=" ${target}"
 done
 step valkey-set
-if ((${#valkey_sets[@]} > 0)); then
-  out=$(vcli CONFIG REWRITE)
-  [[ ${out} == OK ]] || log "valkey: CONFIG REWRITE answered '${out}' (the settings are in force, not yet in the file)"
-fi
+for target in ${rewrite}; do
+  out=$(vcli_to "${target}" CONFIG REWRITE)
+  [[ ${out} == OK ]] || log "${target/#local/valkey}: CONFIG REWRITE answered '${out}' (the settings are in force, not yet in the file)"
+done
 for s in "${sentinel_sets[@]}"; do
   # shellcheck disable=SC2086 # option and value are separate words
   out=$(scli SENTINEL SET "${SENTINEL_MASTER_NAME}" ${s} 2>&1) || true
@@ -247,7 +257,7 @@ for s in "${sentinel_sets[@]}"; do
 done
 step runtime-set
 for i in "${changed[@]}"; do
-  case ${actions[i]} in valkey | sentinel) cp "${work}/${i}" "$(applied_copy "${paths[i]}")" ;; esac
+  case ${actions[i]} in valkey | replica | sentinel) cp "${work}/${i}" "$(applied_copy "${paths[i]}")" ;; esac
 done
 step recorded
 

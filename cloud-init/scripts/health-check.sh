@@ -113,24 +113,14 @@ else
   record sentinel false "no master '${SENTINEL_MASTER_NAME}' on ${NODE_LOOPBACK}:${SENTINEL_PORT}: ${master:-no answer}"
 fi
 
-# The message store's never-promoted replica (the gate): a replica of the master Sentinel names,
-# its link up. Without it a master has one replica to count for min-replicas-to-write.
+# The message store's never-promoted replica (the gate): a replica of Sentinel's master, link up.
 if [[ -n ${MESSAGE_REPLICA_PORT:-} ]]; then
-  if ! info=$(vcli "${MESSAGE_REPLICA_PORT}" "${VALKEY_ADMIN_USER}" "${MESSAGE_ADMIN_PASSWORD}" info replication) || [[ ${info} != *role:* ]]; then
-    record message-replica false "INFO on ${NODE_LOOPBACK}:${MESSAGE_REPLICA_PORT}: ${info:-no answer}"
+  # INFO lists role, master_host, master_port, master_link_status in this order.
+  r=$(vcli "${MESSAGE_REPLICA_PORT}" "${VALKEY_ADMIN_USER}" "${MESSAGE_ADMIN_PASSWORD}" info replication | tr -d '\r' | awk -F: '$1 ~ /^(role|master_host|master_port|master_link_status)$/ { printf "%s ", $2 }') || r=""
+  if [[ -n ${master_addr:-} && ${r} == "slave ${master_addr%:*} ${master_addr##*:} up " ]]; then
+    record message-replica true "replica of ${master_addr}, link up"
   else
-    info=$(printf '%s\n' "${info}" | tr -d '\r')
-    value() { printf '%s\n' "${info}" | awk -F: -v k="$1" '$1 == k { print $2; exit }'; }
-    following="$(value master_host):$(value master_port)"
-    if [[ $(value role) != slave ]]; then
-      record message-replica false "role $(value role), expected a replica (replica-priority 0)"
-    elif [[ $(value master_link_status) != up ]]; then
-      record message-replica false "replica of ${following}, link $(value master_link_status)"
-    elif [[ -n ${master_addr:-} && ${following} != "${master_addr}" ]]; then
-      record message-replica false "replica of ${following}, but Sentinel names ${master_addr}"
-    else
-      record message-replica true "replica of ${following}, link up, priority $(value slave_priority)"
-    fi
+    record message-replica false "role, master, link: ${r:-no answer}(Sentinel names ${master_addr:-none})"
   fi
 fi
 

@@ -198,28 +198,23 @@ fi
 svc daemon-reload
 ensure_service valkey-server
 # The message store's never-promoted replica (MESSAGE_REPLICA_PORT, the gate). Its file names the
-# bootstrap master; after a failover (a gate rebuilt later) the other nodes' Sentinels name another
-# one, and Sentinel never reconfigures a replica that no master lists, so it follows them here.
+# bootstrap master; after a failover (a gate rebuilt later) it follows the master the other nodes'
+# Sentinels name: Sentinel never reconfigures a replica that no master lists.
 if [[ -n ${MESSAGE_REPLICA_PORT:-} ]]; then
   ensure_service valkey-server@replica
   # shellcheck source=/dev/null
-  source "${YQ_ROOT}/etc/yquant/valkey.env"
-  # shellcheck source=/dev/null
-  source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
-  rcli() { REDISCLI_AUTH=${MESSAGE_ADMIN_PASSWORD} timeout 5 valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${MESSAGE_REPLICA_PORT}" "$@"; }
-  master=""
+  source "${YQ_ROOT}/etc/yquant/valkey.env" && source "${YQ_ROOT}/etc/yquant/valkey-admin.env"
+  m=""
   for s in ${SENTINELS//,/ }; do
     [[ ${s%:*} == "${NODE_IP}" ]] && continue
-    master=$(REDISCLI_AUTH=${SENTINEL_PASSWORD} timeout 3 valkey-cli --no-auth-warning --user "${SENTINEL_USER}" -h "${s%:*}" -p "${s##*:}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}" 2>/dev/null | paste -sd ' ') || master=""
-    [[ ${master} =~ ^[0-9a-fA-F.:]+\ [0-9]+$ ]] && break
-    master=""
+    m=$(REDISCLI_AUTH=${SENTINEL_PASSWORD} timeout 3 valkey-cli --no-auth-warning --user "${SENTINEL_USER}" -h "${s%:*}" -p "${s##*:}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}" 2>/dev/null | paste -sd ' ') && [[ ${m} == *" "* ]] && break
+    m=""
   done
-  current=$(rcli info replication 2>/dev/null | tr -d '\r' | awk -F: '$1 == "master_host" { h = $2 } $1 == "master_port" { p = $2 } END { if (h != "") print h " " p }') || current=""
-  if [[ -n ${master} && -n ${current} && ${master} != "${current}" ]]; then
-    # shellcheck disable=SC2086 # host and port are two words
-    rcli replicaof ${master} >/dev/null && rcli config rewrite >/dev/null
-    log "message replica: follows the master the Sentinels name (${master/ /:}), not ${current/ /:}"
-  fi
+  # REPLICAOF of the master it already follows changes nothing.
+  for c in "replicaof ${m}" "config rewrite"; do
+    # shellcheck disable=SC2086 # one word per argument
+    [[ -z ${m} ]] || REDISCLI_AUTH=${MESSAGE_ADMIN_PASSWORD} timeout 5 valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${MESSAGE_REPLICA_PORT}" ${c} >/dev/null
+  done
 fi
 ensure_service valkey-sentinel
 

@@ -5,7 +5,8 @@
  */
 import { NodeName, gateNode } from "../../cloud-init/layout";
 import { MESSAGE_REPLICA_UNIT, MESSAGE_WRITE_GUARD } from "../../cloud-init/valkey";
-import { Lab, processGroup, rssBytes } from "../lab";
+import { Lab } from "../lab";
+import { processGroup, rssBytes } from "../processes";
 import { respCommand } from "../resp";
 import { Figure, figure, valkeyTarget } from "./common";
 

@@ -118,6 +118,7 @@ describe("with the lab up", () => {
     );
     expect(nodes[0]?.services.map((x) => x.name)).toEqual([
       "valkey",
+      "replica",
       "sentinel",
       "haproxy",
       "node-exporter",

@@ -14,6 +14,8 @@ import { Lab } from "../../lab/lab";
 import { convergeNode } from "../../lab/converge";
 import { convergeUnderLoad } from "../../lab/scenarios/s9-converge-under-load";
 import { gateRebuild } from "../../lab/scenarios/s15-gate-rebuild";
+import { MESSAGE_REPLICA_UNIT } from "../../cloud-init/valkey";
+import { respCommand } from "../../lab/resp";
 import { labDown, labUp, log } from "./helpers";
 
 let lab: Lab;
@@ -91,6 +93,31 @@ describe("converge.sh", () => {
     ]);
     const still = await convergeNode(lab, lab.layout, "green");
     expect(still.stdout.trim()).toBe("converge.sh[green]: every file is in force: nothing to do");
+  });
+
+  it("brings a new message store maxmemory into the gate's replica at runtime (CONFIG SET, no restart)", async () => {
+    const replica = {
+      host: lab.address("gate"),
+      port: lab.layout.ports.replica,
+      username: "admin",
+      password: lab.layout.secrets.users.messageAdmin,
+    };
+    const pid = lab.pid("gate", MESSAGE_REPLICA_UNIT);
+    expect(pid).not.toBeNull();
+    const changed = { ...lab.layout, messageMaxmemoryMb: lab.layout.messageMaxmemoryMb + 1 };
+    const r = await convergeNode(lab, changed, "gate");
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toContain("converge.sh[gate]: replica: CONFIG SET maxmemory ...");
+    expect(await respCommand(replica, "CONFIG", "GET", "maxmemory")).toEqual([
+      "maxmemory",
+      String((lab.layout.messageMaxmemoryMb + 1) * 1024 * 1024),
+    ]);
+    expect(lab.pid("gate", MESSAGE_REPLICA_UNIT)).toBe(pid);
+    const back = await convergeNode(lab, lab.layout, "gate");
+    expect(back.status, back.stderr).toBe(0);
+    expect((await convergeNode(lab, lab.layout, "gate")).stdout.trim()).toBe(
+      "converge.sh[gate]: every file is in force: nothing to do",
+    );
   });
 
   it("converges adminCidrs and a Sentinel setting under live load: 0 failed, in force everywhere, tokens intact", async () => {

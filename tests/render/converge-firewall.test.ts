@@ -85,8 +85,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe("converge.sh host firewall", () => {
   it("adds an admin CIDR's rules, then removing the CIDR leaves exactly the remaining rules", () => {
     expect(chain()).toEqual(expectedChain(layout));
-    // 10 admin/cluster rules and 4 monitoring ones (node_exporter and HAProxy metrics, from each engine).
-    expect(chain()).toHaveLength(3 + 14 + 1);
+    // 13 admin/cluster rules (the message replica's 3 among them) and 4 monitoring ones
+    // (node_exporter and HAProxy metrics, from each engine).
+    expect(chain()).toHaveLength(3 + 17 + 1);
     const added = converge(withAdded);
     expect(added.status, added.stdout + added.stderr).toBe(0);
     expect(chain()).toEqual(expectedChain(withAdded));

@@ -22,6 +22,8 @@ describe("convergeEntries", () => {
       "unit /etc/systemd/system/yquant-node-metrics.service",
       "unit /etc/systemd/system/valkey-server.service.d/yquant-umask.conf",
       "valkey /etc/valkey/valkey.conf",
+      "unit /etc/systemd/system/valkey-server@replica.service.d/yquant-umask.conf",
+      "replica /etc/valkey/valkey-replica.conf",
       "unit /etc/systemd/system/valkey-sentinel.service.d/yquant-umask.conf",
       "unit /etc/systemd/system/valkey-sentinel.service.d/yquant-scripts.conf",
       "sentinel /etc/valkey/sentinel.conf",

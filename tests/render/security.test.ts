@@ -40,7 +40,8 @@ describe("secrets in rendered files", () => {
         "/etc/valkey/valkey.conf",
         "/etc/valkey/sentinel.conf",
       ];
-      if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem");
+      // The gate's message replica holds the message store's admin, sentinel and monitor passwords.
+      if (node === "gate") expected.push("/etc/haproxy/certs/yquant.pem", "/etc/valkey/valkey-replica.conf");
       // The engines' redis_exporter reads every store's password (root:prometheus 0640).
       else expected.push("/etc/yquant/redis-exporter.json");
       expect(holders.sort()).toEqual(expected.sort());

@@ -1,7 +1,7 @@
 # How converge.sh brings a changed Valkey or Sentinel file into force without a restart:
 # plan_valkey and plan_sentinel compare it with the running process (CONFIG GET, SENTINEL MASTER)
-# and with the last applied file, and fill valkey_sets, sentinel_sets and refusals (declared by
-# converge.sh) with what to set at runtime and what cannot change there.
+# and with the last applied file, and fill valkey_sets ("<target> key value..."), sentinel_sets and
+# refusals (declared by converge.sh) with what to set at runtime and what cannot change there.
 
 # Settings of a config text: "key args...", comments and blank lines dropped.
 # Values are compared without the double quotes Valkey and Sentinel add when they rewrite a file.
@@ -9,7 +9,14 @@ settings() { sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' -e 's/"//g' "$1"; 
 # Lines of a config text for one key (exact first word).
 lines_for() { settings "$2" 2>/dev/null | awk -v k="$1" '$1 == k'; }
 
-vcli() { REDISCLI_AUTH="${LOCAL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${VALKEY_PORT}" "$@"; }
+# vcli_to <target> ...: "local" is this node's own Valkey (VALKEY_PORT), "replica" the message
+# store's never-promoted replica (MESSAGE_REPLICA_PORT, the message store's admin password).
+vcli_to() {
+  local port=${VALKEY_PORT} password=${LOCAL_ADMIN_PASSWORD}
+  if [[ $1 == replica ]]; then port=${MESSAGE_REPLICA_PORT:-} password=${MESSAGE_ADMIN_PASSWORD}; fi
+  shift
+  REDISCLI_AUTH="${password}" valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${port}" "$@"
+}
 scli() { REDISCLI_AUTH="${SENTINEL_ADMIN_PASSWORD}" valkey-cli --no-auth-warning --user "${SENTINEL_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${SENTINEL_PORT}" "$@"; }
 
 # Valkey's CONFIG GET spelling of a size: 256mb -> 268435456 (Valkey: kb/mb/gb are powers of 1024).
@@ -27,24 +34,25 @@ VALKEY_FIXED=" daemonize pidfile logfile dir port bind requirepass masterauth ma
 VALKEY_OWNED=" replicaof slaveof " # Sentinel moves the master: the bootstrap line is not re-applied
 SENTINEL_RUNTIME=" down-after-milliseconds failover-timeout parallel-syncs "
 
-plan_valkey() { # $1 new file, $2 last applied (or the live file)
-  local key rest current desired
+plan_valkey() { # $1 new file, $2 last applied (or the live file), $3 target (default local)
+  local key rest current desired target=${3:-local} name=valkey
+  [[ ${target} == local ]] || name=${target}
   while read -r key rest; do
     if [[ ${VALKEY_OWNED} == *" ${key} "* ]]; then continue; fi
     if [[ ${VALKEY_FIXED} == *" ${key} "* ]]; then
       if [[ "$(lines_for "${key}" "$2")" != "$(lines_for "${key}" "$1")" ]]; then
         if [[ ${key} == requirepass || ${key} == masterauth ]]; then
-          refusals+=("valkey ${key}: a password changes by the rotation procedure in docs/security.md, not by converge")
+          refusals+=("${name} ${key}: a password changes by the rotation procedure in docs/security.md, not by converge")
         else
-          refusals+=("valkey ${key}: cannot change at runtime; it needs a restart of this Valkey (docs/runbooks/day2.md)")
+          refusals+=("${name} ${key}: cannot change at runtime; it needs a restart of this Valkey (docs/runbooks/day2.md)")
         fi
       fi
       continue
     fi
-    current=$(vcli CONFIG GET "${key}" | sed -n 2p) || current=""
+    current=$(vcli_to "${target}" CONFIG GET "${key}" | sed -n 2p) || current=""
     desired=${rest}
     [[ ${key} == maxmemory ]] && desired=$(bytes "${rest}")
-    [[ ${current} == "${desired}" ]] || valkey_sets+=("${key} ${rest}")
+    [[ ${current} == "${desired}" ]] || valkey_sets+=("${target} ${key} ${rest}")
   done < <(settings "$1")
 }
 
