@@ -3,7 +3,14 @@
  * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
  */
 import Valkey from "iovalkey";
-import { Color, NodeName, nodeNames, otherColor, tokenNode } from "../../cloud-init/layout";
+import {
+  Color,
+  NodeName,
+  messageReplicaNodes,
+  nodeNames,
+  otherColor,
+  tokenNode,
+} from "../../cloud-init/layout";
 import { Lab } from "../lab";
 import { sleep, waitFor } from "../poll";
 import { nodeServices } from "../services";
@@ -106,6 +113,17 @@ export function valkeyTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
     port: lab.layout.ports.valkey,
     username: USER_NAMES.admin,
     password: node === tokenNode(lab.layout) ? users.tokenAdmin : users.messageAdmin,
+    timeoutMs,
+  };
+}
+
+/** The message store's never-promoted replica on `node` (the gate), as the scripts reach it. */
+export function replicaTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
+  return {
+    host: lab.address(node),
+    port: lab.layout.ports.replica,
+    username: USER_NAMES.admin,
+    password: lab.layout.secrets.users.messageAdmin,
     timeoutMs,
   };
 }
@@ -306,7 +324,25 @@ export async function ensureMaster(
     const replicaInSync = await respCommand(valkeyTarget(lab, other), "INFO", "replication")
       .then((r) => String(r).includes("master_link_status:up"))
       .catch(() => false);
-    if (master === color && (await valkeyRole(lab, color)) === "master" && replicaInSync) return;
+    // The message store's never-promoted replicas (the gate) follow the same master.
+    const replicasFollow = await Promise.all(
+      messageReplicaNodes(lab.layout).map((n) =>
+        respCommand(replicaTarget(lab, n), "INFO", "replication")
+          .then(
+            (r) =>
+              String(r).includes(`master_host:${lab.address(color)}\r\n`) &&
+              String(r).includes("master_link_status:up"),
+          )
+          .catch(() => false),
+      ),
+    );
+    if (
+      master === color &&
+      (await valkeyRole(lab, color)) === "master" &&
+      replicaInSync &&
+      replicasFollow.every(Boolean)
+    )
+      return;
     if (master !== null && master !== color) {
       const r = await lab.runScript("gate", "promote-master", [color], 60_000);
       last = (r.stdout + r.stderr).trim();

@@ -67,7 +67,7 @@ describe("script parts", () => {
     expect(convergeScript()).toBe(readScript("converge"));
     expect(convergeScript()).toContain("\napply_firewall_rules() {\n");
     expect(convergeScript()).toContain(
-      "\nplan_valkey() { # $1 new file, $2 last applied (or the live file)\n",
+      "\nplan_valkey() { # $1 new file, $2 last applied (or the live file), $3 target (default local)\n",
     );
     expect(convergeScript()).toContain('\n[[ ${YQ_ROOT} == "/" ]] && YQ_ROOT=""\nexport YQ_ROOT\n');
   });
