@@ -207,13 +207,13 @@ if [[ -n ${MESSAGE_REPLICA_PORT:-} ]]; then
   m=""
   for s in ${SENTINELS//,/ }; do
     [[ ${s%:*} == "${NODE_IP}" ]] && continue
-    m=$(REDISCLI_AUTH=${SENTINEL_PASSWORD} timeout 3 valkey-cli --no-auth-warning --user "${SENTINEL_USER}" -h "${s%:*}" -p "${s##*:}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}" 2>/dev/null | paste -sd ' ') && [[ ${m} == *" "* ]] && break
+    m=$(REDISCLI_AUTH=${SENTINEL_PASSWORD} timeout 3 valkey-cli --no-auth-warning --user "${SENTINEL_USER}" -h "${s%:*}" -p "${s##*:}" sentinel get-master-addr-by-name "${SENTINEL_MASTER_NAME}" 2>/dev/null | paste -sd ' ') && [[ ${m} =~ ^[0-9a-fA-F.:]+\ [0-9]+$ ]] && break
     m=""
   done
   # REPLICAOF of the master it already follows changes nothing.
   for c in "replicaof ${m}" "config rewrite"; do
     # shellcheck disable=SC2086 # one word per argument
-    [[ -z ${m} ]] || REDISCLI_AUTH=${MESSAGE_ADMIN_PASSWORD} timeout 5 valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${MESSAGE_REPLICA_PORT}" ${c} >/dev/null
+    [[ -z ${m} ]] || REDISCLI_AUTH=${MESSAGE_ADMIN_PASSWORD} timeout 5 valkey-cli --no-auth-warning --user "${VALKEY_ADMIN_USER}" -h "${NODE_LOOPBACK}" -p "${MESSAGE_REPLICA_PORT}" ${c} >/dev/null || log "message replica: ${c} failed"
   done
 fi
 ensure_service valkey-sentinel
