@@ -32,11 +32,10 @@ export type LayoutConfig = Pick<
 /** Token Valkey `maxmemory` on the gate (1 GB on E2.1.Micro). */
 export const TOKEN_MAXMEMORY_MB = 256;
 /**
- * The message store's `maxmemory` that the gate's replica can hold: the gate's services stay within
- * 128 MB RSS (docs/valkey.md, "The gate replica and its memory"): HAProxy, the token Valkey and
- * Sentinel take about 40 MB, the replica about 12 MB plus its data.
+ * The message store's `maxmemory` that the gate's replica can hold while the gate's services stay
+ * within 128 MB RSS in all (measured in docs/valkey.md, "The gate replica and its memory").
  */
-export const GATE_REPLICA_MAXMEMORY_MB = 64;
+export const GATE_REPLICA_MAXMEMORY_MB = 32;
 /**
  * Message store `maxmemory` (both engines and the gate's replica, which holds the same data): what
  * the gate's replica can hold, or a quarter of the engine's memory if less. A master stops taking

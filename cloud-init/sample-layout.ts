@@ -40,7 +40,7 @@ export function sampleLayout(overrides: Partial<Layout> = {}): Layout {
       users: sampleUserPasswords("sample"),
     },
     tokenMaxmemoryMb: 256,
-    messageMaxmemoryMb: 64,
+    messageMaxmemoryMb: 32,
     drainSeconds: 30,
     serviceControl: "systemctl",
     production: true,

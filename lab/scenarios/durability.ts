@@ -17,13 +17,33 @@ import { Figure, figure, valkeyTarget } from "./common";
  * it got; one second more for this loaded 2-core machine.
  */
 export const LOSS_WINDOW_MS = (MESSAGE_WRITE_GUARD.minReplicasMaxLagSeconds + 2) * 1000;
-/** Each writer's rate is measured over this long before the fault. */
-const RATE_WINDOW_MS = 1500;
+/**
+ * The most a writer without `WAIT` may lose: every write it had acknowledged within LOSS_WINDOW_MS
+ * of each moment the old master was cut off (`starts`: the fault, and for a freeze also the SIGCONT,
+ * when it runs again with stale replicas), its own rate over the window, plus the second before each
+ * (writes that may not have reached a replica yet).
+ */
+export function lossBound(ackTimes: readonly number[], starts: readonly number[]): number {
+  return ackTimes.filter((t) => starts.some((s) => t >= s - 1000 && t <= s + LOSS_WINDOW_MS)).length;
+}
 
-/** The most a writer without `WAIT` may lose: its rate just before the fault over LOSS_WINDOW_MS. */
-export function lossBound(ackTimes: readonly number[], faultAt: number): number {
-  const before = ackTimes.filter((t) => t >= faultAt - RATE_WINDOW_MS && t < faultAt).length;
-  return Math.ceil((before / RATE_WINDOW_MS) * LOSS_WINDOW_MS);
+/**
+ * How long after the latest of `starts` before it the old master still acknowledged a write that was
+ * then lost (`lost` are positions in `ackTimes`): the longest such delay; 0 when none was lost.
+ */
+export function lossWindowMs(
+  ackTimes: readonly number[],
+  lost: readonly number[],
+  starts: readonly number[],
+): number {
+  let window = 0;
+  for (const i of lost) {
+    const t = ackTimes[i];
+    if (t === undefined) continue;
+    const since = starts.filter((s) => s <= t);
+    if (since.length > 0) window = Math.max(window, Math.round(t - Math.max(...since)));
+  }
+  return window;
 }
 
 /** The gate replica's RSS and the message store's data (`used_memory` on the master) now. */

@@ -128,6 +128,16 @@ export async function countLost(
   prefix: string,
   acked: readonly number[],
 ): Promise<number> {
+  return (await lostKeys(lab, node, prefix, acked)).length;
+}
+
+/** The positions in `acked` of the keys `node` does not hold. */
+export async function lostKeys(
+  lab: Lab,
+  node: NodeName,
+  prefix: string,
+  acked: readonly number[],
+): Promise<number[]> {
   const t = valkeyTarget(lab, node, 5000);
   const c = new Valkey({
     host: t.host,
@@ -139,13 +149,41 @@ export async function countLost(
   c.on("error", () => undefined);
   try {
     await c.connect();
-    let missing = 0;
+    const missing: number[] = [];
     for (let i = 0; i < acked.length; i += 500) {
       const keys = acked.slice(i, i + 500).map((n) => `${prefix}:${n}`);
       const values = await c.mget(...keys);
-      missing += values.filter((v) => v === null).length;
+      values.forEach((v, j) => {
+        if (v === null) missing.push(i + j);
+      });
     }
     return missing;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/**
+ * Deletes a writer's keys (`<prefix>:0` to `<prefix>:<attempts - 1>`) on `node`: each fault run
+ * writes hundreds of thousands, and the lab's store is bounded by its maxmemory (noeviction), so
+ * repeated runs would end in OOM refusals.
+ */
+export async function dropKeys(lab: Lab, node: NodeName, prefix: string, attempts: number): Promise<void> {
+  const t = valkeyTarget(lab, node, 5000);
+  const c = new Valkey({
+    host: t.host,
+    port: t.port,
+    username: t.username,
+    password: t.password,
+    lazyConnect: true,
+  });
+  c.on("error", () => undefined);
+  try {
+    await c.connect();
+    for (let i = 0; i < attempts; i += 1000) {
+      const keys = Array.from({ length: Math.min(1000, attempts - i) }, (_, j) => `${prefix}:${i + j}`);
+      await c.unlink(...keys);
+    }
   } finally {
     c.disconnect();
   }

@@ -1,18 +1,24 @@
-/** The loss bound of scenarios 16 and 17 (lab/scenarios/durability.ts). Starts no process. */
+/** The loss bound and window of scenarios 16 and 17 (lab/scenarios/durability.ts). Starts no process. */
 import { describe, expect, it } from "vitest";
-import { LOSS_WINDOW_MS, lossBound } from "../../lab/scenarios/durability";
+import { LOSS_WINDOW_MS, lossBound, lossWindowMs } from "../../lab/scenarios/durability";
 
 describe("lossBound", () => {
-  it("is the writer's rate over the 1.5 s before the fault, times min-replicas-max-lag + 2 s", () => {
+  it("counts the writer's acknowledgements from 1 s before the fault to min-replicas-max-lag + 2 s after", () => {
     expect(LOSS_WINDOW_MS).toBe(4_000);
-    // 300 acknowledgements in the 1.5 s before the fault (200/s): 800 over 4 s.
-    const acks = Array.from({ length: 300 }, (_, i) => 10_000 - 1_500 + i * 5);
-    expect(lossBound(acks, 10_000)).toBe(800);
+    // Before the window, inside it (both ends), after it.
+    expect(lossBound([8_999, 9_000, 10_000, 14_000, 14_001], [10_000])).toBe(3);
+    // A freeze: the fault and the SIGCONT 12 s later each open a window.
+    expect(lossBound([9_000, 14_001, 21_000, 22_500, 26_001], [10_000, 22_000])).toBe(3);
   });
+});
 
-  it("counts only the acknowledgements inside the rate window", () => {
-    // Before the window, at the fault and after it: none counts.
-    expect(lossBound([1_000, 8_499, 10_000, 12_000], 10_000)).toBe(0);
-    expect(lossBound([8_500, 9_999], 10_000)).toBe(6);
+describe("lossWindowMs", () => {
+  it("is the time from the fault to the last lost write's acknowledgement, 0 when none was lost", () => {
+    const ackTimes = [9_500, 10_200, 11_000, 12_750, 30_000];
+    expect(lossWindowMs(ackTimes, [1, 3], [10_000])).toBe(2_750);
+    expect(lossWindowMs(ackTimes, [0], [10_000])).toBe(0);
+    expect(lossWindowMs(ackTimes, [], [10_000])).toBe(0);
+    // After a SIGCONT at 29,990 the lost write at 30,000 is 10 ms into its window, not 20 s.
+    expect(lossWindowMs(ackTimes, [4], [10_000, 29_990])).toBe(10);
   });
 });

@@ -18,6 +18,7 @@ import { PROMOTE_STEPS, interruptedPromotion } from "../../lab/scenarios/s11-int
 import { authGuessing } from "../../lab/scenarios/s14-auth-guessing";
 import { WAIT_WRITABLE_GOAL_MS, masterFreeze, masterPartition } from "../../lab/scenarios/s16-master-faults";
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
+import { LOSS_WINDOW_MS } from "../../lab/scenarios/durability";
 import { freezeActive } from "../../lab/scenarios/s12-freeze";
 import { labDown, labLog, labUp, log } from "./helpers";
 
@@ -193,6 +194,7 @@ describe("lab scenarios", () => {
         const bound = num(f, `lossBound.${kind}`);
         expect(bound, kind).toBeGreaterThan(0);
         expect(num(f, `lost.${kind}`), `${kind} (bound ${bound})`).toBeLessThanOrEqual(bound);
+        expect(num(f, `lossWindowMs.${kind}`), kind).toBeLessThanOrEqual(LOSS_WINDOW_MS);
       }
       expect(await lab.activeColor()).toBe("blue");
     });

@@ -40,7 +40,7 @@ describe("buildCloudLayout", () => {
       },
       secrets: SECRETS,
       tokenMaxmemoryMb: 256,
-      messageMaxmemoryMb: 64,
+      messageMaxmemoryMb: 32,
       drainSeconds: 45,
       serviceControl: "systemctl",
       production: true,
@@ -55,7 +55,7 @@ describe("buildCloudLayout", () => {
   });
 
   it("sizes the message store to what the gate's replica holds (a quarter of an engine is always more)", () => {
-    expect([messageMaxmemoryMb(12), messageMaxmemoryMb(6), messageMaxmemoryMb(1)]).toEqual([64, 64, 64]);
+    expect([messageMaxmemoryMb(12), messageMaxmemoryMb(6), messageMaxmemoryMb(1)]).toEqual([32, 32, 32]);
   });
 
   it("lists the Sentinels gate first", () => {

@@ -62,7 +62,7 @@ describe("rendered Valkey and Sentinel files", () => {
     expect(blue).toContain("masterauth sample-messageReplication-password-0000");
     expect(blue.some((l) => l.startsWith("requirepass"))).toBe(false);
     expect(blue).toContain("replica-announce-ip 10.0.2.10");
-    expect(blue).toContain("maxmemory 64mb");
+    expect(blue).toContain("maxmemory 32mb");
     expect(blue.some((l) => l.startsWith("replicaof"))).toBe(false);
     expect(green).toContain("replica-announce-ip 10.0.2.11");
     expect(green).toContain("replicaof 10.0.2.10 6379");
@@ -92,7 +92,7 @@ describe("rendered Valkey and Sentinel files", () => {
       "appendonly no",
       'save ""',
       "rdb-del-sync-files yes",
-      "maxmemory 64mb",
+      "maxmemory 32mb",
       "maxmemory-policy noeviction",
       `user admin on >sample-messageAdmin-password-0000 ${ACL_RIGHTS.admin}`,
       `user sentinel on >sample-messageSentinel-password-0000 ${ACL_RIGHTS.sentinel}`,
