@@ -11,6 +11,7 @@ import { materialiseNode } from "./materialise";
 import { startReceiver, stopReceiver } from "./monitoring";
 import { waitFor } from "./poll";
 import { nodeServices } from "./services";
+import { MESSAGE_REPLICA_UNIT } from "../cloud-init/valkey";
 
 export type Log = (line: string) => void;
 
@@ -148,6 +149,7 @@ export async function down(lab: Lab, log: Log): Promise<number> {
     "yquant-node-metrics",
     "prometheus-node-exporter",
     "valkey-sentinel",
+    MESSAGE_REPLICA_UNIT,
     "valkey-server",
   ];
   for (const unit of order) {

@@ -1,7 +1,7 @@
 /** `status`: every unit's pid and health, the live color, the message master, and the endpoints. */
 import * as path from "node:path";
 import { Color, NodeName, gateNode, nodeNames, otherColor, tokenNode } from "../cloud-init/layout";
-import { USER_NAMES } from "../cloud-init/valkey";
+import { MESSAGE_REPLICA_UNIT, USER_NAMES } from "../cloud-init/valkey";
 import { Lab } from "./lab";
 import { httpGet, sentinelMaster } from "./probes";
 import { respCommand } from "./resp";
@@ -98,6 +98,15 @@ async function serviceHealth(
         "ROLE",
       );
       return ["ok", `role ${Array.isArray(role) ? String(role[0]) : "unknown"}`];
+    }
+    if (unit === MESSAGE_REPLICA_UNIT) {
+      const role = await respCommand(
+        { host, port: ports.replica, username: USER_NAMES.admin, password: secrets.users.messageAdmin },
+        "ROLE",
+      );
+      return Array.isArray(role) && role[0] === "slave"
+        ? ["ok", `replica of ${String(role[1])}:${String(role[2])}, ${String(role[3])}`]
+        : ["failing", `role ${Array.isArray(role) ? String(role[0]) : "unknown"}, expected a replica`];
     }
     if (unit === "valkey-sentinel") {
       const master = await sentinelMaster(lab, node);

@@ -31,7 +31,7 @@ describe("bad arguments: exit 2, clear message, nothing changed", () => {
     ],
     [
       ["kill", "gate", "frontend"],
-      'invalid [service] "frontend" for gate: expected one of valkey, sentinel, haproxy, node-exporter, node-metrics',
+      'invalid [service] "frontend" for gate: expected one of valkey, replica, sentinel, haproxy, node-exporter, node-metrics',
     ],
     [["bench", "--repeat", "0"], 'invalid --repeat "0": a whole number of runs from 1 to 10'],
     [["up", "now"], 'up: unexpected argument "now"'],
@@ -152,7 +152,7 @@ describe("with the lab up", () => {
     const r = cli(["status"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("active color: blue   message master (Sentinel): blue 127.0.10.2:6379");
-    expect(r.stdout.split("\n").filter((l) => /^(gate|blue|green)\s/.test(l))).toHaveLength(25);
+    expect(r.stdout.split("\n").filter((l) => /^(gate|blue|green)\s/.test(l))).toHaveLength(26);
   });
 
   it("kill <node> <service> crashes it, status shows it stopped, start brings it back", () => {
