@@ -149,6 +149,7 @@ describe("lab up's port check", () => {
     ]);
     expect(all.map((l) => l.what)).toEqual([
       "gate valkey",
+      "gate replica",
       "gate sentinel",
       "gate haproxy (live HTTP)",
       "gate haproxy (live HTTPS)",
