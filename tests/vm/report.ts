@@ -22,8 +22,9 @@ export class Report {
     } catch (e) {
       this.failed += 1;
       const why = e instanceof Error ? e.message : String(e);
-      this.failures.push(`${name}: ${oneLine(why, 300)}`);
-      process.stdout.write(`FAIL ${name} (${secs(t0)}s) ${oneLine(why, 400)}\n`);
+      // A failing command's last lines say why: the FAIL line keeps all of it, the summary its tail.
+      this.failures.push(`${name}: ${lastChars(oneLine(why, Infinity), 600)}`);
+      process.stdout.write(`FAIL ${name} (${secs(t0)}s) ${oneLine(why, 8000)}\n`);
       return false;
     }
   }
@@ -36,6 +37,7 @@ export class Report {
 
 export const secs = (t0: number): string => ((Date.now() - t0) / 1000).toFixed(1);
 export const oneLine = (s: string, n: number): string => s.replace(/\s+/g, " ").trim().slice(0, n);
+export const lastChars = (s: string, n: number): string => (s.length > n ? `…${s.slice(-n)}` : s);
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `command` in the guest; throws with its output unless it exits 0. Returns stdout. */
