@@ -120,6 +120,41 @@ describe("converge.sh", () => {
     );
   });
 
+  it("refuses a message store maxmemory below what the store holds, before writing anything", async () => {
+    const admin = { username: "admin", password: lab.layout.secrets.users.messageAdmin };
+    const engine = (color: "blue" | "green") => ({
+      host: lab.address(color),
+      port: lab.layout.ports.valkey,
+      ...admin,
+    });
+    const roles = await Promise.all([
+      respCommand(engine("blue"), "ROLE"),
+      respCommand(engine("green"), "ROLE"),
+    ]);
+    const master = engine((roles[0] as string[])[0] === "master" ? "blue" : "green");
+    const replica = { host: lab.address("gate"), port: lab.layout.ports.replica, ...admin };
+    expect(await respCommand(master, "SET", "yq:test:big", "x".repeat(3_000_000))).toBe("OK");
+    try {
+      for (let i = 0; i < 100 && (await respCommand(replica, "EXISTS", "yq:test:big")) !== 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const r = await convergeNode(lab, { ...lab.layout, messageMaxmemoryMb: 2 }, "gate");
+      expect(r.status).toBe(1);
+      const lines = r.stderr.split("\n").filter(Boolean);
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(
+        /^converge\.sh: refused: replica maxmemory: 2097152 bytes is below the \d{7,} this Valkey holds \(used_memory\); every write would fail \(noeviction\): free data first, or keep the larger maxmemory$/,
+      );
+      expect(lines[1]).toBe("converge.sh: nothing was changed on gate");
+      expect(await respCommand(replica, "CONFIG", "GET", "maxmemory")).toEqual([
+        "maxmemory",
+        String(lab.layout.messageMaxmemoryMb * 1024 * 1024),
+      ]);
+    } finally {
+      await respCommand(master, "DEL", "yq:test:big");
+    }
+  });
+
   it("converges adminCidrs and a Sentinel setting under live load: 0 failed, in force everywhere, tokens intact", async () => {
     const f = await convergeUnderLoad({ lab, log });
     expect(f.get("failedRequests")).toBe(0);

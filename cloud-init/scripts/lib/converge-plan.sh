@@ -35,7 +35,7 @@ VALKEY_OWNED=" replicaof slaveof " # Sentinel moves the master: the bootstrap li
 SENTINEL_RUNTIME=" down-after-milliseconds failover-timeout parallel-syncs "
 
 plan_valkey() { # $1 new file, $2 last applied (or the live file), $3 target (default local)
-  local key rest current desired target=${3:-local} name=valkey
+  local key rest current desired used target=${3:-local} name=valkey
   [[ ${target} == local ]] || name=${target}
   while read -r key rest; do
     if [[ ${VALKEY_OWNED} == *" ${key} "* ]]; then continue; fi
@@ -52,7 +52,16 @@ plan_valkey() { # $1 new file, $2 last applied (or the live file), $3 target (de
     current=$(vcli_to "${target}" CONFIG GET "${key}" | sed -n 2p) || current=""
     desired=${rest}
     [[ ${key} == maxmemory ]] && desired=$(bytes "${rest}")
-    [[ ${current} == "${desired}" ]] || valkey_sets+=("${target} ${key} ${rest}")
+    [[ ${current} == "${desired}" ]] && continue
+    if [[ ${key} == maxmemory && ${desired} != 0 ]]; then
+      # noeviction: a maxmemory below what the store holds makes every write fail at once.
+      used=$(vcli_to "${target}" INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p') || used=""
+      if [[ ${used} =~ ^[0-9]+$ ]] && ((used >= desired)); then
+        refusals+=("${name} maxmemory: ${desired} bytes is below the ${used} this Valkey holds (used_memory); every write would fail (noeviction): free data first, or keep the larger maxmemory")
+        continue
+      fi
+    fi
+    valkey_sets+=("${target} ${key} ${rest}")
   done < <(settings "$1")
 }
 
