@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NODE_NAMES, type NodeName } from "../../cloud-init/layout";
+import { DEFAULT_PORTS, NODE_NAMES, type NodeName } from "../../cloud-init/layout";
 import { up } from "../../vm/cli";
 import { ADMIN_ADDRESS, log, runDir } from "../../vm/machine";
 import { stackProgram, stackSecrets } from "../../vm/stack";
@@ -73,6 +73,7 @@ export async function runSuite(opts: SuiteOptions): Promise<number> {
       ["gate staging :8080 (non-admin client)", ip("gate"), 8080],
       ["gate token Valkey :6379", ip("gate"), 6379],
       ["gate Sentinel :26379", ip("gate"), 26379],
+      [`gate message replica :${DEFAULT_PORTS.replica}`, ip("gate"), DEFAULT_PORTS.replica],
       ["blue app :5000", ip("blue"), 5000],
       ["blue Valkey :6379", ip("blue"), 6379],
       ["green app :5000", ip("green"), 5000],
