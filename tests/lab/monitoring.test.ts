@@ -6,7 +6,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderPrometheusConfig } from "../../cloud-init/monitoring-config";
 import { Lab } from "../../lab/lab";
 import { notifications } from "../../lab/monitoring";
 import { httpGet } from "../../lab/probes";
@@ -28,6 +30,14 @@ afterAll(async () => {
 describe("monitoring in the lab", () => {
   it("every target is scraped by both Prometheus servers, and nothing fires at rest", async () => {
     for (const color of ["blue", "green"] as const) {
+      // The targets this server's own rendered prometheus.yml names (15 in the lab today).
+      const config = yaml.load(renderPrometheusConfig(lab.layout, color)) as {
+        scrape_configs: { static_configs: { targets: string[] }[] }[];
+      };
+      const expected = config.scrape_configs.flatMap((j) =>
+        j.static_configs.flatMap((c) => c.targets),
+      ).length;
+      expect(expected).toBe(15);
       const deadline = Date.now() + 30_000;
       let health: string[] = [];
       while (Date.now() < deadline) {
@@ -35,11 +45,11 @@ describe("monitoring in the lab", () => {
         if (r?.status === 200) {
           const body = JSON.parse(r.body) as { data: { activeTargets: { health: string }[] } };
           health = body.data.activeTargets.map((t) => t.health);
-          if (health.length === 14 && health.every((h) => h === "up")) break;
+          if (health.length === expected && health.every((h) => h === "up")) break;
         }
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      expect(health, color).toEqual(Array(14).fill("up"));
+      expect(health, color).toEqual(Array(expected).fill("up"));
     }
     // At rest means once the lab has settled: a replica's link can still be coming up right after
     // `up` (ReplicationDown was seen firing for a moment in CI), so the list must empty within 30 s.
