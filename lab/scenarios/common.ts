@@ -2,7 +2,6 @@
  * What every scenario shares: figures, the baseline it starts from and restores (everything running
  * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
  */
-import Valkey from "iovalkey";
 import {
   Color,
   NodeName,
@@ -19,6 +18,9 @@ import { httpGet, sentinelMaster } from "../probes";
 import { healAll } from "../partition";
 import { respCommand } from "../resp";
 import { USER_NAMES } from "../../cloud-init/valkey";
+
+// The apps' kind of client lives in its own file; scenarios import it from here with the rest.
+export { SentinelWriter, clientPeer, sentinelClient } from "./sentinel-client";
 
 /** One measured figure. */
 export interface Figure {
@@ -172,78 +174,6 @@ export async function agreedMaster(
   return lab.nodeOf((answered[0] as string).split(":")[0] ?? "");
 }
 
-/**
- * A Sentinel-aware client, as an app would use it: the three Sentinels, the master name, the
- * Sentinel password and the Valkey password. Retries fast and does not queue commands while
- * disconnected, so a write either lands on the master or fails at once.
- */
-export function sentinelClient(lab: Lab): Valkey {
-  const { layout } = lab;
-  return new Valkey({
-    sentinels: nodeNames(lab.layout).map((n) => ({ host: lab.address(n), port: layout.ports.sentinel })),
-    name: layout.sentinel.masterName,
-    sentinelUsername: USER_NAMES.app,
-    sentinelPassword: layout.secrets.sentinelPassword,
-    username: USER_NAMES.app,
-    password: layout.secrets.valkeyPassword,
-    // The apps' Sentinel user may only ask for the master's address (and hear +switch-master).
-    updateSentinels: false,
-    role: "master",
-    enableOfflineQueue: false,
-    // The apps' user may not run INFO (the ready check); a write that fails is simply not acknowledged.
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 500,
-    commandTimeout: 1000,
-    sentinelCommandTimeout: 500,
-    retryStrategy: () => 50,
-    sentinelRetryStrategy: () => 50,
-    // The failover detector's subscriptions to +switch-master are not re-dialled when a Sentinel is
-    // down (scenario 6 stops one); the next reconnect of the data connection makes new ones.
-    sentinelReconnectStrategy: () => null,
-    failoverDetector: true,
-    // A demoted master answers READONLY: reconnect (through the Sentinels) and resend.
-    reconnectOnError: (err: Error) => (err.message.startsWith("READONLY") ? 2 : false),
-    lazyConnect: true,
-  });
-}
-
-/**
- * Sends one command through a Sentinel-aware client, as an app that keeps retrying would: the client
- * is (re)created when it is missing or has given up, and each failure is simply retried by the caller.
- */
-export class SentinelWriter {
-  private client: Valkey | null = null;
-
-  constructor(private readonly lab: Lab) {}
-
-  private ensure(): Valkey {
-    if (this.client === null || this.client.status === "end") {
-      this.client?.disconnect();
-      const c = sentinelClient(this.lab);
-      c.on("error", () => undefined);
-      c.connect().catch(() => undefined);
-      this.client = c;
-    }
-    return this.client;
-  }
-
-  /** Runs `fn` with the client; throws what the client throws. */
-  async with<T>(fn: (client: Valkey) => Promise<T>): Promise<T> {
-    return fn(this.ensure());
-  }
-
-  /** host:port of the client's connection, or null. */
-  peer(): string | null {
-    return this.client ? clientPeer(this.client) : null;
-  }
-
-  close(): void {
-    this.client?.disconnect();
-    this.client = null;
-  }
-}
-
 /** Retries `fn` until it resolves or `timeoutMs` passes; throws the last error then. */
 export async function retrying<T>(fn: () => Promise<T>, timeoutMs: number, intervalMs = 50): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -255,12 +185,6 @@ export async function retrying<T>(fn: () => Promise<T>, timeoutMs: number, inter
       await sleep(intervalMs);
     }
   }
-}
-
-/** host:port the client's connection currently goes to, or null. */
-export function clientPeer(client: Valkey): string | null {
-  const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
-  return stream?.remoteAddress ? `${stream.remoteAddress}:${stream.remotePort ?? 0}` : null;
 }
 
 // ---------------------------------------------------------------------------------------------
