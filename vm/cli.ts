@@ -176,11 +176,21 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "test") {
     const { runSuite } = await import("../tests/vm/suite");
-    return runSuite({
+    // Node exits 0 once its event loop is empty, even while a check is still awaited (run 3 ended so,
+    // silently, after the power-off's HTTP check): that is a failure, and it must say so.
+    let finished = false;
+    process.once("beforeExit", () => {
+      if (finished) return;
+      process.stdout.write("FAIL suite: ended before its checks finished (an awaited step never settled)\n");
+      process.exitCode = 1;
+    });
+    const code = await runSuite({
       full: values.full === true,
       reuse: values.reuse === true,
       ...(values.nodes === undefined ? {} : { nodes: parseNodes(values.nodes) }),
     });
+    finished = true;
+    return code;
   }
   const secrets = stackSecrets();
   const view = await stackProgram(secrets);
