@@ -97,9 +97,14 @@ export async function up(lab: Lab, log: Log, options: UpOptions = {}): Promise<v
     // The Alertmanagers start without a notification log. An alert the last lab life notified as
     // firing, and never as resolved (the lab stopped first), would otherwise be held back as already
     // sent when it fires again: in CI, scenario 13's failover alert never reached the receiver.
+    // Prometheus starts without the last life's samples too: they stay current for 5 min after a
+    // restart (no staleness marker), so the Sentinels' old master beside the new one fired
+    // SentinelsDisagreeOnMaster at rest in a fresh-clone CI run.
     if (!anyRunning(lab)) {
       for (const node of monitoringServers(lab.layout)) {
-        fs.rmSync(monitoringPaths(lab.layout, node).alertmanagerData, { recursive: true, force: true });
+        const paths = monitoringPaths(lab.layout, node);
+        fs.rmSync(paths.alertmanagerData, { recursive: true, force: true });
+        fs.rmSync(paths.prometheusData, { recursive: true, force: true });
       }
     }
   }
