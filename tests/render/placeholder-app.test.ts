@@ -115,4 +115,39 @@ describe("placeholder app", () => {
     expect(result.stderr).toContain("ValueError: boom");
     expect(result.stderr).not.toMatch(/ConnectionResetError|BrokenPipeError/);
   });
+
+  it("sends each response (status line, headers and body) in one send, so a crash cannot cut it in two", () => {
+    // SOCK_SEQPACKET keeps message boundaries: each send() of the handler arrives as one message.
+    const probe = String.raw`
+import importlib.util, socket, sys
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)
+order = b'{"id": "sends-1"}'
+requests = [b"GET / HTTP/1.1\r\n", b"GET /health HTTP/1.1\r\n", b"GET /nope HTTP/1.1\r\n",
+            b"POST /orders HTTP/1.1\r\nContent-Length: %d\r\n" % len(order)]
+for request in requests:
+    client, served = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    body = order if request.startswith(b"POST") else b""
+    client.send(request + b"Host: x\r\nConnection: close\r\n\r\n" + body)
+    app.Handler(served, ("10.0.1.10", 40000), None)
+    served.close()
+    messages = []
+    while chunk := client.recv(65536):
+        messages.append(chunk)
+    head, _, body = b"".join(messages).partition(b"\r\n\r\n")
+    print(len(messages), head.split(b"\r\n", 1)[0].decode(), len(body) > 0)
+`;
+    const result = spawnSync("python3", ["-c", probe, path.join(dir, "blue/opt/yquant/current/app.py")], {
+      encoding: "utf8",
+      env: { ...process.env, YQ_ROOT: path.join(dir, "blue") },
+      timeout: 10_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "1 HTTP/1.1 200 OK True",
+      "1 HTTP/1.1 200 OK True",
+      "1 HTTP/1.1 404 Not Found True",
+      "1 HTTP/1.1 201 Created True",
+    ]);
+  });
 });
