@@ -132,6 +132,10 @@ export function renderNodeEnv(layout: Layout, node: NodeName): string {
     // Only the switch reads it (switch-active.sh, on the HAProxy node): a drainSeconds change then
     // converges that node alone.
     ...(roleOf(layout.topology, node).haproxy ? [["DRAIN_SECONDS", layout.drainSeconds] as const] : []),
+    // promote-master.sh (on the gate) waits for a promotion as long as Sentinel pursues it.
+    ...(roleOf(layout.topology, node).haproxy
+      ? ([["SENTINEL_FAILOVER_TIMEOUT_MS", layout.sentinel.failoverTimeoutMilliseconds]] as const)
+      : []),
     // The message store's never-promoted replica (setup.sh starts it, health-check.sh checks it).
     ...(roleOf(layout.topology, node).messageReplica
       ? ([["MESSAGE_REPLICA_PORT", ports.replica]] as const)

@@ -19,6 +19,7 @@ import { tokenPersistence } from "./scenarios/s7-token-persistence";
 import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
 import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
 import { freezeActive } from "./scenarios/s12-freeze";
+import { slowPromotion } from "./scenarios/s19-slow-promotion";
 import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
 import { alertDelivery } from "./scenarios/s13-alerts";
 import { gateRebuild } from "./scenarios/s15-gate-rebuild";
@@ -75,6 +76,7 @@ export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
   16: "partition of the message master",
   17: "freeze of the message master",
   18: "lab startup with and without monitoring",
+  19: "slow promotion (the leading Sentinel frozen)",
 };
 
 function versions(): { haproxy: string; valkey: string } {
@@ -151,6 +153,7 @@ export async function runBench(
   await runOne(16, () => masterPartition(ctx));
   await runOne(17, () => masterFreeze(ctx));
   await runOne(18, () => labStartup(ctx));
+  await runOne(19, () => slowPromotion(ctx));
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

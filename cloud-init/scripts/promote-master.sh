@@ -8,9 +8,11 @@
 #   1. refuse unless <color>'s Valkey is a replica of the current master with its link up;
 #   2. CLIENT PAUSE <MS> WRITE on the old master: writes block there (reads go on), and if this script
 #      dies the pause still ends by itself after MS (default 15000, longer than Sentinel takes to
-#      demote a stale master on its own, so a killed run cannot let the old master take writes again);
+#      demote a stale master on its own, so a killed run cannot let the old master take writes again;
+#      step 4 renews it while it waits);
 #   3. wait until the replica's offset reaches the old master's offset (nothing acknowledged is missing);
-#   4. SENTINEL FAILOVER, then wait until the target answers ROLE master and Sentinel names it;
+#   4. SENTINEL FAILOVER, then wait until the target answers ROLE master and Sentinel names it (at most
+#      Sentinel's failover-timeout);
 #   5. REPLICAOF the target on the old master (and CONFIG REWRITE), so that its paused writers get
 #      READONLY instead of landing on a master nobody reads;
 #   6. CLIENT UNPAUSE on the old master. Prints the write pause in ms.
@@ -175,9 +177,18 @@ else
   step_done failover-sent
 fi
 
-deadline=$((paused_at + pause_ms - 2000))
+# The wait lasts as long as Sentinel pursues the failover (its failover-timeout), however slow the
+# machine. The pause is a lease renewed each second meanwhile (CLIENT PAUSE only ever extends), so the
+# old master takes no write before step 5 demotes it; a killed run's pause still ends by itself.
+asked_at=$(now_ms)
+renewed_at=${asked_at}
 until [[ $(info "${target_ip}" role) == master && $(master_ip) == "${target_ip}" ]]; do
-  (($(now_ms) < deadline)) || die "${target} was not promoted within $((pause_ms - 2000)) ms; see docs/runbooks/valkey-failure.md"
+  now=$(now_ms)
+  ((now < asked_at + SENTINEL_FAILOVER_TIMEOUT_MS)) || die "${target} was not promoted within Sentinel's failover-timeout (${SENTINEL_FAILOVER_TIMEOUT_MS} ms); see docs/runbooks/valkey-failure.md"
+  if ((now - renewed_at >= 1000)); then
+    vk "${other_ip}" CLIENT PAUSE "${pause_ms}" WRITE >/dev/null 2>&1 || true
+    renewed_at=${now}
+  fi
   sleep 0.02
 done
 step_done promoted

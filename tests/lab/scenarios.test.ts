@@ -20,6 +20,7 @@ import { WAIT_WRITABLE_GOAL_MS, masterFreeze, masterPartition } from "../../lab/
 import { WRITER_KINDS } from "../../lab/scenarios/writers";
 import { LOSS_WINDOW_MS } from "../../lab/scenarios/durability";
 import { freezeActive } from "../../lab/scenarios/s12-freeze";
+import { SENTINEL_FREEZE_MS, slowPromotion } from "../../lab/scenarios/s19-slow-promotion";
 import { labDown, labLog, labUp, log } from "./helpers";
 
 let lab: Lab;
@@ -140,6 +141,19 @@ describe("lab scenarios", () => {
     expect(f.get("oldMasterSynced")).toBe(true);
     expect(f.get("leftPaused")).toBe(false);
     expect(f.list.find((x) => x.key === "configModes")?.met).toBe(true);
+  });
+
+  it("19: a promotion slower than the pause (the leading Sentinel frozen 3 s): promote-master.sh waits, renews the pause, 0 lost", async () => {
+    const f = await slowPromotion(ctx);
+    expect(num(f, "sentinelFrozenMs")).toBeGreaterThanOrEqual(SENTINEL_FREEZE_MS);
+    expect(f.get("promoteExit")).toBe(0);
+    expect(num(f, "writePauseMs")).toBeGreaterThan(SENTINEL_FREEZE_MS);
+    expect(num(f, "writePauseMs")).toBeLessThan(30_000);
+    expect(f.get("oldMasterRoleAfter")).toBe("slave");
+    expect(f.get("newMaster")).toBe("green");
+    for (const kind of WRITER_KINDS) expect(num(f, `${kind}Acked`), kind).toBeGreaterThan(0);
+    expect(num(f, "lostAcked")).toBe(0);
+    expect(f.get("leftPaused")).toBe(false);
   });
 
   it("11: promote-master.sh killed after each step: the re-run converges, nothing paused, 0 lost", async () => {
