@@ -9,7 +9,7 @@
 #   2. CLIENT PAUSE <MS> WRITE on the old master: writes block there (reads go on), and if this script
 #      dies the pause still ends by itself after MS (default 15000, longer than Sentinel takes to
 #      demote a stale master on its own, so a killed run cannot let the old master take writes again;
-#      step 4 renews it while it waits);
+#      renewed every second until step 5);
 #   3. wait until the replica's offset reaches the old master's offset (nothing acknowledged is missing);
 #   4. SENTINEL FAILOVER, then wait until the target answers ROLE master and Sentinel names it (at most
 #      Sentinel's failover-timeout);
@@ -38,8 +38,10 @@ while [[ $# -gt 0 ]]; do
       ;;
     --pause-timeout)
       [[ $# -ge 2 ]] || fail_usage "--pause-timeout needs a number of milliseconds"
-      if [[ ! $2 =~ ^[0-9]{4,5}$ ]] || ((10#$2 < 2000 || 10#$2 > 60000)); then
-        fail_usage "invalid --pause-timeout '$2': milliseconds from 2000 to 60000"
+      # At least 10 s: the pause is a lease renewed every second, and two renewals can be 7 s apart
+      # (1 s, one check and the renewal itself, each call bounded to 3 s), so a shorter one could lapse.
+      if [[ ! $2 =~ ^[0-9]{4,5}$ ]] || ((10#$2 < 10000 || 10#$2 > 60000)); then
+        fail_usage "invalid --pause-timeout '$2': milliseconds from 10000 to 60000"
       fi
       pause_ms=$((10#$2))
       shift
@@ -125,6 +127,18 @@ step_done() {
 }
 
 stage=start
+# The pause is a lease (CLIENT PAUSE only ever extends one): renewed once a second from the pause
+# to the demotion, at each step that waits, so the old master takes no write before step 5 however
+# slow the machine; a killed run's pause still ends by itself.
+renewed_at=0
+hold_writes() {
+  local now
+  now=$(now_ms)
+  if ((now - renewed_at >= 1000)); then
+    vk "${other_ip}" CLIENT PAUSE "${pause_ms}" WRITE >/dev/null 2>&1 || true
+    renewed_at=${now}
+  fi
+}
 # shellcheck disable=SC2317 # invoked by the trap
 on_exit() {
   local status=$?
@@ -156,6 +170,7 @@ else
   # 2. Pause writes on the old master.
   log "pausing writes on ${other} (${other_ip}) for at most ${pause_ms} ms"
   [[ $(vk "${other_ip}" CLIENT PAUSE "${pause_ms}" WRITE) == OK ]] || die "CLIENT PAUSE on ${other_ip} failed; nothing changed"
+  renewed_at=$(now_ms)
   stage=paused
   step_done paused
 
@@ -163,7 +178,7 @@ else
   offset=$(info "${other_ip}" master_repl_offset)
   [[ ${offset} =~ ^[0-9]+$ ]] || die "no master_repl_offset from ${other_ip}; unpaused, nothing changed"
   deadline=$((paused_at + pause_ms / 3))
-  until replica=$(info "${target_ip}" master_repl_offset) && [[ ${replica} =~ ^[0-9]+$ ]] && ((replica >= offset)); do
+  until hold_writes && replica=$(info "${target_ip}" master_repl_offset) && [[ ${replica} =~ ^[0-9]+$ ]] && ((replica >= offset)); do
     (($(now_ms) < deadline)) || die "${target} did not reach offset ${offset} (at ${replica:-?}) in time; unpaused, nothing changed"
     sleep 0.02
   done
@@ -171,6 +186,7 @@ else
   step_done caught-up
 
   # 4. Fail over through Sentinel (INPROG: an interrupted run's failover is still going on).
+  hold_writes
   reply=$(sentinel SENTINEL FAILOVER "${SENTINEL_MASTER_NAME}" 2>&1) || true
   [[ ${reply} == OK || ${reply} == INPROG* ]] || die "SENTINEL FAILOVER refused (${reply}); unpaused, nothing changed"
   stage=failover
@@ -178,17 +194,16 @@ else
 fi
 
 # The wait lasts as long as Sentinel pursues the failover (its failover-timeout), however slow the
-# machine. The pause is a lease renewed each second meanwhile (CLIENT PAUSE only ever extends), so the
-# old master takes no write before step 5 demotes it; a killed run's pause still ends by itself.
+# machine, renewing the pause before each check (each may block up to 3 s).
 asked_at=$(now_ms)
-renewed_at=${asked_at}
-until [[ $(info "${target_ip}" role) == master && $(master_ip) == "${target_ip}" ]]; do
-  now=$(now_ms)
-  ((now < asked_at + SENTINEL_FAILOVER_TIMEOUT_MS)) || die "${target} was not promoted within Sentinel's failover-timeout (${SENTINEL_FAILOVER_TIMEOUT_MS} ms); see docs/runbooks/valkey-failure.md"
-  if ((now - renewed_at >= 1000)); then
-    vk "${other_ip}" CLIENT PAUSE "${pause_ms}" WRITE >/dev/null 2>&1 || true
-    renewed_at=${now}
-  fi
+promoted() {
+  hold_writes
+  [[ $(info "${target_ip}" role) == master ]] || return 1
+  hold_writes
+  [[ $(master_ip) == "${target_ip}" ]]
+}
+until promoted; do
+  (($(now_ms) < asked_at + SENTINEL_FAILOVER_TIMEOUT_MS)) || die "${target} was not promoted within Sentinel's failover-timeout (${SENTINEL_FAILOVER_TIMEOUT_MS} ms); see docs/runbooks/valkey-failure.md"
   sleep 0.02
 done
 step_done promoted

@@ -13,8 +13,17 @@ import { Color, NodeName, nodeNames } from "../../cloud-init/layout";
 import { Lab, ScriptName } from "../lab";
 import { sleep, waitFor } from "../poll";
 import { respCommand } from "../resp";
-import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole, valkeyTarget } from "./common";
-import { WRITER_KINDS, countLost, formatErrors, longestGap, startWriters } from "./writers";
+import {
+  Figure,
+  Figures,
+  ScenarioContext,
+  agreedMaster,
+  baseline,
+  figure,
+  valkeyRole,
+  valkeyTarget,
+} from "./common";
+import { addLossFigures, longestGap, startWriters } from "./writers";
 
 /** The write pause promote-master.sh reports, in ms, or null. */
 export function reportedPauseMs(stdout: string): number | null {
@@ -33,6 +42,12 @@ export async function isPaused(lab: Lab, node: NodeName): Promise<boolean> {
   } catch (err) {
     return /timeout|no answer/i.test((err as Error).message);
   }
+}
+
+/** The figure `leftPaused`: whether an engine still holds writes back (goal false). */
+export async function leftPausedFigure(lab: Lab): Promise<Figure> {
+  const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));
+  return figure("leftPaused", "an engine still holds writes back afterwards", paused, "", "false", !paused);
 }
 
 /** Octal modes of each node's Valkey and Sentinel files (which hold passwords), by `<node>/<file>`. */
@@ -137,36 +152,7 @@ export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> 
   figures.add(
     figure("oldMasterSynced", "blue replicates from green", synced === true, "", "true", synced === true),
   );
-  let lostTotal = 0;
-  for (const r of results) {
-    const lost = await countLost(lab, "green", `${tag}:${r.kind}`, r.acked);
-    lostTotal += lost;
-    log(
-      `scenario: ${r.kind}: ${r.acked.length} acknowledged of ${r.attempts}, ${lost} lost, errors: ${formatErrors(r.errors)}`,
-    );
-    figures.add(figure(`${r.kind}Acked`, `${r.kind} writer: acknowledged writes`, r.acked.length, "writes"));
-    figures.add(
-      figure(
-        `${r.kind}Lost`,
-        `${r.kind} writer: acknowledged writes missing on the new master`,
-        lost,
-        "writes",
-        "0",
-        lost === 0,
-      ),
-    );
-    figures.add(figure(`${r.kind}Errors`, `${r.kind} writer: refused writes`, formatErrors(r.errors), ""));
-  }
-  figures.add(
-    figure(
-      "lostAcked",
-      `acknowledged writes lost, all ${WRITER_KINDS.length} writers`,
-      lostTotal,
-      "writes",
-      "0",
-      lostTotal === 0,
-    ),
-  );
+  await addLossFigures(figures, lab, "green", tag, results, log);
   const modes = configModes(lab);
   const modesOk = Object.values(modes).every((m) => m === "640" || m === "600");
   figures.add(
@@ -181,10 +167,7 @@ export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> 
       modesOk,
     ),
   );
-  const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));
-  figures.add(
-    figure("leftPaused", "an engine still holds writes back afterwards", paused, "", "false", !paused),
-  );
+  figures.add(await leftPausedFigure(lab));
   await baseline(lab, log);
   return figures;
 }

@@ -1,6 +1,6 @@
 /**
- * Scenario 19, slow promotion: promote-master.sh green with a short pause (--pause-timeout 5000)
- * while the gate's Sentinel, which leads the failover, is frozen (SIGSTOP) for 3 s as soon as it has
+ * Scenario 19, slow promotion: promote-master.sh green with the shortest pause (--pause-timeout 10000)
+ * while the gate's Sentinel, which leads the failover, is frozen (SIGSTOP) for 9 s as soon as it has
  * accepted SENTINEL FAILOVER. The promotion then outlasts what the script used to wait (the pause
  * less 2 s, counted from the pause: it gave up, and unpaused a master Sentinel was about to demote;
  * under TCG on the VMs a failover took 16 to 51 s). Now the script waits as long as Sentinel pursues
@@ -19,13 +19,13 @@ import {
   sentinelAdminTarget,
   valkeyRole,
 } from "./common";
-import { isPaused, reportedPauseMs } from "./s10-planned-master-move";
-import { countLost, formatErrors, startWriters } from "./writers";
+import { leftPausedFigure, reportedPauseMs } from "./s10-planned-master-move";
+import { addLossFigures, startWriters } from "./writers";
 
 /** The short pause the run asks for, ms: without the renewal it would end during the freeze. */
-export const SLOW_PAUSE_TIMEOUT_MS = 5000;
+export const SLOW_PAUSE_TIMEOUT_MS = 10_000;
 /** How long the gate's Sentinel stays frozen once the failover has started, ms. */
-export const SENTINEL_FREEZE_MS = 3000;
+export const SENTINEL_FREEZE_MS = 9000;
 
 /** True once the gate's Sentinel flags the master `failover_in_progress`; false after `timeoutMs`. */
 async function failoverStarted(lab: Lab, timeoutMs: number): Promise<boolean> {
@@ -119,29 +119,8 @@ export async function slowPromotion(ctx: ScenarioContext): Promise<Figures> {
   figures.add(
     figure("newMaster", "message master after the promotion", master, "", "green", master === "green"),
   );
-  let lostTotal = 0;
-  for (const r of results) {
-    const lost = await countLost(lab, "green", `${tag}:${r.kind}`, r.acked);
-    lostTotal += lost;
-    log(
-      `scenario: ${r.kind}: ${r.acked.length} acknowledged of ${r.attempts}, ${lost} lost, errors: ${formatErrors(r.errors)}`,
-    );
-    figures.add(figure(`${r.kind}Acked`, `${r.kind} writer: acknowledged writes`, r.acked.length, "writes"));
-  }
-  figures.add(
-    figure(
-      "lostAcked",
-      "acknowledged writes lost, all four writers",
-      lostTotal,
-      "writes",
-      "0",
-      lostTotal === 0,
-    ),
-  );
-  const paused = (await isPaused(lab, "blue")) || (await isPaused(lab, "green"));
-  figures.add(
-    figure("leftPaused", "an engine still holds writes back afterwards", paused, "", "false", !paused),
-  );
+  await addLossFigures(figures, lab, "green", tag, results, log);
+  figures.add(await leftPausedFigure(lab));
   await baseline(lab, log);
   return figures;
 }

@@ -14,7 +14,7 @@ import Valkey from "iovalkey";
 import { NodeName } from "../../cloud-init/layout";
 import { Lab } from "../lab";
 import { sleep } from "../poll";
-import { SentinelWriter, appTarget, valkeyTarget } from "./common";
+import { Figures, SentinelWriter, appTarget, figure, valkeyTarget } from "./common";
 
 export const WRITER_KINDS = ["sentinel", "sentinelWait", "pinned", "pinnedWait"] as const;
 export type WriterKind = (typeof WRITER_KINDS)[number];
@@ -131,13 +131,53 @@ export async function countLost(
   return (await lostKeys(lab, node, prefix, acked)).length;
 }
 
-/** The positions in `acked` of the keys `node` does not hold. */
-export async function lostKeys(
+/**
+ * Adds, for each writer, its acknowledged writes, those `node` does not hold (goal 0) and its refused
+ * writes, then the total lost of all of them (goal 0), and logs one line per writer. Returns the total.
+ */
+export async function addLossFigures(
+  figures: Figures,
   lab: Lab,
   node: NodeName,
-  prefix: string,
-  acked: readonly number[],
-): Promise<number[]> {
+  tag: string,
+  results: readonly WriterResult[],
+  log: (line: string) => void,
+): Promise<number> {
+  let lostTotal = 0;
+  for (const r of results) {
+    const lost = await countLost(lab, node, `${tag}:${r.kind}`, r.acked);
+    lostTotal += lost;
+    log(
+      `scenario: ${r.kind}: ${r.acked.length} acknowledged of ${r.attempts}, ${lost} lost, errors: ${formatErrors(r.errors)}`,
+    );
+    figures.add(figure(`${r.kind}Acked`, `${r.kind} writer: acknowledged writes`, r.acked.length, "writes"));
+    figures.add(
+      figure(
+        `${r.kind}Lost`,
+        `${r.kind} writer: acknowledged writes missing on ${node}`,
+        lost,
+        "writes",
+        "0",
+        lost === 0,
+      ),
+    );
+    figures.add(figure(`${r.kind}Errors`, `${r.kind} writer: refused writes`, formatErrors(r.errors), ""));
+  }
+  figures.add(
+    figure(
+      "lostAcked",
+      `acknowledged writes lost, all ${results.length} writers`,
+      lostTotal,
+      "writes",
+      "0",
+      lostTotal === 0,
+    ),
+  );
+  return lostTotal;
+}
+
+/** Runs `use` with a client of the admin user connected to `node`'s message Valkey alone. */
+async function withAdminClient<T>(lab: Lab, node: NodeName, use: (c: Valkey) => Promise<T>): Promise<T> {
   const t = valkeyTarget(lab, node, 5000);
   const c = new Valkey({
     host: t.host,
@@ -149,6 +189,20 @@ export async function lostKeys(
   c.on("error", () => undefined);
   try {
     await c.connect();
+    return await use(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** The positions in `acked` of the keys `node` does not hold. */
+export async function lostKeys(
+  lab: Lab,
+  node: NodeName,
+  prefix: string,
+  acked: readonly number[],
+): Promise<number[]> {
+  return withAdminClient(lab, node, async (c) => {
     const missing: number[] = [];
     for (let i = 0; i < acked.length; i += 500) {
       const keys = acked.slice(i, i + 500).map((n) => `${prefix}:${n}`);
@@ -158,9 +212,7 @@ export async function lostKeys(
       });
     }
     return missing;
-  } finally {
-    c.disconnect();
-  }
+  });
 }
 
 /**
@@ -169,24 +221,12 @@ export async function lostKeys(
  * repeated runs would end in OOM refusals.
  */
 export async function dropKeys(lab: Lab, node: NodeName, prefix: string, attempts: number): Promise<void> {
-  const t = valkeyTarget(lab, node, 5000);
-  const c = new Valkey({
-    host: t.host,
-    port: t.port,
-    username: t.username,
-    password: t.password,
-    lazyConnect: true,
-  });
-  c.on("error", () => undefined);
-  try {
-    await c.connect();
+  await withAdminClient(lab, node, async (c) => {
     for (let i = 0; i < attempts; i += 1000) {
       const keys = Array.from({ length: Math.min(1000, attempts - i) }, (_, j) => `${prefix}:${i + j}`);
       await c.unlink(...keys);
     }
-  } finally {
-    c.disconnect();
-  }
+  });
 }
 
 /** Longest gap between consecutive acknowledgements inside [from, to] (ms, rounded). */

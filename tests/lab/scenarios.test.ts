@@ -143,7 +143,7 @@ describe("lab scenarios", () => {
     expect(f.list.find((x) => x.key === "configModes")?.met).toBe(true);
   });
 
-  it("19: a promotion slower than the pause (the leading Sentinel frozen 3 s): promote-master.sh waits, renews the pause, 0 lost", async () => {
+  it("19: a promotion slower than the pause (the leading Sentinel frozen 9 s under a 10 s pause): promote-master.sh waits, renews the pause, 0 lost", async () => {
     const f = await slowPromotion(ctx);
     expect(num(f, "sentinelFrozenMs")).toBeGreaterThanOrEqual(SENTINEL_FREEZE_MS);
     expect(f.get("promoteExit")).toBe(0);

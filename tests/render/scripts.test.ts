@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout } from "../../cloud-init/layout";
+import { deliveredScript } from "../../cloud-init/user-data";
 import { localLayout, materialise, run, tempDir, treeDigest } from "./helpers";
 import { promisify } from "node:util";
 
@@ -23,6 +24,8 @@ beforeAll(() => {
   layout = localLayout(dir, 30, { serviceControl: "/bin/false" });
   materialise(layout, "gate");
   materialise(layout, "blue");
+  // Not in the user data: the switch command installs it on the gate (COMMAND_DELIVERED_SCRIPTS).
+  fs.writeFileSync(script("gate", "promote-master"), deliveredScript("promote-master"), { mode: 0o755 });
   expect(run(script("gate", "switch-active"), ["init"]).status).toBe(0);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -122,6 +125,31 @@ describe("switch-active.sh", () => {
       ["green"],
       "switch-active.sh: runs on the gate only; this node is blue",
     );
+  });
+});
+
+describe("promote-master.sh", () => {
+  it.each([
+    [[], "promote-master.sh: missing the target color (blue or green)"],
+    [["purple"], "promote-master.sh: unknown color 'purple': expected blue or green"],
+    [["green", "blue"], "promote-master.sh: only one color may be given"],
+    [["green", "--pause-timeout"], "promote-master.sh: --pause-timeout needs a number of milliseconds"],
+    // The lease's floor: two renewals can be 7 s apart on slow nodes (docs/valkey.md, step 2).
+    [
+      ["green", "--pause-timeout", "9999"],
+      "promote-master.sh: invalid --pause-timeout '9999': milliseconds from 10000 to 60000",
+    ],
+    [
+      ["green", "--pause-timeout", "60001"],
+      "promote-master.sh: invalid --pause-timeout '60001': milliseconds from 10000 to 60000",
+    ],
+    [
+      ["green", "--pause-timeout", "15s"],
+      "promote-master.sh: invalid --pause-timeout '15s': milliseconds from 10000 to 60000",
+    ],
+    [["green", "--now"], "promote-master.sh: unknown option '--now'"],
+  ])("%j is a usage error", (args, message) => {
+    expectUsageError("gate", "promote-master", args, message);
   });
 });
 
