@@ -89,14 +89,22 @@ launch() {
   [[ -s "${file}" ]] || die "${unit}: did not start (see ${log})"
 }
 
-# Waits until a started unit is still alive after a short settle time, or fails with its log.
+# Units this call started: confirmed together at the end (one settle time for all, as systemd runs
+# the jobs of one call side by side).
+launched=()
+# Fails with its log unless every launched unit is still alive after a short settle time.
 confirm_started() {
-  local unit=$1 log="${LOG_DIR}/$1.log"
+  local unit log
+  [[ ${#launched[@]} -gt 0 ]] || return 0
   sleep 0.2
-  if ! running_pid "${unit}" >/dev/null; then
-    tail -n 20 "${log}" >&2 || true
-    die "${unit}: exited right after start (log: ${log})"
-  fi
+  for unit in "${launched[@]}"; do
+    log="${LOG_DIR}/${unit}.log"
+    if ! running_pid "${unit}" >/dev/null; then
+      tail -n 20 "${log}" >&2 || true
+      die "${unit}: exited right after start (log: ${log})"
+    fi
+  done
+  launched=()
 }
 
 start_haproxy() {
@@ -197,7 +205,7 @@ do_start() {
     prometheus | prometheus-alertmanager | prometheus-node-exporter | prometheus-redis-exporter) start_packaged "${unit}" ;;
     *) die "unknown unit ${unit} (known: haproxy, valkey-server, valkey-server@<instance>, valkey-sentinel, yquant-<service>, prometheus[-alertmanager|-node-exporter|-redis-exporter])" ;;
   esac
-  confirm_started "${unit}"
+  launched+=("${unit}")
 }
 
 # Signals a unit's whole process group (its session), falling back to the pid alone.
@@ -319,4 +327,5 @@ for unit in "${units[@]}"; do
       ;;
   esac
 done
+confirm_started
 exit "${status}"

@@ -139,13 +139,18 @@ else
   log "firewall: HOST_FIREWALL=${HOST_FIREWALL}, skipped"
 fi
 
+# Restarts the units on the first run, else starts those not running. One call for several units:
+# systemd runs their jobs side by side, and so does the lab's shim.
 ensure_service() {
-  local unit=$1
+  local unit stopped=()
   if [[ ${first_run} == "true" ]]; then
-    svc restart "${unit}"
-  elif ! svc is-active "${unit}" >/dev/null 2>&1; then
-    svc start "${unit}"
+    svc restart "$@"
+    return
   fi
+  for unit in "$@"; do
+    svc is-active "${unit}" >/dev/null 2>&1 || stopped+=("${unit}")
+  done
+  [[ ${#stopped[@]} -eq 0 ]] || svc start "${stopped[@]}"
 }
 
 if [[ ${PRODUCTION} == "true" ]]; then
@@ -261,10 +266,11 @@ fi
 mkdir -p "${state_dir}/metrics"
 [[ ${PRODUCTION} == "true" ]] && chgrp valkey "${state_dir}/metrics" && chmod 0775 "${state_dir}/metrics"
 [[ ${PRODUCTION} == "true" ]] && svc daemon-reload
-for unit in ${MONITORING_UNITS}; do
-  [[ ${PRODUCTION} == "true" ]] && svc enable "${unit}" >/dev/null 2>&1
-  ensure_service "${unit}"
-done
+read -ra unit_list <<<"${MONITORING_UNITS}"
+if [[ ${#unit_list[@]} -gt 0 ]]; then
+  [[ ${PRODUCTION} == "true" ]] && svc enable "${unit_list[@]}" >/dev/null 2>&1
+  ensure_service "${unit_list[@]}"
+fi
 
 touch "${marker}"
 log "done"
