@@ -1,6 +1,8 @@
 /**
  * Valkey and Sentinel: exact lines, and the real valkey-server/valkey-sentinel started from the
- * rendered files on 127.0.20.41-43 (never the lab's 127.0.10.x).
+ * rendered files on 127.0.20.41-43 (never the lab's 127.0.10.x). The servers are the first on PATH:
+ * CI has Valkey 8 (bookworm-backports); for Ubuntu 24.04's 7.2, put a 7.2 build first on PATH and run
+ * this file alone (docs/valkey.md, "Valkey 7.2 and 8.0").
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -219,6 +221,16 @@ describe("valkey-server and valkey-sentinel load the rendered files (real Valkey
     await stopChildren(children);
     fs.rmSync(dir, { recursive: true, force: true });
     releaseLock();
+  });
+
+  it("runs a Valkey the stack supports (7.2, as on Ubuntu 24.04, or 8)", () => {
+    const version = run("valkey-server", ["--version"]).stdout.trim();
+    console.log(`valkey-server --version: ${version}`);
+    expect(version).toMatch(/^(Valkey server|Server) v=(7\.2|8\.\d+)\.\d+ /);
+    for (const node of NODE_NAMES) {
+      const info = cli(node, 16379, ["INFO", "server"], admin(node));
+      expect(info, node).toContain(`valkey_version:${/v=(\S+)/.exec(version)?.[1] ?? "?"}`);
+    }
   });
 
   it.each(NODE_NAMES)("Valkey on %s answers PING with the password and NOAUTH without", (node) => {
