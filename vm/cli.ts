@@ -38,6 +38,7 @@ export function cannotRun(): string | undefined {
     if (!trySh("sh", ["-c", `command -v ${tool}`]))
       return `no ${tool} (bash .ci/install-vm-deps.sh installs it)`;
   }
+  if (!fs.existsSync("/dev/net/tun")) return "no /dev/net/tun (the guests' taps need it)";
   if (!fs.existsSync("/etc/apt/sources.list.d/debian.sources"))
     return "no /etc/apt/sources.list.d/debian.sources";
   return undefined;
