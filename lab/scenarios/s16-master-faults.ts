@@ -15,7 +15,9 @@
  * without `WAIT` is bounded by `min-replicas-max-lag` (`lossWindowMs.<kind>`, `lossBound.<kind>`).
  */
 import Valkey from "iovalkey";
-import { NodeName } from "../../cloud-init/layout";
+import { NodeName, messageReplicaNodes } from "../../cloud-init/layout";
+import { nodesWhere } from "../../cloud-init/topology";
+import { Lab } from "../lab";
 import { sleep, waitFor } from "../poll";
 import { signalPids } from "../processes";
 import { heal, partition } from "../partition";
@@ -29,6 +31,7 @@ import {
   ensureMaster,
   figure,
   ms,
+  replicaTarget,
   valkeyRole,
   valkeyTarget,
 } from "./common";
@@ -96,16 +99,54 @@ async function probeMajority(
   return { newMaster, writableAt, waitWritableAt };
 }
 
+/**
+ * Waits (at most `timeoutMs`) until every replica of the message store, green's and the gate's,
+ * replicates `master` with its link up and no sync in progress; throws naming the one that does not.
+ * The fault must hit a store in sync: a CI run once froze blue while green, restarted seconds before,
+ * was still waiting for its first sync, so Sentinel promoted a replica without the latest writes.
+ */
+async function replicasInSync(lab: Lab, master: NodeName, timeoutMs = 30_000): Promise<void> {
+  const targets = [
+    ...nodesWhere(lab.layout.topology, (role) => role.valkey === "message")
+      .filter((n) => n !== master)
+      .map((n) => ({ name: n, target: valkeyTarget(lab, n) })),
+    ...messageReplicaNodes(lab.layout).map((n) => ({ name: `${n} replica`, target: replicaTarget(lab, n) })),
+  ];
+  let last = "";
+  const ok = await waitFor(
+    async () => {
+      for (const { name, target } of targets) {
+        const info = String(await respCommand(target, "INFO", "replication").catch(() => ""));
+        const synced =
+          info.includes(`master_host:${lab.address(master)}\r\n`) &&
+          info.includes("master_link_status:up") &&
+          info.includes("master_sync_in_progress:0");
+        if (!synced) {
+          last = `${name}: ${info.replace(/\r\n/g, " ").slice(0, 300)}`;
+          return undefined;
+        }
+      }
+      return true;
+    },
+    timeoutMs,
+    100,
+  );
+  if (!ok)
+    throw new Error(`precondition: a replica is not in sync with ${master} before the fault (${last})`);
+}
+
 async function masterFault(ctx: ScenarioContext, fault: Fault): Promise<Figures> {
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
   const old: NodeName = "blue";
   const tag = `s16-${fault}-${Date.now().toString(36)}`;
+  await replicasInSync(lab, old);
   const writers = startWriters(lab, tag, old);
   const pid = lab.pid(old, "valkey-server");
   try {
     await sleep(2000);
+    await replicasInSync(lab, old);
     const faultMs = fault === "partition" ? PARTITION_MS : FREEZE_MS;
     log(`scenario: ${fault} of ${old} (message master) for ${faultMs / 1000} s under four writers`);
     const faultAt = performance.now();
