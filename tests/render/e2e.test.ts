@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName } from "../../cloud-init/layout";
+import { monitoringUnits } from "../../cloud-init/monitoring";
 import { renderHaproxyConfig } from "../../cloud-init/user-data";
 import { acquireLock, localLayout, materialise, tempDir } from "./helpers";
 
@@ -24,6 +25,7 @@ const UNITS = [
   "yquant-sync",
   "haproxy",
   "valkey-sentinel",
+  "valkey-server@replica",
   "valkey-server",
 ];
 const dir = tempDir("e2e");
@@ -162,6 +164,17 @@ describe("operations scripts end to end", () => {
       renderHaproxyConfig(layout),
     );
     expect(fs.existsSync(path.join(dir, "gate/usr/sbin/policy-rc.d"))).toBe(false);
+    // setup.sh starts a node's monitoring units in one call: every one of them runs.
+    const running = (node: NodeName): string[] =>
+      monitoringUnits(layout, node).filter(
+        (unit) =>
+          spawnSync(SHIM, ["is-active", unit], { env: { ...process.env, YQ_ROOT: path.join(dir, node) } })
+            .status === 0,
+      );
+    expect(running("gate")).toEqual(["prometheus-node-exporter", "yquant-node-metrics"]);
+    for (const engine of ["blue", "green"] as const)
+      expect(running(engine)).toEqual(monitoringUnits(layout, engine));
+    expect(monitoringUnits(layout, "blue")).toHaveLength(5);
     for (const node of NODE_NAMES) {
       await eventually(() => script(node, "health-check").status === 0, `health-check.sh on ${node}`);
       const json = JSON.parse(script(node, "health-check", ["--json"]).stdout) as { ok: boolean };
