@@ -4,7 +4,7 @@
  * rejoin. Figures: failed requests, time to serve again, Sentinel failover time, acknowledged
  * writes lost.
  */
-import type { Color } from "../../cloud-init/layout";
+import { type Color, DEFAULT_SENTINEL } from "../../cloud-init/layout";
 import { waitAgent } from "../../vm/guests";
 import { boot, powerOff } from "../../vm/machine";
 import type { ProgramView } from "../../vm/program";
@@ -52,6 +52,9 @@ const WRITER = [
   "done",
 ].join("\n");
 
+/** How long the Sentinels may take to fail over after the power-off, in seconds. */
+const FAILOVER_BOUND_SECONDS =
+  (DEFAULT_SENTINEL.downAfterMilliseconds + 2 * DEFAULT_SENTINEL.failoverTimeoutMilliseconds) / 1000 + 60;
 export async function powerOffActiveMaster(report: Report, view: ProgramView, victim: Color): Promise<void> {
   const survivor: Color = victim === "blue" ? "green" : "blue";
   const gate = view.nodes.gate.privateIp;
@@ -72,7 +75,9 @@ export async function powerOffActiveMaster(report: Report, view: ProgramView, vi
   powerOff(victim);
   let failover = NaN;
   await report.check(`fault: hard power-off of ${victim}: Sentinels fail over to ${survivor}`, async () => {
-    await until(120, async () => {
+    // When the first election fails (seen under TCG: a fresh-clone CI run waited past 120 s), Sentinel
+    // retries only after twice its failover-timeout: the bound covers down-after, one retry, 60 s more.
+    await until(FAILOVER_BOUND_SECONDS, async () => {
       for (const n of ["gate", survivor] as const) {
         if ((await sentinelMaster(n)) !== view.nodes[survivor].privateIp) throw new Error(`${n} not yet`);
       }
