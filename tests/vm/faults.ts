@@ -104,7 +104,9 @@ export async function powerOffActiveMaster(report: Report, view: ProgramView, vi
   const firstOkAfter = after.find((s) => s.ok && s.t > lastFail)?.t ?? NaN;
   report.figure(
     `power-off of the active engine ${victim} under load: ${failed.length} of ${traffic.samples.length} requests failed, ` +
-      `served again ${((firstOkAfter - tOff) / 1000).toFixed(1)}s after the power-off`,
+      (Number.isNaN(firstOkAfter)
+        ? "the time it was served again is not in the samples"
+        : `served again ${((firstOkAfter - tOff) / 1000).toFixed(1)}s after the power-off`),
   );
   await report.check("fault: acknowledged writes lost across the failover (figure)", async () => {
     const acked = (await guest("gate", "cat /tmp/yq-acks 2>/dev/null || true"))
@@ -114,7 +116,7 @@ export async function powerOffActiveMaster(report: Report, view: ProgramView, vi
     const kept = new Set((await vcli(survivor, "lrange yq:vm:acks 0 -1")).split("\n").map((s) => s.trim()));
     const lost = acked.filter((i) => !kept.has(i));
     report.figure(
-      `power-off of the Valkey master ${victim}: failover after ${failover.toFixed(1)}s, ${acked.length} writes acknowledged, ${lost.length} lost`,
+      `power-off of the Valkey master ${victim}: ${Number.isNaN(failover) ? "no failover within the bound" : `failover after ${failover.toFixed(1)}s`}, ${acked.length} writes acknowledged, ${lost.length} lost`,
     );
     if (acked.length === 0) throw new Error("no write was acknowledged: the writer did not run");
     return `${acked.length} acknowledged, ${lost.length} lost${lost.length ? ` (${lost.slice(0, 10).join(",")})` : ""}`;
