@@ -241,30 +241,13 @@ export async function ensureMaster(
   timeoutMs = 90_000,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  const other = otherColor(color);
   let last = "";
   while (performance.now() < deadline) {
     const master = await agreedMaster(lab);
-    const replicaInSync = await respCommand(valkeyTarget(lab, other), "INFO", "replication")
-      .then((r) => String(r).includes("master_link_status:up"))
-      .catch(() => false);
-    // The message store's never-promoted replicas (the gate) follow the same master.
-    const replicasFollow = await Promise.all(
-      messageReplicaNodes(lab.layout).map((n) =>
-        respCommand(replicaTarget(lab, n), "INFO", "replication")
-          .then(
-            (r) =>
-              String(r).includes(`master_host:${lab.address(color)}\r\n`) &&
-              String(r).includes("master_link_status:up"),
-          )
-          .catch(() => false),
-      ),
-    );
     if (
       master === color &&
       (await valkeyRole(lab, color)) === "master" &&
-      replicaInSync &&
-      replicasFollow.every(Boolean)
+      (await replicaOutOfSync(lab, color)) === null
     )
       return;
     if (master !== null && master !== color) {
@@ -275,6 +258,28 @@ export async function ensureMaster(
     await sleep(500);
   }
   throw new Error(`restore: message master is not ${color} after ${timeoutMs / 1000}s (${last})`);
+}
+
+/**
+ * The first replica of the message store (the other engine's, then the gate's never-promoted one)
+ * that does not replicate `master` with its link up and no sync in progress, described with its
+ * INFO replication; null when every one is in sync.
+ */
+export async function replicaOutOfSync(lab: Lab, master: Color): Promise<string | null> {
+  const targets = [
+    { name: otherColor(master), target: valkeyTarget(lab, otherColor(master)) },
+    ...messageReplicaNodes(lab.layout).map((n) => ({ name: `${n} replica`, target: replicaTarget(lab, n) })),
+  ];
+  for (const { name, target } of targets) {
+    const info = String(await respCommand(target, "INFO", "replication").catch(() => ""));
+    if (
+      !info.includes(`master_host:${lab.address(master)}\r\n`) ||
+      !info.includes("master_link_status:up") ||
+      !info.includes("master_sync_in_progress:0")
+    )
+      return `${name}: ${info.replace(/\r\n/g, " ").slice(0, 300)}`;
+  }
+  return null;
 }
 
 /** The state every scenario starts from and leaves behind. */

@@ -15,8 +15,7 @@
  * without `WAIT` is bounded by `min-replicas-max-lag` (`lossWindowMs.<kind>`, `lossBound.<kind>`).
  */
 import Valkey from "iovalkey";
-import { NodeName, messageReplicaNodes } from "../../cloud-init/layout";
-import { nodesWhere } from "../../cloud-init/topology";
+import { Color, NodeName } from "../../cloud-init/layout";
 import { Lab } from "../lab";
 import { sleep, waitFor } from "../poll";
 import { signalPids } from "../processes";
@@ -31,7 +30,7 @@ import {
   ensureMaster,
   figure,
   ms,
-  replicaTarget,
+  replicaOutOfSync,
   valkeyRole,
   valkeyTarget,
 } from "./common";
@@ -100,35 +99,16 @@ async function probeMajority(
 }
 
 /**
- * Waits (at most `timeoutMs`) until every replica of the message store, green's and the gate's,
- * replicates `master` with its link up and no sync in progress; throws naming the one that does not.
- * The fault must hit a store in sync: a CI run once froze blue while green, restarted seconds before,
- * was still waiting for its first sync, so Sentinel promoted a replica without the latest writes.
+ * Waits (at most 30 s) until every replica of the message store replicates blue, in sync; throws
+ * naming the one that does not. The fault must hit a store in sync: a CI run once froze blue while
+ * green, restarted seconds before, was still waiting for its first sync, so Sentinel promoted a
+ * replica without the latest writes.
  */
-async function replicasInSync(lab: Lab, master: NodeName, timeoutMs = 30_000): Promise<void> {
-  const targets = [
-    ...nodesWhere(lab.layout.topology, (role) => role.valkey === "message")
-      .filter((n) => n !== master)
-      .map((n) => ({ name: n, target: valkeyTarget(lab, n) })),
-    ...messageReplicaNodes(lab.layout).map((n) => ({ name: `${n} replica`, target: replicaTarget(lab, n) })),
-  ];
-  let last = "";
+async function replicasInSync(lab: Lab, master: Color): Promise<void> {
+  let last: string | null = null;
   const ok = await waitFor(
-    async () => {
-      for (const { name, target } of targets) {
-        const info = String(await respCommand(target, "INFO", "replication").catch(() => ""));
-        const synced =
-          info.includes(`master_host:${lab.address(master)}\r\n`) &&
-          info.includes("master_link_status:up") &&
-          info.includes("master_sync_in_progress:0");
-        if (!synced) {
-          last = `${name}: ${info.replace(/\r\n/g, " ").slice(0, 300)}`;
-          return undefined;
-        }
-      }
-      return true;
-    },
-    timeoutMs,
+    async () => ((last = await replicaOutOfSync(lab, master)) === null ? true : undefined),
+    30_000,
     100,
   );
   if (!ok)
@@ -139,7 +119,7 @@ async function masterFault(ctx: ScenarioContext, fault: Fault): Promise<Figures>
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const old: NodeName = "blue";
+  const old: Color = "blue";
   const tag = `s16-${fault}-${Date.now().toString(36)}`;
   await replicasInSync(lab, old);
   const writers = startWriters(lab, tag, old);
