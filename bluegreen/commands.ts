@@ -7,7 +7,7 @@
 
 import { Color, isColor } from "../cloud-init/layout";
 import { DRAIN_RULE, isDrainSeconds, releaseRefProblem } from "../rules";
-import { COMMAND_DELIVERED_SCRIPTS, deliveredScript } from "../cloud-init/user-data";
+import { COMMAND_DELIVERED_SCRIPTS, deliveredScript } from "../cloud-init/node-files";
 
 export { COLORS, isColor, otherColor } from "../cloud-init/layout";
 export { RELEASE_REF_PATTERN, releaseRefProblem } from "../rules";

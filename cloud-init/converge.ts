@@ -17,7 +17,7 @@ import { Layout, NodeName, nodePath, roleOf } from "./layout";
 import { haproxyPaths } from "./haproxy";
 import { monitoringPaths } from "./monitoring";
 import { valkeyPaths } from "./valkey";
-import { NodeFile, renderNodeFiles } from "./user-data";
+import { NodeFile, renderNodeFiles } from "./node-files";
 import { readScript } from "./scripts";
 
 /**

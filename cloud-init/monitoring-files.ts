@@ -10,7 +10,7 @@ import {
 import { renderNodeMetricsUnit, renderUnitDefaults } from "./monitoring-units";
 import { roleOf } from "./topology";
 
-/** One rendered monitoring file of a node (user-data.ts adds it to write_files). */
+/** One rendered monitoring file of a node (node-files.ts adds it to the node's files). */
 export interface MonitoringFile {
   readonly path: string;
   readonly content: string;

@@ -6,7 +6,7 @@
  */
 import * as zlib from "node:zlib";
 import * as yaml from "js-yaml";
-import type { NodeFile } from "./user-data";
+import type { NodeFile } from "./node-files";
 
 /** cloud-init's own defaults of a `write_files` entry, left out of the size-limited user data. */
 export const WRITE_FILES_DEFAULTS = { permissions: "0644", owner: "root:root", defer: false } as const;

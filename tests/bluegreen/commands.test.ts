@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { installScriptCommand, releaseCommand, switchCommand, switchSteps } from "../../bluegreen/commands";
-import { deliveredScript } from "../../cloud-init/user-data";
+import { deliveredScript } from "../../cloud-init/node-files";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-commands-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import {
   convergeEntries,
   renderConvergeBundle,
 } from "../../cloud-init/converge";
-import { renderNodeFiles } from "../../cloud-init/user-data";
+import { renderNodeFiles } from "../../cloud-init/node-files";
 import { cloudLayout } from "./helpers";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTONLY test@example";

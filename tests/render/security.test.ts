@@ -1,7 +1,8 @@
 /** No secret leaves a file that only root, valkey or yquant can read. */
 import { describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
-import { renderNodeFiles, renderUserData } from "../../cloud-init/user-data";
+import { renderUserData } from "../../cloud-init/user-data";
+import { renderNodeFiles } from "../../cloud-init/node-files";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
 import { cloudLayout } from "./helpers";

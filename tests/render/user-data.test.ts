@@ -7,16 +7,14 @@ import { describe, expect, it } from "vitest";
 import { NODE_NAMES, NodeName, roleOf } from "../../cloud-init/layout";
 import {
   OCI_METADATA_LIMIT_BYTES,
-  POLICY_RC_MARKER,
   decodeUserData,
   encodeUserData,
   RenderError,
   renderHaproxyConfig,
-  renderNodeFiles,
   packageSourcesWait,
   renderUserData,
-  scriptForNode,
 } from "../../cloud-init/user-data";
+import { POLICY_RC_MARKER, renderNodeFiles, scriptForNode } from "../../cloud-init/node-files";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
 import { sampleUserPasswords } from "../../cloud-init/sample-layout";
