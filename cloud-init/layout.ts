@@ -37,21 +37,21 @@ export const HOSTNAMES: Readonly<Record<NodeName, string>> = Object.fromEntries(
 export const BOOTSTRAP_MESSAGE_MASTER: Color = "blue";
 
 export interface Ports {
-  /** Live HTTP on the gate. Default 80. */
+  /** Live HTTP on the gate. */
   readonly http: number;
-  /** Live HTTPS on the gate. Default 443. */
+  /** Live HTTPS on the gate. */
   readonly https: number;
-  /** Staging route on the gate to the current standby, admin CIDRs only. Default 8080. */
+  /** Staging route on the gate to the current standby, admin CIDRs only. */
   readonly staging: number;
-  /** HAProxy stats page (`/stats`) and Prometheus metrics (`/metrics`), admin CIDRs only. Default 8404. */
+  /** HAProxy stats page (`/stats`) and Prometheus metrics (`/metrics`), admin CIDRs only. */
   readonly stats: number;
-  /** The app on each engine (`/health`). Default 5000. */
+  /** The app on each engine (`/health`). */
   readonly app: number;
-  /** Valkey on every node: token store on the gate, message store on the engines. Default 6379. */
+  /** Valkey on every node: token store on the gate, message store on the engines. */
   readonly valkey: number;
-  /** Sentinel on every node. Default 26379. */
+  /** Sentinel on every node. */
   readonly sentinel: number;
-  /** The message store's never-promoted replica (on the gate: role `messageReplica`). Default 6380. */
+  /** The message store's never-promoted replica (on the gate: role `messageReplica`). */
   readonly replica: number;
 }
 
@@ -67,13 +67,13 @@ export const DEFAULT_PORTS: Ports = {
 };
 
 export interface SentinelSettings {
-  /** Default `mymaster`, as the user's document sets it. */
+  /** The monitored master's name. */
   readonly masterName: string;
-  /** Default 2 (of 3 Sentinels). */
+  /** How many Sentinels must agree that the master is down. */
   readonly quorum: number;
-  /** Default 5000. */
+  /** */
   readonly downAfterMilliseconds: number;
-  /** Default 60000. */
+  /** */
   readonly failoverTimeoutMilliseconds: number;
 }
 
@@ -93,9 +93,9 @@ export interface AppService {
 }
 
 export interface AppSettings {
-  /** Git URL of the app; empty means the built-in placeholder app. Default "". */
+  /** Git URL of the app; empty means the built-in placeholder app. */
   readonly repository: string;
-  /** Build command run inside a fetched release. Default "". */
+  /** Build command run inside a fetched release. */
   readonly buildCommand: string;
   /** The services of the document: Frontend, Backend, Sync. Frontend serves the app port. */
   readonly services: readonly AppService[];
@@ -184,27 +184,27 @@ export interface Layout {
 
 /** What the monitoring renderers read; the cloud and the lab differ only in these values. */
 export interface MonitoringSettings {
-  /** Prometheus `scrape_interval`, seconds. Default 15 (the lab: 1). */
+  /** Prometheus `scrape_interval`, seconds. */
   readonly scrapeIntervalSeconds: number;
-  /** Prometheus `evaluation_interval`, seconds; each alert's `for` is a multiple of it. Default 15. */
+  /** Prometheus `evaluation_interval`, seconds; each alert's `for` is a multiple of it. */
   readonly evaluationIntervalSeconds: number;
-  /** Alertmanager `group_wait`, seconds. Default 30. */
+  /** Alertmanager `group_wait`, seconds. */
   readonly groupWaitSeconds: number;
-  /** Alertmanager `group_interval`, seconds. Default 300. */
+  /** Alertmanager `group_interval`, seconds. */
   readonly groupIntervalSeconds: number;
-  /** Alertmanager `repeat_interval` of warnings, seconds (criticals: a quarter of it). Default 14400. */
+  /** Alertmanager `repeat_interval` of warnings, seconds (criticals: a quarter of it). */
   readonly repeatIntervalSeconds: number;
-  /** How long an event alert (a Sentinel failover) stays firing after the event, seconds. Default 900. */
+  /** How long an event alert (a Sentinel failover) stays firing after the event, seconds. */
   readonly eventHoldSeconds: number;
-  /** Prometheus retention by time, days. Default 15. */
+  /** Prometheus retention by time, days. */
   readonly retentionDays: number;
-  /** Prometheus retention by size, MB (the TSDB never grows past it). Default 1024. */
+  /** Prometheus retention by size, MB (the TSDB never grows past it). */
   readonly retentionSizeMb: number;
-  /** Webhook Alertmanager posts every notification to (a secret); "" delivers nothing. Default "". */
+  /** Webhook Alertmanager posts every notification to (a secret); "" delivers nothing. */
   readonly webhookUrl: string;
   /**
    * Alertmanager `--cluster.peer-timeout`, seconds: how long the second Alertmanager waits for the
-   * first one's notification before sending its own. Default 15 (Alertmanager's own default).
+   * first one's notification before sending its own.
    */
   readonly peerTimeoutSeconds: number;
 }

@@ -4,7 +4,7 @@
  * Everything per node or per role is read from here: the renderers (packages, scripts, Valkey,
  * firewall, units), the program (subnet, sizing, fault domain, public address, rebuild) and the lab
  * (root, loopback address, services). Adding a node is a row in `TOPOLOGY.nodes`, plus a row in
- * `roles` when it brings something new; tests/render/topology.test.ts adds a Sentinel-only witness to
+ * `roles` when it brings something new; tests/topology/fourth-node.test.ts adds a Sentinel-only witness to
  * a copy and checks that the renderers, the program and the lab follow. Pure data: it imports nothing.
  *
  * An engine's node name is its color (`blue`, `green`): the switch, the releases and the rebuild

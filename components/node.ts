@@ -52,8 +52,8 @@ export interface NodeArgs {
   readonly memoryGbs?: pulumi.Input<number>;
   /** Image OCID of the boot volume. Required, no default. */
   readonly imageId: pulumi.Input<string>;
-  /** Boot volume size in GB. Default 50. */
-  readonly bootVolumeSizeGbs?: number;
+  /** Boot volume size in GB (config key bootVolumeSizeGbs, whose schema holds the default). */
+  readonly bootVolumeSizeGbs: number;
   /** Subnet of the primary VNIC. Required, no default. */
   readonly subnetId: pulumi.Input<string>;
   /** NSGs of the primary VNIC. Default: none. */
@@ -116,7 +116,7 @@ export class Node extends pulumi.ComponentResource {
           sourceId: rebuildable
             ? pulumi.all([args.imageId, args.keptImageId]).apply(([now, kept]) => kept ?? now)
             : args.imageId,
-          bootVolumeSizeInGbs: String(args.bootVolumeSizeGbs ?? 50),
+          bootVolumeSizeInGbs: String(args.bootVolumeSizeGbs),
         },
         createVnicDetails: {
           subnetId: args.subnetId,

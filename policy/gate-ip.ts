@@ -6,9 +6,13 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { TOPOLOGY, gateNode, nodeSpec } from "../cloud-init/topology";
 import { TYPES, asRecord, config, isTrue, isType, label, stringList } from "./common";
 
-export const DEFAULT_GATE_DISPLAY_NAMES: readonly string[] = ["yq-gate"];
+/** The gate's display name: the hostname of the topology's HAProxy node. */
+export const DEFAULT_GATE_DISPLAY_NAMES: readonly string[] = [
+  nodeSpec(TOPOLOGY, gateNode(TOPOLOGY)).hostname,
+];
 
 export const reservedGateIp: ResourceValidationPolicy = {
   name: "reserved-gate-ip",

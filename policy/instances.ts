@@ -1,8 +1,12 @@
 /** The instance policies: no public IP on the engines, IMDSv2 only, shapes within limits, boot volume encryption. */
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { TOPOLOGY, nodeSpec, nodesWhere } from "../cloud-init/topology";
 import { TYPES, asRecord, config, isTrue, isType, label, stringList } from "./common";
 
-export const DEFAULT_ENGINE_DISPLAY_NAMES: readonly string[] = ["yq-blue", "yq-green"];
+/** The engines' display names: the hostnames of the topology's app nodes (the program sets no role tag). */
+export const DEFAULT_ENGINE_DISPLAY_NAMES: readonly string[] = nodesWhere(TOPOLOGY, (role) => role.app).map(
+  (name) => nodeSpec(TOPOLOGY, name).hostname,
+);
 export const DEFAULT_SHAPE_LIMITS = {
   allowedShapes: ["VM.Standard.E2.1.Micro", "VM.Standard.A1.Flex"],
   maxOcpus: 4,

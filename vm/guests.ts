@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { NodeName } from "../cloud-init/layout";
 import { alive, log, readPid, runDir } from "./machine";
-import type { ProgramCommand, ProgramView } from "./program";
+import { GATE, type ProgramCommand, type ProgramView } from "./program";
 import { agentUp, guestExec, type ExecResult } from "./qga";
 
 export const qgaSocket = (name: NodeName): string => path.join(runDir(name), "qga.sock");
@@ -126,7 +126,7 @@ export function sshArgs(
   target: Pick<ProgramCommand, "host" | "user" | "proxyHost">,
 ): string[] {
   const gatePublic = String(view.outputs["gatePublicIp"] ?? "");
-  const local = (host: string): string => (host === gatePublic ? view.nodes.gate.privateIp : host);
+  const local = (host: string): string => (host === gatePublic ? view.nodes[GATE].privateIp : host);
   const base = ["-i", keyFile, ...SSH_OPTIONS];
   const proxy =
     target.proxyHost === undefined

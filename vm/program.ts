@@ -1,6 +1,6 @@
 /**
  * What the VMs boot with and what the pipeline runs on them, taken from the Pulumi program itself:
- * index.ts runs under the repository's one mock runtime (tools/preview/mock-program.ts), and each
+ * program.ts runs under the repository's one mock runtime (tools/preview/mock-program.ts), and each
  * instance's `metadata.user_data` is base64-decoded as OCI hands it to cloud-init, then gunzipped as
  * cloud-init itself does first (the program gzips it to fit OCI's metadata limit). The
  * switch and release commands are the `create` scripts of the program's `command:remote:Command`
@@ -8,9 +8,18 @@
  */
 import * as zlib from "node:zlib";
 import { mockId, recordProgram, type RecordedResource } from "../tools/preview/mock-program";
-import { COLORS, HOSTNAMES, type Color, type NodeName } from "../cloud-init/layout";
+import {
+  COLORS,
+  HOSTNAMES,
+  NODE_NAMES,
+  TOPOLOGY,
+  gateNode,
+  type Color,
+  type NodeName,
+} from "../cloud-init/layout";
 
-export const NODES: readonly NodeName[] = ["gate", "blue", "green"];
+/** The node that runs HAProxy: the jump host of the engines' commands and SSH sessions. */
+export const GATE: NodeName = gateNode(TOPOLOGY);
 
 /** One node as the program creates it. */
 export interface ProgramNode {
@@ -105,18 +114,20 @@ function attachedVolumeGbs(resources: readonly RecordedResource[], instanceId: s
 }
 
 /**
- * Loads index.ts afresh under tsx (CommonJS), so that each run registers its resources again: the
- * project's modules but the harness's own leave the require cache first (as preview-report does).
+ * Loads program.ts afresh under tsx (CommonJS) and runs it as index.ts does, so that each run
+ * registers its resources again: the project's modules but the harness's own leave the require cache
+ * first (as preview-report does).
  */
 export function freshLoad(): Promise<unknown> {
   for (const key of Object.keys(require.cache)) {
     if (!/[/\\](node_modules|vm|tests[/\\]vm)[/\\]/.test(key)) Reflect.deleteProperty(require.cache, key);
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh CommonJS load on purpose
-  return Promise.resolve(require("../index") as unknown);
+  const program = require("../program") as typeof import("../program");
+  return Promise.resolve(program.yquantStack());
 }
 
-/** Runs index.ts once under mocks with `config`; throws when the program refuses it. */
+/** Runs the program once under mocks with `config`; throws when the program refuses it. */
 export async function loadProgram(
   c: VmStackConfig,
   load: () => Promise<unknown> = freshLoad,
@@ -125,7 +136,7 @@ export async function loadProgram(
   if (run.error)
     throw new Error(`vm: the Pulumi program failed under the mock runtime: ${run.error.message}`);
   const nodes = {} as Record<NodeName, ProgramNode>;
-  for (const name of NODES) {
+  for (const name of NODE_NAMES) {
     const inst = instanceOf(run.resources, HOSTNAMES[name]);
     const metadata = inst.inputs["metadata"] as Record<string, string | undefined>;
     const vnic = inst.inputs["createVnicDetails"] as Record<string, string | undefined>;

@@ -19,6 +19,7 @@ const common = {
   subnetId: "subnet-id",
   sshPublicKey: SSH_KEY,
   userData: USER_DATA,
+  bootVolumeSizeGbs: 50,
 };
 const CURRENT_METADATA = {
   ssh_authorized_keys: SSH_KEY,

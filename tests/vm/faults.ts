@@ -4,7 +4,7 @@
  * rejoin. Figures: failed requests, time to serve again, Sentinel failover time, acknowledged
  * writes lost.
  */
-import { type Color, DEFAULT_SENTINEL } from "../../cloud-init/layout";
+import { type Color, DEFAULT_SENTINEL, otherColor } from "../../cloud-init/layout";
 import { waitAgent } from "../../vm/guests";
 import { boot, powerOff } from "../../vm/machine";
 import type { ProgramView } from "../../vm/program";
@@ -56,7 +56,7 @@ const WRITER = [
 const FAILOVER_BOUND_SECONDS =
   (DEFAULT_SENTINEL.downAfterMilliseconds + 2 * DEFAULT_SENTINEL.failoverTimeoutMilliseconds) / 1000 + 60;
 export async function powerOffActiveMaster(report: Report, view: ProgramView, victim: Color): Promise<void> {
-  const survivor: Color = victim === "blue" ? "green" : "blue";
+  const survivor = otherColor(victim);
   const gate = view.nodes.gate.privateIp;
   const ok = await report.check(`fault: ${victim} is the active engine and the Valkey master`, async () => {
     const master = await sentinelMaster("gate");

@@ -1,7 +1,7 @@
 /**
  * What each provider does with a changed input, read from `forcenew.json` (a verbatim copy of the
  * provider facts the team extracted from the OCI provider's Go schema at the version @pulumi/oci
- * bridges, with @pulumi/command's and @pulumi/random's). tests/preview/provider-rules.test.ts fails
+ * bridges, with @pulumi/command's and @pulumi/random's). tests/preview/preview-diff.test.ts fails
  * when an installed provider package's version differs from the one the file was read for: a bump
  * needs a new file, never a guess.
  *
