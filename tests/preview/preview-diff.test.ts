@@ -42,6 +42,8 @@ function resource(
     ignoreChanges: [],
     replaceOnChanges: [],
     deleteBeforeReplace: false,
+    protect: false,
+    retainOnDelete: false,
     ...extra,
   };
 }

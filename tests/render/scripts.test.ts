@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout } from "../../cloud-init/layout";
-import { deliveredScript } from "../../cloud-init/user-data";
+import { deliveredScript } from "../../cloud-init/node-files";
 import { localLayout, materialise, run, tempDir, treeDigest } from "./helpers";
 import { promisify } from "node:util";
 
@@ -54,27 +54,19 @@ function expectWrongNode(
   expect(result.stderr).toContain(message);
 }
 
+const invalidDrain = (value: string): string =>
+  `switch-active.sh: invalid --drain '${value}': a whole number of seconds from 0 to 3600`;
+
 describe("switch-active.sh", () => {
   it.each([
     [["purple"], "switch-active.sh: unknown color 'purple': expected blue or green"],
     [[], "switch-active.sh: missing the target color (blue or green)"],
     [["green", "--drain"], "switch-active.sh: --drain needs a number of seconds"],
-    [
-      ["green", "--drain", "abc"],
-      "switch-active.sh: invalid --drain 'abc': a whole number of seconds from 0 to 3600",
-    ],
-    [
-      ["green", "--drain", "3601"],
-      "switch-active.sh: invalid --drain '3601': a whole number of seconds from 0 to 3600",
-    ],
-    [
-      ["green", "--drain", "-5"],
-      "switch-active.sh: invalid --drain '-5': a whole number of seconds from 0 to 3600",
-    ],
-    [
-      ["green", "--drain=1.5"],
-      "switch-active.sh: invalid --drain '1.5': a whole number of seconds from 0 to 3600",
-    ],
+    ...["abc", "3601", "-5"].map((value): [string[], string] => [
+      ["green", "--drain", value],
+      invalidDrain(value),
+    ]),
+    [["green", "--drain=1.5"], invalidDrain("1.5")],
     [["green", "blue"], "switch-active.sh: only one color or command may be given"],
     [["status", "green"], "switch-active.sh: only one color or command may be given"],
     [["green", "--now"], "switch-active.sh: unknown option '--now'"],
@@ -135,18 +127,10 @@ describe("promote-master.sh", () => {
     [["green", "blue"], "promote-master.sh: only one color may be given"],
     [["green", "--pause-timeout"], "promote-master.sh: --pause-timeout needs a number of milliseconds"],
     // The lease's floor: two renewals can be 7 s apart on slow nodes (docs/valkey.md, step 2).
-    [
-      ["green", "--pause-timeout", "9999"],
-      "promote-master.sh: invalid --pause-timeout '9999': milliseconds from 10000 to 60000",
-    ],
-    [
-      ["green", "--pause-timeout", "60001"],
-      "promote-master.sh: invalid --pause-timeout '60001': milliseconds from 10000 to 60000",
-    ],
-    [
-      ["green", "--pause-timeout", "15s"],
-      "promote-master.sh: invalid --pause-timeout '15s': milliseconds from 10000 to 60000",
-    ],
+    ...["9999", "60001", "15s"].map((value): [string[], string] => [
+      ["green", "--pause-timeout", value],
+      `promote-master.sh: invalid --pause-timeout '${value}': milliseconds from 10000 to 60000`,
+    ]),
     [["green", "--now"], "promote-master.sh: unknown option '--now'"],
   ])("%j is a usage error", (args, message) => {
     expectUsageError("gate", "promote-master", args, message);

@@ -31,9 +31,12 @@ function pulumiSteps(workflow: Workflow, job: string): Record<string, unknown>[]
 }
 
 describe("Pulumi CLI pin", () => {
-  it.each(["preview.yml", "deploy.yml"])(
-    "%s pins every pulumi/actions step to @pulumi/pulumi's version, at least 3.112.0",
-    (name) => {
+  it.each([
+    ["preview.yml", 1],
+    ["deploy.yml", 3],
+  ])(
+    "%s pins every pulumi/actions step (%i) to @pulumi/pulumi's version, at least 3.112.0",
+    (name, steps) => {
       const sdk = (
         JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../package.json"), "utf8")) as {
           dependencies: Record<string, string>;
@@ -43,7 +46,7 @@ describe("Pulumi CLI pin", () => {
       const pins = Object.keys(workflow.jobs).flatMap((job) =>
         pulumiSteps(workflow, job).map((w) => w["pulumi-version"]),
       );
-      expect(pins.length).toBeGreaterThan(0);
+      expect(pins).toHaveLength(steps);
       expect(new Set(pins)).toEqual(new Set([sdk]));
       const [major, minor] = String(sdk).split(".").map(Number);
       expect((major ?? 0) > 3 || ((major ?? 0) === 3 && (minor ?? 0) >= 112)).toBe(true);
@@ -66,14 +69,28 @@ describe("workflow validation", () => {
       "      - uses: actions/checkout@v4",
       "        run: echo both",
     ].join("\n");
-    const result = validateWorkflow(broken);
-    expect(result.errors.length).toBeGreaterThan(0);
-    expect(JSON.stringify(result.errors)).toContain("/jobs/a");
+    const result = validateWorkflow(broken) as {
+      errors: { code: string; path: string; states: unknown[] }[];
+    };
+    // One error at the job: neither a normal job (the step, no runs-on) nor a reusable-workflow call.
+    expect(result.errors.map((e) => [e.code, e.path, e.states.length])).toEqual([["one_of", "/jobs/a", 2]]);
+    const nested = JSON.stringify(result.errors);
+    expect([
+      nested.includes('"path":"/jobs/a/steps/0"'),
+      nested.includes('"path":"/jobs/a/runs-on"'),
+    ]).toEqual([true, true]);
   });
 
   it("reports an unknown top-level key", () => {
     const result = validateWorkflow(read("preview.yml").replace("permissions:", "permission:"));
-    expect(result.errors.length).toBeGreaterThan(0);
+    expect(result.errors).toEqual([
+      {
+        code: "properties",
+        detail: "Additional property 'permission' is not allowed",
+        path: "",
+        title: "Property conditions are not met",
+      },
+    ]);
   });
 });
 

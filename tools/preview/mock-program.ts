@@ -28,6 +28,10 @@ export interface RecordedResource {
   readonly ignoreChanges: readonly string[];
   readonly replaceOnChanges: readonly string[];
   readonly deleteBeforeReplace: boolean;
+  /** `protect`: Pulumi refuses any plan that deletes or replaces the resource. */
+  readonly protect: boolean;
+  /** `retainOnDelete`: a delete leaves the cloud resource in place. */
+  readonly retainOnDelete: boolean;
 }
 
 /** A resource's options as the stack transformation saw them (every resource but the stack itself). */
@@ -217,6 +221,8 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
           ignoreChanges: o.ignoreChanges ?? [],
           replaceOnChanges: o.replaceOnChanges ?? [],
           deleteBeforeReplace: o.deleteBeforeReplace ?? false,
+          protect: o.protect ?? false,
+          retainOnDelete: o.retainOnDelete ?? false,
         });
         return undefined;
       });
@@ -239,6 +245,8 @@ export async function recordProgram(options: MockRunOptions): Promise<ProgramRec
       ignoreChanges: o?.ignoreChanges ?? [],
       replaceOnChanges: o?.replaceOnChanges ?? [],
       deleteBeforeReplace: o?.deleteBeforeReplace ?? false,
+      protect: o?.protect ?? false,
+      retainOnDelete: o?.retainOnDelete ?? false,
     };
   });
   return { resources, invokes, options: [...opts.values()], outputs, error };
