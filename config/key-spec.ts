@@ -1,7 +1,7 @@
 /**
  * How a configuration key is declared (kind, default, secrecy, description, limits, docs text), the
- * length limits the keys share, and the builders of the keys that come in pairs (the two image keys,
- * the two passwords). The table itself is config/schema.ts.
+ * length limits the keys share, and the builders of the keys that come in pairs or threes (the
+ * three CIDRs, the two image keys, the two passwords). The table itself is config/schema.ts.
  */
 /**
  * How a key is read: a scalar string, boolean or integer (each parsed from the whole string the CLI
@@ -52,6 +52,18 @@ export const MAX_SSH_PUBLIC_KEYS_LENGTH = 4096;
 export const MAX_LINE_LENGTH = 1024;
 
 export const oneOf = (values: readonly string[]): DocText => [values.join(", "), values.join(", ")];
+
+/** A CIDR key: at most `255.255.255.255/32`, checked by config/cidr.ts. */
+export function cidrKey(defaultCidr: string, description: string, rule: DocText) {
+  return {
+    kind: "string",
+    default: defaultCidr,
+    secret: false,
+    maxLength: 18,
+    description,
+    doc: { type: ["CIDR", "CIDR"], rule },
+  } as const satisfies KeySpec;
+}
 
 export function imageKey(whose: string, shapeKey: string) {
   return {

@@ -13,6 +13,7 @@ import {
   MAX_SSH_KEY_LENGTH,
   MAX_SSH_PUBLIC_KEYS_LENGTH,
   MAX_TLS_PEM_LENGTH,
+  cidrKey,
   imageKey,
   oneOf,
   passwordKey,
@@ -99,48 +100,26 @@ export const CONFIG_SCHEMA = {
       ],
     },
   },
-  vcnCidr: {
-    kind: "string",
-    default: "10.0.0.0/16",
-    secret: false,
-    maxLength: 18,
-    description: "CIDR of the VCN, prefix /16 to /28.",
-    doc: {
-      type: ["CIDR", "CIDR"],
-      rule: [
-        "prefix /16 to /28, network address (no host bits)",
-        "접두사 /16~/28, 네트워크 주소(호스트 비트 없음)",
-      ],
-    },
-  },
-  gateSubnetCidr: {
-    kind: "string",
-    default: "10.0.1.0/24",
-    secret: false,
-    maxLength: 18,
-    description: "Public subnet of the gate, inside vcnCidr; the gate is pinned at host .10.",
-    doc: {
-      type: ["CIDR", "CIDR"],
-      rule: [
-        "inside the VCN, prefix up to /28; the gate is pinned at host .10",
-        "VCN 안, 접두사 /28까지. 게이트는 호스트 .10에 고정",
-      ],
-    },
-  },
-  engineSubnetCidr: {
-    kind: "string",
-    default: "10.0.2.0/24",
-    secret: false,
-    maxLength: 18,
-    description: "Subnet of the engines, inside vcnCidr; blue is pinned at host .10 and green at .11.",
-    doc: {
-      type: ["CIDR", "CIDR"],
-      rule: [
-        "inside the VCN, not overlapping the gate subnet; blue .10, green .11",
-        "VCN 안, 게이트 서브넷과 겹치지 않음. blue .10, green .11",
-      ],
-    },
-  },
+  vcnCidr: cidrKey("10.0.0.0/16", "CIDR of the VCN, prefix /16 to /28.", [
+    "prefix /16 to /28, network address (no host bits)",
+    "접두사 /16~/28, 네트워크 주소(호스트 비트 없음)",
+  ]),
+  gateSubnetCidr: cidrKey(
+    "10.0.1.0/24",
+    "Public subnet of the gate, inside vcnCidr; the gate is pinned at host .10.",
+    [
+      "inside the VCN, prefix up to /28; the gate is pinned at host .10",
+      "VCN 안, 접두사 /28까지. 게이트는 호스트 .10에 고정",
+    ],
+  ),
+  engineSubnetCidr: cidrKey(
+    "10.0.2.0/24",
+    "Subnet of the engines, inside vcnCidr; blue is pinned at host .10 and green at .11.",
+    [
+      "inside the VCN, not overlapping the gate subnet; blue .10, green .11",
+      "VCN 안, 게이트 서브넷과 겹치지 않음. blue .10, green .11",
+    ],
+  ),
   natGateway: {
     kind: "boolean",
     default: true,
