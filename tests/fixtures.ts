@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { vi } from "vitest";
 import { Layout } from "../cloud-init/layout";
-import { sampleLayout, sampleUserPasswords } from "../cloud-init/sample-layout";
+import { sampleLayout, sampleUserPasswords } from "../tools/sample-layout";
 import { TOPOLOGY, Topology } from "../cloud-init/topology";
 import { ProgramRecording, RecordedInvoke, recordProgram } from "../tools/preview/mock-program";
 

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { labLayout } from "../../lab/layout";
 import { PARTITION_CHAIN, currentNetns, partitionRules } from "../../lab/partition";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { sampleUserPasswords } from "../../tools/sample-layout";
 
 const layout = labLayout({
   dir: "/nonexistent",

@@ -2,13 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NODE_NAMES } from "../../cloud-init/layout";
-import { USAGE, parseArgs, renderTo } from "../../cloud-init/render-cli";
+import { USAGE, parseArgs, renderTo } from "../../tools/render-cli";
 import { renderHaproxyConfig, renderUserData } from "../../cloud-init/user-data";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, run, tempDir } from "./helpers";
 
 const TSX = path.join(REPO, "node_modules/.bin/tsx");
-const CLI = path.join(REPO, "cloud-init/render-cli.ts");
+const CLI = path.join(REPO, "tools/render-cli.ts");
 
 describe("render command", () => {
   const dir = tempDir("cli");

@@ -4,7 +4,7 @@ import { NODE_NAMES } from "../../cloud-init/layout";
 import { renderUserData } from "../../cloud-init/user-data";
 import { renderNodeFiles } from "../../cloud-init/node-files";
 import { parseWriteFiles } from "../../cloud-init/write-files";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { sampleUserPasswords } from "../../tools/sample-layout";
 import { cloudLayout } from "./helpers";
 
 const secrets = {

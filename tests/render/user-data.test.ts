@@ -17,7 +17,7 @@ import {
 import { POLICY_RC_MARKER, renderNodeFiles, scriptForNode } from "../../cloud-init/node-files";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { REPO, cloudLayout, tempDir } from "./helpers";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { sampleUserPasswords } from "../../tools/sample-layout";
 import { MAX_ADMIN_CIDRS, MAX_SSH_PUBLIC_KEYS_LENGTH, MAX_TLS_PEM_LENGTH } from "../../config/key-spec";
 import { readScript } from "../../cloud-init/scripts";
 

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Layout, NODE_NAMES, NodeName } from "../../cloud-init/layout";
-import { sampleUserPasswords } from "../../cloud-init/sample-layout";
+import { sampleUserPasswords } from "../../tools/sample-layout";
 import { TOKEN_DATA_DIR } from "../../cloud-init/token-volume";
 import {
   ACL_RIGHTS,

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RoleSpec, TOPOLOGY, Topology, TopologyError, validateTopology } from "../../cloud-init/topology";
 import { COLORS } from "../../cloud-init/layout";
-import { sampleLayout } from "../../cloud-init/sample-layout";
+import { sampleLayout } from "../../tools/sample-layout";
 import { decodeUserData, renderUserData } from "../../cloud-init/user-data";
 import { parseWriteFiles } from "../../cloud-init/write-files";
 import { firewallRules } from "../../cloud-init/node-config";

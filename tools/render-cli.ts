@@ -4,16 +4,16 @@
  * Writes, for each of gate, blue and green: <dir>/<node>/user-data.yaml (the exact cloud-config)
  * and every write_files entry under <dir>/<node>/files/<its absolute path> (the gate's haproxy.cfg
  * among them).
- * Without --layout it renders the cloud-style sample Layout (cloud-init/sample-layout.ts). Files are
+ * Without --layout it renders the cloud-style sample Layout (tools/sample-layout.ts). Files are
  * materialised from the parsed user data, never from a second path. Bad arguments or a bad path: one
  * line, exit 2. `--help`, `-h` or `help`: the usage on stdout, exit 0.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError, noMore, parseCommandLine } from "../cli/args";
-import { Layout, NODE_NAMES } from "./layout";
-import { renderUserData } from "./user-data";
-import { parseWriteFiles } from "./write-files";
+import { Layout, NODE_NAMES } from "../cloud-init/layout";
+import { renderUserData } from "../cloud-init/user-data";
+import { parseWriteFiles } from "../cloud-init/write-files";
 import { sampleLayout } from "./sample-layout";
 
 export const USAGE = `usage: npm run render -- --out <dir> [--layout <layout.json>]
