@@ -9,23 +9,7 @@ import { BenchSummary, describeFigure, describeMet, summariseRuns } from "./benc
 import { Lab } from "./lab";
 import { run } from "./processes";
 import { Figure, Figures, ScenarioContext, baseline } from "./scenarios/common";
-import { switchUnderLoad } from "./scenarios/s1-switch-under-load";
-import { drain } from "./scenarios/s2-drain";
-import { guardedSwitch } from "./scenarios/s3-guarded-switch";
-import { appFailure } from "./scenarios/s4-app-failure";
-import { valkeyFailover } from "./scenarios/s5-valkey-failover";
-import { quorumWithoutGate } from "./scenarios/s6-quorum-without-gate";
-import { tokenPersistence } from "./scenarios/s7-token-persistence";
-import { plannedMasterMove } from "./scenarios/s10-planned-master-move";
-import { interruptedPromotion } from "./scenarios/s11-interrupted-promotion";
-import { freezeActive } from "./scenarios/s12-freeze";
-import { slowPromotion } from "./scenarios/s19-slow-promotion";
-import { convergeUnderLoad } from "./scenarios/s9-converge-under-load";
-import { alertDelivery } from "./scenarios/s13-alerts";
-import { gateRebuild } from "./scenarios/s15-gate-rebuild";
-import { authGuessing } from "./scenarios/s14-auth-guessing";
-import { masterFreeze, masterPartition } from "./scenarios/s16-master-faults";
-import { labStartup } from "./scenarios/s18-startup";
+import { SCENARIOS, SCENARIO_NAMES, type BenchState } from "./scenarios/registry";
 
 export const BENCH_FILE = "bench.json";
 
@@ -57,28 +41,6 @@ export interface RepeatedBenchResults {
   readonly summary: BenchSummary;
 }
 
-export const SCENARIO_NAMES: Readonly<Record<number, string>> = {
-  1: "switch under load",
-  2: "drain",
-  3: "guarded switch",
-  4: "app failure",
-  5: "Valkey failover",
-  6: "quorum without the gate",
-  7: "token persistence",
-  8: "gate footprint (during 1)",
-  9: "configuration converge under load",
-  10: "planned master move",
-  11: "interrupted promotion",
-  12: "freeze of the active app",
-  13: "alerts reach on-call",
-  14: "AUTH guessing",
-  15: "gate rebuild under load",
-  16: "partition of the message master",
-  17: "freeze of the message master",
-  18: "lab startup with and without monitoring",
-  19: "slow promotion (the leading Sentinel frozen)",
-};
-
 function versions(): { haproxy: string; valkey: string } {
   const v = (cmd: string, args: string[], re: RegExp): string => {
     try {
@@ -102,9 +64,8 @@ export async function runBench(
   const ctx: ScenarioContext = { lab, log };
   const results: ScenarioResult[] = [];
   const startedAt = new Date().toISOString();
-  let footprint: Figures | null = null;
+  const state: BenchState = { footprint: null };
   const runOne = async (id: number, body: () => Promise<Figures>): Promise<void> => {
-    if (only !== undefined && !only.includes(id)) return;
     const t0 = performance.now();
     log(`scenario ${id}: ${SCENARIO_NAMES[id]}`);
     let figures: Figure[] = [];
@@ -128,32 +89,9 @@ export async function runBench(
       error,
     });
   };
-  await runOne(1, async () => {
-    const r = await switchUnderLoad(ctx);
-    footprint = r.footprint;
-    return r.figures;
-  });
-  await runOne(2, () => drain(ctx));
-  await runOne(3, () => guardedSwitch(ctx));
-  await runOne(4, () => appFailure(ctx));
-  await runOne(5, () => valkeyFailover(ctx));
-  await runOne(6, () => quorumWithoutGate(ctx));
-  await runOne(7, () => tokenPersistence(ctx));
-  await runOne(8, async () => {
-    if (footprint === null) throw new Error("scenario 1 did not run, so there is no footprint sample");
-    return footprint;
-  });
-  await runOne(9, () => convergeUnderLoad(ctx));
-  await runOne(10, () => plannedMasterMove(ctx));
-  await runOne(11, () => interruptedPromotion(ctx));
-  await runOne(12, () => freezeActive(ctx));
-  await runOne(13, () => alertDelivery(ctx));
-  await runOne(14, () => authGuessing(ctx));
-  await runOne(15, () => gateRebuild(ctx));
-  await runOne(16, () => masterPartition(ctx));
-  await runOne(17, () => masterFreeze(ctx));
-  await runOne(18, () => labStartup(ctx));
-  await runOne(19, () => slowPromotion(ctx));
+  for (const [id, scenario] of SCENARIOS) {
+    if (only === undefined || only.includes(id)) await runOne(id, () => scenario.run(ctx, state));
+  }
   return {
     schema: "yquant-lab-bench/1",
     startedAt,

@@ -6,7 +6,7 @@
 import { FlagSpecs, UsageError, noMore, oneOf, parseCommandLine } from "../cli/args";
 import { COLORS, Color, NODE_NAMES, NodeName } from "../cloud-init/layout";
 import { DRAIN_RULE, isReleaseRef, parseDrainSeconds } from "../rules";
-import { SCENARIO_NAMES } from "./bench";
+import { SCENARIO_NAMES } from "./scenarios/registry";
 
 export const LAB_COMMANDS = [
   "up",
@@ -29,7 +29,7 @@ export type LabCommand = (typeof LAB_COMMANDS)[number];
 /** The allowed values of `bench --repeat`. */
 export const REPEAT_MIN = 1;
 export const REPEAT_MAX = 10;
-/** The scenario numbers `bench --only` takes: lab/bench.ts's SCENARIO_NAMES. */
+/** The scenario numbers `bench --only` takes: lab/scenarios/registry.ts's SCENARIO_NAMES. */
 export function scenarioIds(): number[] {
   return Object.keys(SCENARIO_NAMES).map(Number);
 }

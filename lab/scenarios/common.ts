@@ -3,8 +3,10 @@
  * and healthy, the active color, the message master), and probes of HAProxy and Valkey.
  */
 import {
+  BOOTSTRAP_MESSAGE_MASTER,
   Color,
   NodeName,
+  isColor,
   messageReplicaNodes,
   nodeNames,
   otherColor,
@@ -107,50 +109,42 @@ export async function liveColor(lab: Lab): Promise<string | null> {
 // ---------------------------------------------------------------------------------------------
 // Valkey
 
+/** How a lab client reaches one Valkey or Sentinel: the node's own address, one user of that server. */
+function target(
+  lab: Lab,
+  node: NodeName,
+  port: number,
+  username: string,
+  password: string,
+  timeoutMs: number,
+) {
+  return { host: lab.address(node), port, username, password, timeoutMs };
+}
+
 /** A node's Valkey as the operations scripts reach it: its store's admin user (ROLE, INFO, ...). */
 export function valkeyTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
   const { users } = lab.layout.secrets;
-  return {
-    host: lab.address(node),
-    port: lab.layout.ports.valkey,
-    username: USER_NAMES.admin,
-    password: node === tokenNode(lab.layout) ? users.tokenAdmin : users.messageAdmin,
-    timeoutMs,
-  };
+  const password = node === tokenNode(lab.layout) ? users.tokenAdmin : users.messageAdmin;
+  return target(lab, node, lab.layout.ports.valkey, USER_NAMES.admin, password, timeoutMs);
 }
 
 /** The message store's never-promoted replica on `node` (the gate), as the scripts reach it. */
 export function replicaTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
-  return {
-    host: lab.address(node),
-    port: lab.layout.ports.replica,
-    username: USER_NAMES.admin,
-    password: lab.layout.secrets.users.messageAdmin,
-    timeoutMs,
-  };
+  const password = lab.layout.secrets.users.messageAdmin;
+  return target(lab, node, lab.layout.ports.replica, USER_NAMES.admin, password, timeoutMs);
 }
 
 /** A node's Valkey as the apps reach it: the `app` user of that store (token on the gate). */
 export function appTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
   const { secrets } = lab.layout;
-  return {
-    host: lab.address(node),
-    port: lab.layout.ports.valkey,
-    username: USER_NAMES.app,
-    password: node === tokenNode(lab.layout) ? secrets.users.tokenApp : secrets.valkeyPassword,
-    timeoutMs,
-  };
+  const password = node === tokenNode(lab.layout) ? secrets.users.tokenApp : secrets.valkeyPassword;
+  return target(lab, node, lab.layout.ports.valkey, USER_NAMES.app, password, timeoutMs);
 }
 
 /** A node's Sentinel as the operations scripts reach it (admin user). */
 export function sentinelAdminTarget(lab: Lab, node: NodeName, timeoutMs = 1500) {
-  return {
-    host: lab.address(node),
-    port: lab.layout.ports.sentinel,
-    username: USER_NAMES.admin,
-    password: lab.layout.secrets.users.sentinelAdmin,
-    timeoutMs,
-  };
+  const password = lab.layout.secrets.users.sentinelAdmin;
+  return target(lab, node, lab.layout.ports.sentinel, USER_NAMES.admin, password, timeoutMs);
 }
 
 /** `ROLE` of a node's Valkey: "master", "slave", or null when it does not answer. */
@@ -172,6 +166,12 @@ export async function agreedMaster(
   const answered = views.filter((v): v is string => v !== null);
   if (answered.length === 0 || new Set(answered).size !== 1) return null;
   return lab.nodeOf((answered[0] as string).split(":")[0] ?? "");
+}
+
+/** The agreed message master as a color: the bootstrap master when the Sentinels do not agree. */
+export async function agreedMasterColor(lab: Lab): Promise<Color> {
+  const master = await agreedMaster(lab);
+  return master !== null && isColor(master) ? master : BOOTSTRAP_MESSAGE_MASTER;
 }
 
 /** Retries `fn` until it resolves or `timeoutMs` passes; throws the last error then. */

@@ -23,12 +23,23 @@ import {
   valkeyRole,
   valkeyTarget,
 } from "./common";
-import { addLossFigures, longestGap, startWriters } from "./writers";
+import { addLossFigures, longestGap, writersFromBaseline } from "./writers";
 
 /** The write pause promote-master.sh reports, in ms, or null. */
 export function reportedPauseMs(stdout: string): number | null {
   const m = /writes were paused for (\d+) ms/.exec(stdout);
   return m ? Number(m[1]) : null;
+}
+
+/** The write pause promote-master.sh reported (`stdout`), against a goal `met` decides. */
+export function writePauseFigure(
+  stdout: string | undefined,
+  goal: string,
+  met: (pauseMs: number) => boolean,
+): Figure {
+  const pause = stdout === undefined ? null : reportedPauseMs(stdout);
+  const label = "write pause reported by promote-master.sh";
+  return figure("writePauseMs", label, pause, "ms", goal, pause !== null && met(pause));
 }
 
 /**
@@ -81,11 +92,8 @@ export async function labSwitch(
 
 export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> {
   const { lab, log } = ctx;
-  await baseline(lab, log);
   const figures = new Figures();
-  const tag = `s10-${Date.now().toString(36)}`;
-  const writers = startWriters(lab, tag, "blue");
-  await sleep(1500);
+  const { tag, writers } = await writersFromBaseline(ctx, "s10", 1500);
   log("scenario: switch to green with the promotion, under four writers");
   const steps = await labSwitch(lab, "green");
   const promote = steps[1];
@@ -102,17 +110,7 @@ export async function plannedMasterMove(ctx: ScenarioContext): Promise<Figures> 
       steps.map((s) => s.status).join(",") === "0,0",
     ),
   );
-  const pause = promote ? reportedPauseMs(promote.stdout) : null;
-  figures.add(
-    figure(
-      "writePauseMs",
-      "write pause reported by promote-master.sh",
-      pause,
-      "ms",
-      "<= 2000",
-      pause !== null && pause <= 2000,
-    ),
-  );
+  figures.add(writePauseFigure(promote?.stdout, "<= 2000", (pause) => pause <= 2000));
   const sentinel = results[0];
   const gap =
     sentinel && promote ? longestGap(sentinel.ackTimes, promote.startedAt, promote.endedAt + 1000) : null;

@@ -11,7 +11,7 @@ import { Lab } from "../lab";
 import { sleep, waitFor } from "../poll";
 import { Figures, ScenarioContext, agreedMaster, baseline, figure, valkeyRole } from "./common";
 import { isPaused } from "./s10-planned-master-move";
-import { countLost, formatErrors, startWriters } from "./writers";
+import { countLost, formatErrors, writersFromBaseline } from "./writers";
 
 export const PROMOTE_STEPS = ["paused", "caught-up", "failover-sent", "promoted"] as const;
 
@@ -32,10 +32,7 @@ export async function interruptedPromotion(ctx: ScenarioContext): Promise<Figure
   const { lab, log } = ctx;
   const figures = new Figures();
   for (const step of PROMOTE_STEPS) {
-    await baseline(lab, log);
-    const tag = `s11-${step}-${Date.now().toString(36)}`;
-    const writers = startWriters(lab, tag, "blue");
-    await sleep(500);
+    const { tag, writers } = await writersFromBaseline(ctx, `s11-${step}`, 500);
     const killed = await killedRun(lab, step);
     const pausedAfterKill = await isPaused(lab, "blue");
     const rerun = await lab.runScript("gate", "promote-master", ["green"], 60_000);
@@ -107,10 +104,7 @@ export async function interruptedPromotion(ctx: ScenarioContext): Promise<Figure
   }
 
   // No re-run: the killed run's pause must outlast Sentinel's own demotion of the old master.
-  await baseline(lab, log);
-  const tag = `s11-norerun-${Date.now().toString(36)}`;
-  const writers = startWriters(lab, tag, "blue");
-  await sleep(500);
+  const { tag, writers } = await writersFromBaseline(ctx, "s11-norerun", 500);
   const killed = await killedRun(lab, "failover-sent");
   const demoted = await waitFor(
     async () => ((await valkeyRole(lab, "blue")) === "slave" ? performance.now() : undefined),

@@ -19,8 +19,8 @@ import {
   sentinelAdminTarget,
   valkeyRole,
 } from "./common";
-import { leftPausedFigure, reportedPauseMs } from "./s10-planned-master-move";
-import { addLossFigures, startWriters } from "./writers";
+import { leftPausedFigure, writePauseFigure } from "./s10-planned-master-move";
+import { addLossFigures, writersFromBaseline } from "./writers";
 
 /** The short pause the run asks for, ms: without the renewal it would end during the freeze. */
 export const SLOW_PAUSE_TIMEOUT_MS = 10_000;
@@ -52,11 +52,8 @@ async function failoverStarted(lab: Lab, timeoutMs: number): Promise<boolean> {
 
 export async function slowPromotion(ctx: ScenarioContext): Promise<Figures> {
   const { lab, log } = ctx;
-  await baseline(lab, log);
   const figures = new Figures();
-  const tag = `s19-${Date.now().toString(36)}`;
-  const writers = startWriters(lab, tag, "blue");
-  await sleep(1000);
+  const { tag, writers } = await writersFromBaseline(ctx, "s19", 1000);
   log(
     `scenario: promote-master.sh green --pause-timeout ${SLOW_PAUSE_TIMEOUT_MS}, the gate's Sentinel frozen`,
   );
@@ -94,16 +91,9 @@ export async function slowPromotion(ctx: ScenarioContext): Promise<Figures> {
   figures.add(
     figure("promoteExit", "exit code of promote-master.sh", promote.status, "", "0", promote.status === 0),
   );
-  const pause = reportedPauseMs(promote.stdout);
+  const oldDeadline = SLOW_PAUSE_TIMEOUT_MS - 2000;
   figures.add(
-    figure(
-      "writePauseMs",
-      "write pause reported by promote-master.sh",
-      pause,
-      "ms",
-      `> ${SLOW_PAUSE_TIMEOUT_MS - 2000} (the old deadline)`,
-      pause !== null && pause > SLOW_PAUSE_TIMEOUT_MS - 2000,
-    ),
+    writePauseFigure(promote.stdout, `> ${oldDeadline} (the old deadline)`, (pause) => pause > oldDeadline),
   );
   figures.add(
     figure(

@@ -6,13 +6,14 @@
  * master comes back with its rendered file (no `replicaof`): it runs as a lone master until Sentinel
  * turns it into a replica; the Sentinel-aware client never writes to it meanwhile.
  */
-import { NodeName } from "../../cloud-init/layout";
+import { NodeName, otherColor } from "../../cloud-init/layout";
 import { sleep, waitFor } from "../poll";
 import { respCommand } from "../resp";
 import {
   Figures,
   ScenarioContext,
   agreedMaster,
+  agreedMasterColor,
   baseline,
   SentinelWriter,
   ensureMaster,
@@ -46,7 +47,7 @@ export async function killMasterAndMeasure(
   figures: Figures,
 ): Promise<FailoverMeasure> {
   const { lab, log } = ctx;
-  const master = (await agreedMaster(lab)) ?? "blue";
+  const master = await agreedMasterColor(lab);
   const tag = `s5-${Date.now().toString(36)}`;
   const writer = new SentinelWriter(lab);
   try {
@@ -133,7 +134,7 @@ export async function killMasterAndMeasure(
         "new message master",
         newMaster,
         "",
-        master === "blue" ? "green" : "blue",
+        otherColor(master),
         newMaster !== null && newMaster !== master,
       ),
     );
@@ -259,10 +260,10 @@ export async function valkeyFailover(ctx: ScenarioContext, options: FailoverOpti
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const oldMaster = (await agreedMaster(lab)) ?? "blue";
+  const oldMaster = await agreedMasterColor(lab);
   await killMasterAndMeasure(ctx, options, figures);
   await rejoin(ctx, oldMaster, figures);
-  await ensureMaster(lab, oldMaster === "green" ? "green" : "blue", log);
+  await ensureMaster(lab, oldMaster, log);
   await baseline(lab, log);
   return figures;
 }

@@ -2,16 +2,23 @@
  * Scenario 6, quorum without the gate: with the gate's Sentinel stopped, killing the message master
  * still fails it over, since the engines' two Sentinels are 2 of 3, a majority and the quorum.
  */
-import { NodeName } from "../../cloud-init/layout";
 import { waitFor } from "../poll";
-import { Figures, ScenarioContext, agreedMaster, baseline, ensureMaster, figure } from "./common";
+import {
+  Figures,
+  ScenarioContext,
+  agreedMaster,
+  agreedMasterColor,
+  baseline,
+  ensureMaster,
+  figure,
+} from "./common";
 import { killMasterAndMeasure, rejoin } from "./s5-valkey-failover";
 
 export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> {
   const { lab, log } = ctx;
   await baseline(lab, log);
   const figures = new Figures();
-  const oldMaster: NodeName = (await agreedMaster(lab)) ?? "blue";
+  const oldMaster = await agreedMasterColor(lab);
   log("scenario 6: stopping the gate's Sentinel");
   await lab.stop("gate", "valkey-sentinel");
   figures.add(figure("sentinelsRunning", "Sentinels running", 2, "of 3", ">= quorum 2", true));
@@ -38,7 +45,7 @@ export async function quorumWithoutGate(ctx: ScenarioContext): Promise<Figures> 
     await lab.start("gate", "valkey-sentinel");
   }
   await rejoin(ctx, oldMaster, figures);
-  await ensureMaster(lab, oldMaster === "green" ? "green" : "blue", log);
+  await ensureMaster(lab, oldMaster, log);
   await baseline(lab, log);
   return figures;
 }

@@ -11,10 +11,18 @@
  * `lost` counts acknowledged keys that the message master does not hold afterwards.
  */
 import Valkey from "iovalkey";
-import { NodeName } from "../../cloud-init/layout";
+import { BOOTSTRAP_MESSAGE_MASTER, NodeName } from "../../cloud-init/layout";
 import { Lab } from "../lab";
 import { sleep } from "../poll";
-import { Figures, SentinelWriter, appTarget, figure, valkeyTarget } from "./common";
+import {
+  Figures,
+  ScenarioContext,
+  SentinelWriter,
+  appTarget,
+  baseline,
+  figure,
+  valkeyTarget,
+} from "./common";
 
 export const WRITER_KINDS = ["sentinel", "sentinelWait", "pinned", "pinnedWait"] as const;
 export type WriterKind = (typeof WRITER_KINDS)[number];
@@ -119,6 +127,22 @@ export class Writer {
 /** Starts one writer of each kind, the pinned ones on `pinnedTo`. */
 export function startWriters(lab: Lab, tag: string, pinnedTo: NodeName): Writer[] {
   return WRITER_KINDS.map((kind) => new Writer(lab, kind, `${tag}:${kind}`, pinnedTo));
+}
+
+/**
+ * Restores the baseline, then starts one writer of each kind, the pinned ones on the baseline's
+ * master, and lets them write for `warmupMs`. The tag is `<prefix>-<time>`: a run's keys are its own.
+ */
+export async function writersFromBaseline(
+  ctx: ScenarioContext,
+  prefix: string,
+  warmupMs: number,
+): Promise<{ tag: string; writers: Writer[] }> {
+  await baseline(ctx.lab, ctx.log);
+  const tag = `${prefix}-${Date.now().toString(36)}`;
+  const writers = startWriters(ctx.lab, tag, BOOTSTRAP_MESSAGE_MASTER);
+  await sleep(warmupMs);
+  return { tag, writers };
 }
 
 /** How many of a writer's acknowledged keys `node` does not hold. */
